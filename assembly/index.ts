@@ -1,0 +1,7 @@
+// The wasm ABI: every function the TypeScript wrapper may call, and nothing else.
+// Pointers are byte offsets into linear memory; lengths are element counts.
+export { alloc, free } from './memory';
+export {
+  softmaxRows, logSoftmaxRows, logSumExpRows, softmaxBackwardRows,
+} from './softmax';
+export { crossEntropyIndexRows, crossEntropyProbRows } from './loss';

@@ -1,0 +1,91 @@
+// The one interface both backends implement. Everything above it (the public functions in
+// api.ts, the nn layer) is written against this file only, so it runs on either backend and one
+// test suite covers both.
+//
+// Methods here do no validation: shapes and indices have been checked by the caller (api.ts or
+// the nn layer). Buffers are backend-owned handles — a region of wasm linear memory, or a plain
+// Float32Array for the JS backend — and must come from the same backend.
+
+export type BackendKind = 'relaxed-simd' | 'simd' | 'js';
+
+/** A float32 buffer owned by a backend. */
+export interface F32Buffer {
+  readonly length: number;
+  /**
+   * A live view of the data. For wasm buffers it is valid only until the next call that can grow
+   * memory (any allocation): take a fresh view after such calls, never cache one.
+   */
+  view(): Float32Array;
+}
+
+/** An int32 buffer owned by a backend (class indices). */
+export interface I32Buffer {
+  readonly length: number;
+  view(): Int32Array;
+}
+
+/**
+ * Scratch space for one call. Everything it hands out is released when the call that opened it
+ * (Backend.scoped) returns or throws.
+ */
+export interface Scope {
+  /** The data of src in backend memory (wasm: a copy; js: src itself). */
+  f32(src: Float32Array): F32Buffer;
+  /** Uninitialised space for `length` floats. */
+  f32Empty(length: number): F32Buffer;
+  /** Zero-filled space for `length` floats. */
+  f32Zeros(length: number): F32Buffer;
+  /** Class indices as int32 in backend memory. */
+  i32(src: ArrayLike<number>): I32Buffer;
+  /** Uninitialised space for `length` int32 values. */
+  i32Empty(length: number): I32Buffer;
+}
+
+export interface CrossEntropyParams {
+  /** Per-class weights (length cols), or null for all ones. */
+  weight: F32Buffer | null;
+  labelSmoothing: number;
+  zLoss: number;
+  invTemperature: number;
+  /** Multiplies every gradient entry: 1/normaliser for 'mean', 1 otherwise. */
+  gradScale: number;
+  /** Where to write ∂loss/∂logits (rows × cols), or null for loss only. */
+  grad: F32Buffer | null;
+  /** Where to write each row's loss (rows), or null. */
+  losses: F32Buffer | null;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+
+  /** Runs body with a scratch scope; its space is released when body returns or throws. */
+  scoped<T>(body: (scope: Scope) => T): T;
+  /** A long-lived buffer of `length` zeros; free it with release(). */
+  allocF32(length: number): F32Buffer;
+  /** Gives back a buffer from allocF32. Using it afterwards is a bug the caller must prevent. */
+  release(buffer: F32Buffer): void;
+  /** Bytes of backend memory in use by this instance (wasm: the linear memory's size). */
+  memoryBytes(): number;
+
+  // ---- softmax family (assembly/softmax.ts, src/js/softmax.ts) ----
+  softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void;
+  logSoftmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void;
+  /** out has one value per row. */
+  logSumExp(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void;
+  /** dx = y ⊙ (dy − ⟨dy, y⟩) per row; dx may alias dy. */
+  softmaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void;
+
+  // ---- losses (assembly/loss.ts, src/js/loss.ts) ----
+  /**
+   * Rows whose target equals ignoreIndex get zero loss and zero gradient.
+   * Returns the sum of the row losses (before any 'mean' division).
+   */
+  crossEntropyIndex(
+    logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
+    ignoreIndex: number, params: CrossEntropyParams,
+  ): number;
+  /** Targets are probabilities, rows × cols. Returns the sum of the row losses. */
+  crossEntropyProb(
+    logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, params: CrossEntropyParams,
+  ): number;
+}

@@ -1,0 +1,87 @@
+// softmax-wasm: numerically stable softmax, cross-entropy and their gradients in SIMD
+// WebAssembly, with a plain-TypeScript oracle as fallback. The module-level functions use the
+// default instance set up by init(); createBackend() makes independent ones.
+import { Api } from './api.js';
+import type { Backend, BackendKind } from './backend.js';
+import { JsBackend } from './js/backend.js';
+import { supports } from './wasm/loader.js';
+import { WasmBackend } from './wasm/backend.js';
+import { checkOneOf, checkOptions } from './validate.js';
+
+export { Api } from './api.js';
+export type {
+  Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
+} from './api.js';
+export { Tensor } from './tensor.js';
+export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backend.js';
+
+export interface InitOptions {
+  /**
+   * 'auto' (default) picks the fastest build this runtime validates: 'relaxed-simd', then
+   * 'simd', then the plain-TypeScript 'js' backend. Naming one forces it (and fails if the
+   * runtime cannot run it).
+   */
+  backend?: 'auto' | BackendKind;
+}
+
+const CHOICES = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
+
+/** The backends this runtime can run, fastest first. */
+export function availableBackends(): BackendKind[] {
+  const kinds: BackendKind[] = [];
+  if (supports('relaxed-simd')) kinds.push('relaxed-simd');
+  if (supports('simd')) kinds.push('simd');
+  kinds.push('js');
+  return kinds;
+}
+
+async function makeBackend(fn: string, options: unknown): Promise<Backend> {
+  const opts = checkOptions(fn, options) as InitOptions;
+  const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
+  const kind = choice === 'auto' ? availableBackends()[0] : choice;
+  if (kind === 'js') return new JsBackend();
+  if (!supports(kind)) {
+    throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${
+      kind === 'relaxed-simd' ? '; on Node 20 run node with --experimental-wasm-relaxed-simd' : ''}`);
+  }
+  return WasmBackend.create(kind);
+}
+
+/** An independent instance: its own wasm memory, sharing no state with any other. */
+export async function createBackend(options?: InitOptions): Promise<Api> {
+  return new Api(await makeBackend('createBackend', options));
+}
+
+let defaultApi: Api | null = null;
+
+/** Loads the kernels and sets the default instance used by the module-level functions. */
+export async function init(options?: InitOptions): Promise<Api> {
+  defaultApi = new Api(await makeBackend('init', options));
+  return defaultApi;
+}
+
+/** The default instance; throws if init() has not resolved yet. */
+export function defaultInstance(fn = 'defaultInstance'): Api {
+  if (!defaultApi) throw new Error(`softmax-wasm: ${fn}() was called before init(); call \`await init()\` once first`);
+  return defaultApi;
+}
+
+/** Which backend the default instance runs on. */
+export function backendKind(): BackendKind {
+  return defaultInstance('backendKind').kind;
+}
+
+// Module-level functions: the default instance's methods, with their overloads and docs.
+function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'>(name: K): Api[K] {
+  return ((...args: unknown[]) => {
+    const api = defaultInstance(name);
+    return (api[name] as (...a: unknown[]) => unknown).apply(api, args);
+  }) as Api[K];
+}
+
+export const softmax = bound('softmax');
+export const logSoftmax = bound('logSoftmax');
+export const logSumExp = bound('logSumExp');
+export const softmaxBackward = bound('softmaxBackward');
+export const crossEntropy = bound('crossEntropy');
+export const tensor = bound('tensor');

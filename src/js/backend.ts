@@ -1,0 +1,65 @@
+// JsBackend: the oracle as a Backend. Buffers are plain Float32Arrays, so "copying in" is free and
+// scratch space is ordinary garbage-collected memory.
+import type { Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+import * as softmaxOps from './softmax.js';
+import * as lossOps from './loss.js';
+
+export class JsF32Buffer implements F32Buffer {
+  constructor(readonly array: Float32Array) {}
+  get length(): number { return this.array.length; }
+  view(): Float32Array { return this.array; }
+}
+
+export class JsI32Buffer implements I32Buffer {
+  constructor(readonly array: Int32Array) {}
+  get length(): number { return this.array.length; }
+  view(): Int32Array { return this.array; }
+}
+
+const f32 = (b: F32Buffer): Float32Array => (b as JsF32Buffer).array;
+const i32 = (b: I32Buffer): Int32Array => (b as JsI32Buffer).array;
+const f32OrNull = (b: F32Buffer | null): Float32Array | null => (b ? f32(b) : null);
+
+const jsScope: Scope = {
+  f32: (src) => new JsF32Buffer(src),
+  f32Empty: (length) => new JsF32Buffer(new Float32Array(length)),
+  f32Zeros: (length) => new JsF32Buffer(new Float32Array(length)),
+  i32: (src) => new JsI32Buffer(src instanceof Int32Array ? src : Int32Array.from(src)),
+  i32Empty: (length) => new JsI32Buffer(new Int32Array(length)),
+};
+
+function arraysOf(p: CrossEntropyParams): lossOps.CrossEntropyArrays {
+  return { weight: f32OrNull(p.weight), grad: f32OrNull(p.grad), losses: f32OrNull(p.losses) };
+}
+
+export class JsBackend implements Backend {
+  readonly kind = 'js' as const;
+
+  scoped<T>(body: (scope: Scope) => T): T { return body(jsScope); }
+  allocF32(length: number): F32Buffer { return new JsF32Buffer(new Float32Array(length)); }
+  release(): void { /* garbage collected */ }
+  memoryBytes(): number { return 0; }
+
+  softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    softmaxOps.softmax(f32(x), f32(out), rows, cols, invTemperature);
+  }
+  logSoftmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    softmaxOps.logSoftmax(f32(x), f32(out), rows, cols, invTemperature);
+  }
+  logSumExp(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    softmaxOps.logSumExp(f32(x), f32(out), rows, cols, invTemperature);
+  }
+  softmaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void {
+    softmaxOps.softmaxBackward(f32(y), f32(dy), f32(dx), rows, cols);
+  }
+
+  crossEntropyIndex(
+    logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
+    ignoreIndex: number, p: CrossEntropyParams,
+  ): number {
+    return lossOps.crossEntropyIndex(f32(logits), i32(targets), rows, cols, ignoreIndex, p, arraysOf(p));
+  }
+  crossEntropyProb(logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams): number {
+    return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, p, arraysOf(p));
+  }
+}

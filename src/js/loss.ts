@@ -1,0 +1,77 @@
+// The oracle for cross-entropy, following MATH.md and PyTorch's F.cross_entropy literally:
+// build the (smoothed, weighted) target, take log a = z/T − logsumexp(z/T), and the gradient
+// a − y scaled by the weights, the reduction and 1/T. Slow and plain on purpose.
+import type { CrossEntropyParams } from '../backend.js';
+import { logSumExpRow } from './softmax.js';
+
+export interface CrossEntropyArrays {
+  weight: Float32Array | null;
+  grad: Float32Array | null;
+  losses: Float32Array | null;
+}
+
+type Params = Omit<CrossEntropyParams, 'weight' | 'grad' | 'losses'>;
+
+/**
+ * One row: given the (already smoothed) target distribution `target` and its weights, loss =
+ * −Σ_j w_j ỹ_j log a_j + zl·lse², gradient ∂/∂z_j = (a_j Σ_k w_k ỹ_k − w_j ỹ_j + 2 zl lse a_j)/T.
+ */
+function row(
+  logits: Float32Array, start: number, cols: number, target: Float64Array,
+  p: Params, arrays: CrossEntropyArrays, r: number,
+): number {
+  const s = p.invTemperature;
+  const lse = logSumExpRow(logits, start, cols, s);
+  let loss = 0;
+  let mass = 0;
+  for (let j = 0; j < cols; j++) {
+    const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
+    if (wy !== 0) loss -= wy * (logits[start + j] * s - lse);
+    mass += wy;
+  }
+  loss += p.zLoss * lse * lse;
+  if (arrays.losses) arrays.losses[r] = loss;
+  if (arrays.grad) {
+    for (let j = 0; j < cols; j++) {
+      const a = Math.exp(logits[start + j] * s - lse);
+      const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
+      arrays.grad[start + j] = p.gradScale * s * (a * mass - wy + 2 * p.zLoss * lse * a);
+    }
+  }
+  return loss;
+}
+
+export function crossEntropyIndex(
+  logits: Float32Array, targets: Int32Array, rows: number, cols: number,
+  ignoreIndex: number, p: Params, arrays: CrossEntropyArrays,
+): number {
+  const target = new Float64Array(cols);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) {
+      if (arrays.losses) arrays.losses[r] = 0;
+      if (arrays.grad) arrays.grad.fill(0, r * cols, (r + 1) * cols);
+      continue;
+    }
+    target.fill(p.labelSmoothing / cols);
+    target[t] += 1 - p.labelSmoothing;
+    total += row(logits, r * cols, cols, target, p, arrays, r);
+  }
+  return total;
+}
+
+export function crossEntropyProb(
+  logits: Float32Array, targets: Float32Array, rows: number, cols: number,
+  p: Params, arrays: CrossEntropyArrays,
+): number {
+  const target = new Float64Array(cols);
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      target[j] = (1 - p.labelSmoothing) * targets[r * cols + j] + p.labelSmoothing / cols;
+    }
+    total += row(logits, r * cols, cols, target, p, arrays, r);
+  }
+  return total;
+}

@@ -1,0 +1,71 @@
+// Resident tensors: rows × cols float32 data that stays in a backend's memory between calls, so a
+// pipeline of calls copies nothing in or out. Freed by dispose() (or `using`); a
+// FinalizationRegistry frees the ones callers forget.
+import type { Backend, F32Buffer } from './backend.js';
+import { describe } from './validate.js';
+
+// Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
+const disposeSymbol: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+interface Held { backend: Backend; buffer: F32Buffer }
+const forgotten = new FinalizationRegistry<Held>(({ backend, buffer }) => backend.release(buffer));
+
+export class Tensor {
+  #buffer: F32Buffer | null;
+
+  /** Use Api.tensor(); this constructor takes ownership of `buffer`. */
+  constructor(readonly backend: Backend, buffer: F32Buffer, readonly rows: number, readonly cols: number) {
+    this.#buffer = buffer;
+    forgotten.register(this, { backend, buffer }, this);
+  }
+
+  get length(): number {
+    return this.rows * this.cols;
+  }
+
+  get disposed(): boolean {
+    return this.#buffer === null;
+  }
+
+  /** The backend buffer, for the library's own calls; throws if disposed. */
+  buffer(fn: string): F32Buffer {
+    if (!this.#buffer) throw new Error(`${fn}: this Tensor (${this.rows}×${this.cols}) was disposed and cannot be used`);
+    return this.#buffer;
+  }
+
+  /** A copy of the data. */
+  toArray(): Float32Array {
+    return this.buffer('Tensor.toArray').view().slice();
+  }
+
+  /**
+   * A live view of the data, valid until the next call on this backend that can allocate (wasm
+   * memory growth detaches it). Prefer toArray() unless you need zero copies.
+   */
+  view(): Float32Array {
+    return this.buffer('Tensor.view').view();
+  }
+
+  /** Copies src (length rows × cols) into the tensor. */
+  write(src: Float32Array): this {
+    const target = this.buffer('Tensor.write');
+    if (!(src instanceof Float32Array)) throw new TypeError(`Tensor.write: src must be a Float32Array, got ${describe(src)}`);
+    if (src.length !== this.length) {
+      throw new RangeError(`Tensor.write: src.length must be ${this.length} (${this.rows}×${this.cols}), got ${src.length}`);
+    }
+    target.view().set(src);
+    return this;
+  }
+
+  dispose(): void {
+    if (!this.#buffer) return;
+    forgotten.unregister(this);
+    this.backend.release(this.#buffer);
+    this.#buffer = null;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+// WasmBackend: buffers are regions of one instance's linear memory; every method passes
+// pointers to a kernel of assembly/index.ts. Each instance has its own memory, so instances
+// share no state.
+import type { Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+import { compileKernels, type WasmFlavor } from './loader.js';
+import { Arena, LinearMemory, type KernelExports } from './memory.js';
+import type { SoftmaxKernels } from './softmax.js';
+import type { LossKernels } from './loss.js';
+
+type Kernels = KernelExports & SoftmaxKernels & LossKernels;
+
+export class WasmF32Buffer implements F32Buffer {
+  constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
+  view(): Float32Array {
+    return this.memory.f32().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length);
+  }
+}
+
+export class WasmI32Buffer implements I32Buffer {
+  constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
+  view(): Int32Array {
+    return this.memory.i32().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length);
+  }
+}
+
+const ptr = (b: F32Buffer | I32Buffer): number => (b as WasmF32Buffer).ptr;
+const ptrOrZero = (b: F32Buffer | null): number => (b ? (b as WasmF32Buffer).ptr : 0);
+
+// Reads the message of an AssemblyScript abort (UTF-16 string, byte length stored before it).
+function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): string {
+  if (!messagePtr) return 'abort';
+  const buffer = memory().buffer;
+  const bytes = new Uint32Array(buffer, messagePtr - 4, 1)[0];
+  return String.fromCharCode(...new Uint16Array(buffer, messagePtr, bytes >>> 1));
+}
+
+export class WasmBackend implements Backend {
+  private readonly arena: Arena;
+  private readonly scope: Scope;
+
+  private constructor(
+    readonly kind: WasmFlavor,
+    private readonly kernels: Kernels,
+    private readonly memory: LinearMemory,
+  ) {
+    this.arena = new Arena(memory);
+    const { arena } = this;
+    this.scope = {
+      f32: (src) => {
+        const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
+        memory.f32().set(src, buffer.ptr >>> 2);
+        return buffer;
+      },
+      f32Empty: (length) => new WasmF32Buffer(memory, arena.take(length * 4), length),
+      f32Zeros: (length) => {
+        const buffer = new WasmF32Buffer(memory, arena.take(length * 4), length);
+        buffer.view().fill(0);
+        return buffer;
+      },
+      i32: (src) => {
+        const buffer = new WasmI32Buffer(memory, arena.take(src.length * 4), src.length);
+        buffer.view().set(src);
+        return buffer;
+      },
+      i32Empty: (length) => new WasmI32Buffer(memory, arena.take(length * 4), length),
+    };
+  }
+
+  static async create(flavor: WasmFlavor): Promise<WasmBackend> {
+    const module = await compileKernels(flavor);
+    let exports: Kernels | undefined;
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        abort(message: number, _file: number, line: number, column: number): never {
+          const text = exports ? abortMessage(() => exports!.memory, message) : 'abort';
+          throw new RangeError(`softmax-wasm: wasm aborted: ${text} (${line}:${column})`);
+        },
+      },
+    });
+    exports = instance.exports as unknown as Kernels;
+    return new WasmBackend(flavor, exports, new LinearMemory(exports));
+  }
+
+  scoped<T>(body: (scope: Scope) => T): T {
+    const mark = this.arena.open();
+    try {
+      return body(this.scope);
+    } finally {
+      this.arena.close(mark);
+    }
+  }
+
+  allocF32(length: number): F32Buffer {
+    const buffer = new WasmF32Buffer(this.memory, this.memory.alloc(length * 4), length);
+    buffer.view().fill(0);
+    return buffer;
+  }
+
+  release(buffer: F32Buffer): void {
+    this.memory.free(ptr(buffer));
+  }
+
+  memoryBytes(): number {
+    return this.memory.byteLength;
+  }
+
+  /** Scratch bytes held by the arena, and whether it is fully released (for leak tests). */
+  arenaState(): { capacity: number; idle: boolean } {
+    return { capacity: this.arena.capacity, idle: this.arena.idle };
+  }
+
+  softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    this.kernels.softmaxRows(ptr(x), ptr(out), rows, cols, invTemperature);
+  }
+  logSoftmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    this.kernels.logSoftmaxRows(ptr(x), ptr(out), rows, cols, invTemperature);
+  }
+  logSumExp(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
+    this.kernels.logSumExpRows(ptr(x), ptr(out), rows, cols, invTemperature);
+  }
+  softmaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void {
+    this.kernels.softmaxBackwardRows(ptr(y), ptr(dy), ptr(dx), rows, cols);
+  }
+
+  crossEntropyIndex(
+    logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
+    ignoreIndex: number, p: CrossEntropyParams,
+  ): number {
+    return this.kernels.crossEntropyIndexRows(
+      ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight), ignoreIndex,
+      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses),
+    );
+  }
+  crossEntropyProb(logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams): number {
+    return this.kernels.crossEntropyProbRows(
+      ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight),
+      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses),
+    );
+  }
+}
