@@ -1,10 +1,30 @@
 // Row-wise softmax family over a rows × cols row-major f32 matrix. Every kernel first subtracts
 // the row maximum (softmax(z) = softmax(z − max z)), so every exponent is ≤ 0 and nothing
 // overflows; logits are divided by the temperature T through invTemperature = 1/T.
-import { exp4, exp1, hsum, rowMax, rowDot, scaleRow, SUM_BLOCK } from './vmath';
+import {
+  exp4, exp1, expShifted4Exact, expShifted1Exact, hsum, rowMax, rowDot, scaleRow, lastRowMin,
+  EXACT_SHIFT_THRESHOLD, SUM_BLOCK,
+} from './vmath';
 
-// out_j = e^{(x_j − m)·s} for one row; returns Σ out_j (f64, blocked). out may alias x.
+// Whether the row just scanned by rowMax (max m) needs the exact-shift exp path at scale s.
+@inline function needsExactShift(m: f32, s: f32): bool {
+  return (m - lastRowMin) * s >= EXACT_SHIFT_THRESHOLD;
+}
+
+// e^{(x − m)·s} lane-wise, through the exact-shift path when the row's range needs it. `exact`
+// is constant inside each loop below, so the branch is predicted perfectly.
+@inline function expShifted4(x: v128, mv: v128, sv: v128, exact: bool): v128 {
+  return exact ? expShifted4Exact(x, mv, sv) : exp4(f32x4.mul(f32x4.sub(x, mv), sv));
+}
+
+@inline function expShifted1(x: f32, m: f32, s: f32, exact: bool): f32 {
+  return exact ? expShifted1Exact(x, m, s) : exp1((x - m) * s);
+}
+
+// out_j = e^{(x_j − m)·s} for one row just scanned by rowMax; returns Σ out_j (f64, blocked).
+// out may alias x.
 export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64 {
+  const exact = needsExactShift(m, s);
   const mv = f32x4.splat(m), sv = f32x4.splat(s);
   let total: f64 = 0;
   let i = 0;
@@ -13,8 +33,8 @@ export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
     for (; i < end; i += 8) {
       const o = <usize>i << 2;
-      const e0 = exp4(f32x4.mul(f32x4.sub(v128.load(x + o), mv), sv));
-      const e1 = exp4(f32x4.mul(f32x4.sub(v128.load(x + o, 16), mv), sv));
+      const e0 = expShifted4(v128.load(x + o), mv, sv, exact);
+      const e1 = expShifted4(v128.load(x + o, 16), mv, sv, exact);
       v128.store(out + o, e0);
       v128.store(out + o, e1, 16);
       acc0 = f32x4.add(acc0, e0);
@@ -24,15 +44,16 @@ export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const e = exp1((load<f32>(x + o) - m) * s);
+    const e = expShifted1(load<f32>(x + o), m, s, exact);
     store<f32>(out + o, e);
     total += <f64>e;
   }
   return total;
 }
 
-// Σ_j e^{(x_j − m)·s} without storing the terms.
+// Σ_j e^{(x_j − m)·s} without storing the terms, for a row just scanned by rowMax.
 export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
+  const exact = needsExactShift(m, s);
   const mv = f32x4.splat(m), sv = f32x4.splat(s);
   let total: f64 = 0;
   let i = 0;
@@ -41,12 +62,12 @@ export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
     let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
     for (; i < end; i += 8) {
       const o = <usize>i << 2;
-      acc0 = f32x4.add(acc0, exp4(f32x4.mul(f32x4.sub(v128.load(x + o), mv), sv)));
-      acc1 = f32x4.add(acc1, exp4(f32x4.mul(f32x4.sub(v128.load(x + o, 16), mv), sv)));
+      acc0 = f32x4.add(acc0, expShifted4(v128.load(x + o), mv, sv, exact));
+      acc1 = f32x4.add(acc1, expShifted4(v128.load(x + o, 16), mv, sv, exact));
     }
     total += <f64>hsum(f32x4.add(acc0, acc1));
   }
-  for (; i < n; i++) total += <f64>exp1((load<f32>(x + (<usize>i << 2)) - m) * s);
+  for (; i < n; i++) total += <f64>expShifted1(load<f32>(x + (<usize>i << 2)), m, s, exact);
   return total;
 }
 

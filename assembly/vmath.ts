@@ -34,15 +34,18 @@ export const EXP_MIN: f32 = -87.33654475;
 // Above ln(FLT_MAX) the scale 2^n becomes +∞, which is the right answer.
 const EXP_MAX: f32 = 88.72283905;
 
-// Lane-wise e^x. NaN propagates; −∞ and x < EXP_MIN give +0; x > EXP_MAX gives +∞.
-@inline export function exp4(x: v128): v128 {
+// Lane-wise e^(x + lo), where lo is a small correction to x (|lo| ≤ ulp(x)) carried separately
+// so that arguments which are differences of floats lose nothing to rounding. NaN propagates;
+// −∞ and x < EXP_MIN give +0; x > EXP_MAX gives +∞.
+@inline export function exp4c(x: v128, lo: v128): v128 {
   // pmin/pmax (one minps/maxps each) return their first operand when it is NaN.
   const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
   const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
   const scale = i32x4.shl(t, 23); // bits of 2^n
   const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
+  // x − n·ln2_hi is exact (Sterbenz: x and n·ln2_hi are within a factor 2, or n = 0).
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
-  r = madd(n, f32x4.splat(-LN2_LO), r);
+  r = madd(n, f32x4.splat(-LN2_LO), f32x4.add(r, lo));
   let p = madd(f32x4.splat(EXP_C7), r, f32x4.splat(EXP_C6));
   p = madd(p, r, f32x4.splat(EXP_C5));
   p = madd(p, r, f32x4.splat(EXP_C4));
@@ -55,16 +58,47 @@ const EXP_MAX: f32 = 88.72283905;
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
 }
 
+// Lane-wise e^x.
+@inline export function exp4(x: v128): v128 {
+  return exp4c(x, f32x4.splat(0));
+}
+
+// Lane-wise e^((x − m)·s), where x − m is carried exactly as a head and a rounding-error tail
+// (Knuth's TwoSum). Needed once |x − m| ≥ 32: there half an ulp of the rounded difference
+// (≥ 1.9e-6) alone would exceed the 2e-6 relative error the contract allows. The product by s is
+// not compensated (exact for s = 1).
+@inline export function expShifted4Exact(x: v128, m: v128, s: v128): v128 {
+  const negM = f32x4.neg(m);
+  const d = f32x4.add(x, negM);
+  const mPart = f32x4.sub(d, x);
+  const xPart = f32x4.sub(d, mPart);
+  const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
+  return exp4c(f32x4.mul(d, s), f32x4.mul(tail, s));
+}
+
+// Below this, a row's exponent arguments z − max (scaled by 1/T) are short enough that rounding
+// the difference costs at most 0.95e-6 relative error and the plain exp path suffices.
+export const EXACT_SHIFT_THRESHOLD: f32 = 32;
+
 // Scalar e^x with the same algorithm, for the tail lanes, so a row's result does not depend on
 // where the vector loop ends.
 @inline export function exp1(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
 
+@inline export function expShifted1Exact(x: f32, m: f32, s: f32): f32 {
+  return f32x4.extract_lane(expShifted4Exact(f32x4.splat(x), f32x4.splat(m), f32x4.splat(s)), 0);
+}
+
 // ---- reductions -----------------------------------------------------------------------------
 @inline export function hsum(v: v128): f32 {
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}
+
+@inline export function hmin(v: v128): f32 {
+  const m = f32x4.pmin(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return min(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1));
 }
 
 @inline export function hmax(v: v128): f32 {
@@ -76,25 +110,37 @@ const EXP_MAX: f32 = 88.72283905;
 // lane at most), across blocks in f64, so a row of 10^6 terms keeps ~1e-7 relative error.
 export const SUM_BLOCK: i32 = 256;
 
-// Maximum of n floats at p. NaN lanes may or may not win, which is harmless: a NaN in a row makes
-// the row's exp sum NaN downstream anyway.
+// The minimum seen by the last rowMax call, ignoring −∞ (masks, whose exp is 0 whatever the
+// precision): with the maximum it bounds a row's exponent range, which decides whether the
+// exact-shift exp path is needed.
+export let lastRowMin: f32 = Infinity;
+
+// Maximum of n floats at p (also leaves the minimum in lastRowMin). NaN lanes may or may not win,
+// which is harmless: a NaN in a row makes the row's exp sum NaN downstream anyway.
 export function rowMax(p: usize, n: i32): f32 {
   let i = 0;
-  let m: f32 = -Infinity;
-  if (n >= 16) {
-    let m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48);
-    for (i = 16; i + 16 <= n; i += 16) {
+  let hi: f32 = -Infinity, lo: f32 = Infinity;
+  if (n >= 8) {
+    const negInf = f32x4.splat(-Infinity), posInf = f32x4.splat(Infinity);
+    let max0 = negInf, max1 = negInf, min0 = posInf, min1 = posInf;
+    for (; i + 8 <= n; i += 8) {
       const q = p + (<usize>i << 2);
-      m0 = f32x4.pmax(m0, v128.load(q));
-      m1 = f32x4.pmax(m1, v128.load(q, 16));
-      m2 = f32x4.pmax(m2, v128.load(q, 32));
-      m3 = f32x4.pmax(m3, v128.load(q, 48));
+      const a = v128.load(q), b = v128.load(q, 16);
+      max0 = f32x4.pmax(max0, a);
+      max1 = f32x4.pmax(max1, b);
+      min0 = f32x4.pmin(min0, v128.bitselect(posInf, a, f32x4.eq(a, negInf)));
+      min1 = f32x4.pmin(min1, v128.bitselect(posInf, b, f32x4.eq(b, negInf)));
     }
-    m = hmax(f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3)));
+    hi = hmax(f32x4.pmax(max0, max1));
+    lo = hmin(f32x4.pmin(min0, min1));
   }
-  for (; i + 4 <= n; i += 4) m = max(m, hmax(v128.load(p + (<usize>i << 2))));
-  for (; i < n; i++) m = max(m, load<f32>(p + (<usize>i << 2)));
-  return m;
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    hi = max(hi, v);
+    if (v != -Infinity) lo = min(lo, v);
+  }
+  lastRowMin = lo;
+  return hi;
 }
 
 // Σ a_i·b_i over n floats, blocked as above.

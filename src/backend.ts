@@ -7,6 +7,7 @@
 // Float32Array for the JS backend — and must come from the same backend.
 
 export type BackendKind = 'relaxed-simd' | 'simd' | 'js';
+export type Activation = 'sigmoid' | 'tanh' | 'relu' | 'linear';
 
 /** A float32 buffer owned by a backend. */
 export interface F32Buffer {
@@ -88,4 +89,40 @@ export interface Backend {
   crossEntropyProb(
     logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, params: CrossEntropyParams,
   ): number;
+
+  // ---- row utilities (assembly/rows.ts, src/js/rows.ts) ----
+  /** Index of the largest value per row (first on ties; a NaN wins). */
+  argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void;
+  /** dst row r = src row indices[r]. */
+  gatherRows(src: F32Buffer, indices: I32Buffer, dst: F32Buffer, count: number, cols: number): void;
+  /** out[j] = Σ_r x[r, j] (+ out[j] if accumulate): the bias gradient of a dense layer. */
+  sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void;
+
+  // ---- activations (assembly/activation.ts, src/js/activation.ts) ----
+  /** out = f(x) elementwise over n values; out may alias x. */
+  activation(kind: Activation, x: F32Buffer, out: F32Buffer, n: number): void;
+  /** dx = dy ⊙ f'(x) written in terms of the output y = f(x) (σ(1 − σ), 1 − φ², [y > 0], 1). */
+  activationBackward(kind: Activation, y: F32Buffer, dy: F32Buffer, dx: F32Buffer, n: number): void;
+
+  // ---- dense products (assembly/gemm.ts, src/js/gemm.ts) ----
+  /**
+   * C[m×n] = alpha·op(A)·op(B) (+ bias[j] per column) (+ C if accumulate), where op(A) is m×k
+   * (A stored k×m when transA) and op(B) is k×n (B stored n×k when transB). Row-major.
+   */
+  matmul(
+    a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,
+  ): void;
+
+  // ---- optimisers (assembly/optim.ts, src/js/optim.ts) ----
+  /** Σ x_i² over n values (f64 accumulation), for gradient clipping by global norm. */
+  sumSquares(x: F32Buffer, n: number): number;
+  /**
+   * SGD with momentum on n parameters: v = momentum·v + gradScale·g; p −= lr·v. velocity is null
+   * when momentum is 0 (then p −= lr·gradScale·g).
+   */
+  sgdStep(
+    param: F32Buffer, grad: F32Buffer, velocity: F32Buffer | null, n: number,
+    learningRate: number, momentum: number, gradScale: number,
+  ): void;
 }

@@ -1,8 +1,12 @@
 // JsBackend: the oracle as a Backend. Buffers are plain Float32Arrays, so "copying in" is free and
 // scratch space is ordinary garbage-collected memory.
-import type { Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
 import * as softmaxOps from './softmax.js';
 import * as lossOps from './loss.js';
+import * as activationOps from './activation.js';
+import * as gemmOps from './gemm.js';
+import * as optimOps from './optim.js';
+import * as rowOps from './rows.js';
 
 export class JsF32Buffer implements F32Buffer {
   constructor(readonly array: Float32Array) {}
@@ -61,5 +65,39 @@ export class JsBackend implements Backend {
   }
   crossEntropyProb(logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams): number {
     return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, p, arraysOf(p));
+  }
+
+  argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void {
+    rowOps.argmax(f32(x), i32(out), rows, cols);
+  }
+  gatherRows(src: F32Buffer, indices: I32Buffer, dst: F32Buffer, count: number, cols: number): void {
+    rowOps.gatherRows(f32(src), i32(indices), f32(dst), count, cols);
+  }
+  sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void {
+    rowOps.sumRows(f32(x), f32(out), rows, cols, accumulate);
+  }
+
+  activation(kind: Activation, x: F32Buffer, out: F32Buffer, n: number): void {
+    activationOps.activation(kind, f32(x), f32(out), n);
+  }
+  activationBackward(kind: Activation, y: F32Buffer, dy: F32Buffer, dx: F32Buffer, n: number): void {
+    activationOps.activationBackward(kind, f32(y), f32(dy), f32(dx), n);
+  }
+
+  matmul(
+    a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,
+  ): void {
+    gemmOps.matmul(f32(a), f32(b), f32(c), m, k, n, transA, transB, alpha, accumulate, f32OrNull(bias));
+  }
+
+  sumSquares(x: F32Buffer, n: number): number {
+    return optimOps.sumSquares(f32(x), n);
+  }
+  sgdStep(
+    param: F32Buffer, grad: F32Buffer, velocity: F32Buffer | null, n: number,
+    learningRate: number, momentum: number, gradScale: number,
+  ): void {
+    optimOps.sgdStep(f32(param), f32(grad), f32OrNull(velocity), n, learningRate, momentum, gradScale);
   }
 }

@@ -1,7 +1,13 @@
 // WasmBackend: buffers are regions of one instance's linear memory; every method passes
 // pointers to a kernel of assembly/index.ts. Each instance has its own memory, so instances
 // share no state.
-import type { Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+// Interim: families whose wasm kernels have not landed yet run the oracle over views of linear
+// memory (correct, not fast). Each is replaced by its kernel call as the kernel lands.
+import * as activationOracle from '../js/activation.js';
+import * as gemmOracle from '../js/gemm.js';
+import * as optimOracle from '../js/optim.js';
+import * as rowOracle from '../js/rows.js';
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
 import type { SoftmaxKernels } from './softmax.js';
@@ -136,5 +142,39 @@ export class WasmBackend implements Backend {
       ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight),
       p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses),
     );
+  }
+
+  argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void {
+    rowOracle.argmax(x.view(), out.view(), rows, cols);
+  }
+  gatherRows(src: F32Buffer, indices: I32Buffer, dst: F32Buffer, count: number, cols: number): void {
+    rowOracle.gatherRows(src.view(), indices.view(), dst.view(), count, cols);
+  }
+  sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void {
+    rowOracle.sumRows(x.view(), out.view(), rows, cols, accumulate);
+  }
+
+  activation(kind: Activation, x: F32Buffer, out: F32Buffer, n: number): void {
+    activationOracle.activation(kind, x.view(), out.view(), n);
+  }
+  activationBackward(kind: Activation, y: F32Buffer, dy: F32Buffer, dx: F32Buffer, n: number): void {
+    activationOracle.activationBackward(kind, y.view(), dy.view(), dx.view(), n);
+  }
+
+  matmul(
+    a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
+    transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,
+  ): void {
+    gemmOracle.matmul(a.view(), b.view(), c.view(), m, k, n, transA, transB, alpha, accumulate, bias ? bias.view() : null);
+  }
+
+  sumSquares(x: F32Buffer, n: number): number {
+    return optimOracle.sumSquares(x.view(), n);
+  }
+  sgdStep(
+    param: F32Buffer, grad: F32Buffer, velocity: F32Buffer | null, n: number,
+    learningRate: number, momentum: number, gradScale: number,
+  ): void {
+    optimOracle.sgdStep(param.view(), grad.view(), velocity ? velocity.view() : null, n, learningRate, momentum, gradScale);
   }
 }

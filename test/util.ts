@@ -1,0 +1,71 @@
+// Shared test helpers: seeded random data and comparisons that report the worst element.
+import { expect } from 'vitest';
+
+/** Mulberry32: small, seeded, good enough for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi). */
+export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
+  const next = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
+  return out;
+}
+
+export function randomIndices(n: number, classes: number, seed: number): Int32Array {
+  const next = rng(seed);
+  return Int32Array.from({ length: n }, () => Math.floor(next() * classes));
+}
+
+/**
+ * Element-wise |actual − expected| ≤ abs + rel·|expected|, with NaN matching NaN and infinities
+ * matching exactly. Fails with the index and values of the worst element.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, abs = 0): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e) || Number.isNaN(a) || !Number.isFinite(e) || !Number.isFinite(a)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e)) && !(a === e)) {
+        worst = i;
+        worstExcess = Infinity;
+        break;
+      }
+      continue;
+    }
+    const excess = Math.abs(a - e) - (abs + rel * Math.abs(e));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (rel ${rel}, abs ${abs})`);
+  }
+}
+
+/** Central finite difference of f at x along each coordinate listed, in f64. */
+export function finiteDifference(f: (x: Float64Array) => number, x: Float64Array, h = 1e-3): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const saved = x[i];
+    x[i] = saved + h;
+    const up = f(x);
+    x[i] = saved - h;
+    const down = f(x);
+    x[i] = saved;
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
+}
