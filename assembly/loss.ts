@@ -57,9 +57,9 @@ export function crossEntropyIndexRows(
     }
     const m = rowMax(x, cols);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
-    const lse = <f64>(m * s) + Math.log(sum);
+    const lse = <f64>m * <f64>s + Math.log(sum);
     const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
-    const zt = <f64>(load<f32>(x + (<usize>t << 2)) * s);
+    const zt = <f64>load<f32>(x + (<usize>t << 2)) * <f64>s;
     let loss = (1 - eps) * wt * (lse - zt);
     if (eps > 0) {
       const weightedLogits = (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols)) * <f64>s;
@@ -111,7 +111,7 @@ export function crossEntropyProbRows(
     const g = grad != 0 ? grad + off : 0;
     const m = rowMax(x, cols);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
-    const lse = <f64>(m * s) + Math.log(sum);
+    const lse = <f64>m * <f64>s + Math.log(sum);
     // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is lse·Σ w ỹ − Σ w ỹ z/T.
     const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
     const wx = weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols);
