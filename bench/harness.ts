@@ -62,8 +62,10 @@ export interface RunOptions {
   roundMs: number;
   /** Warm-up budget per contender before the first round, ms. */
   warmupMs: number;
-  /** Rounds for slow contenders. */
+  /** Rounds for slow contenders: those flagged slow, and those whose first call took longer than
+   *  slowCallMs. */
   slowRounds: number;
+  slowCallMs: number;
   /** Quick mode skips slow contenders. */
   quick: boolean;
   log: (line: string) => void;
@@ -75,8 +77,10 @@ export interface ContenderResult {
   does: string;
   status: 'ok' | 'skipped' | 'mismatch' | 'error';
   note?: string;
-  /** Median time per call, ms. */
+  /** Median wall time per call, ms. */
   medianMs?: number;
+  /** Median CPU time per call, ms (see taskFn). */
+  cpuMedianMs?: number;
   /** Interquartile range / median: how noisy this contender's samples were. */
   spread?: number;
   minMs?: number;
@@ -88,6 +92,8 @@ export interface ContenderResult {
   gflopPerS?: number;
   /** This contender's median / the baseline's median: peer / ours, > 1 when ours is faster. */
   ratio?: number;
+  /** The same ratio from CPU-time medians. */
+  cpuRatio?: number;
   extras?: Record<string, number | string>;
 }
 
@@ -127,21 +133,33 @@ async function callOnce(c: Contender): Promise<{ result: unknown; ms: number }> 
   return { result, ms };
 }
 
-/** The task function: `batch` calls, reported as the mean per call. */
-function taskFn(c: Contender, batch: number): Fn {
+/** CPU time of this process (all threads: the main thread plus V8's GC helpers), ms. */
+function cpuNow(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * The task function: `batch` calls, reported to tinybench as the mean wall time per call. The
+ * CPU time of the same calls goes to `cpu` (ms per call): on a machine shared with other work,
+ * wall time also counts the time other processes held the core; CPU time does not.
+ */
+function taskFn(c: Contender, batch: number, cpu: number[]): Fn {
   const { run } = c;
   if (c.async) {
     return async () => {
-      const t0 = performance.now();
+      const c0 = cpuNow(), t0 = performance.now();
       for (let i = 0; i < batch; i++) await run();
       const dt = performance.now() - t0;
+      cpu.push((cpuNow() - c0) / batch);
       return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
     };
   }
   return () => {
-    const t0 = performance.now();
+    const c0 = cpuNow(), t0 = performance.now();
     for (let i = 0; i < batch; i++) run();
     const dt = performance.now() - t0;
+    cpu.push((cpuNow() - c0) / batch);
     return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
   };
 }
@@ -149,6 +167,7 @@ function taskFn(c: Contender, batch: number): Fn {
 export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
   const results = new Map<string, ContenderResult>();
   const live: Contender[] = [];
+  const slow = new Set<string>();
   const batches = new Map<string, number>();
 
   // Check every contender's result once and size its batch from a few untimed calls.
@@ -164,7 +183,8 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       const first = await callOnce(contender);
       const problem = contender.noCheck || !c.check ? null : c.check(first.result);
       let perCall = first.ms;
-      if (!contender.slow) {
+      if (contender.slow || first.ms > opts.slowCallMs) slow.add(contender.name);
+      if (!slow.has(contender.name)) {
         // Warm up (JIT tiers, caches) for warmupMs; calls slower than that get one more call.
         const deadline = performance.now() + opts.warmupMs;
         const minCalls = first.ms > opts.warmupMs ? 1 : 2;
@@ -190,9 +210,10 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
 
   // Interleaved rounds.
   const samples = new Map<string, number[]>(live.map((x) => [x.name, []]));
+  const cpuSamples = new Map<string, number[]>(live.map((x) => [x.name, []]));
   for (let round = 0; round < opts.rounds; round++) {
     const order = live.map((_, i) => live[(i + round) % live.length])
-      .filter((x) => !x.slow || round < opts.slowRounds);
+      .filter((x) => !slow.has(x.name) || round < opts.slowRounds);
     const bench = new Bench({
       time: opts.roundMs,
       iterations: 1,
@@ -201,14 +222,16 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       throws: true,
     });
     for (const contender of order) {
-      bench.add(contender.name, taskFn(contender, batches.get(contender.name)!), {
+      const cpuThisRound: number[] = [];
+      bench.add(contender.name, taskFn(contender, batches.get(contender.name)!, cpuThisRound), {
         async: contender.async ?? false,
         beforeAll: async () => {
           gc();
           if (contender.before) await contender.before();
         },
-        afterAll: async () => {
+        afterAll: async (mode) => {
           if (contender.after) await contender.after();
+          if (mode === 'run') cpuSamples.get(contender.name)!.push(...cpuThisRound);
         },
         beforeEach: contender.beforeEach ? async () => { await contender.beforeEach!(); } : undefined,
         afterEach: contender.afterEach ? async () => { await contender.afterEach!(); } : undefined,
@@ -225,8 +248,9 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
     }
   }
 
-  const baselineSamples = samples.get(c.baseline);
-  const baselineMs = baselineSamples && baselineSamples.length ? median([...baselineSamples].sort((a, b) => a - b)) : undefined;
+  const medianOf = (list: number[] | undefined) => (list && list.length ? median([...list].sort((a, b) => a - b)) : undefined);
+  const baselineMs = medianOf(samples.get(c.baseline));
+  const baselineCpuMs = medianOf(cpuSamples.get(c.baseline));
   for (const contender of live) {
     const res = results.get(contender.name)!;
     const s = samples.get(contender.name)!.sort((a, b) => a - b);
@@ -243,7 +267,9 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
     if (c.elements) res.nsPerElement = (ms * 1e6) / c.elements;
     if (c.bytes) res.gbPerS = c.bytes / (ms * 1e6);
     if (c.flops) res.gflopPerS = c.flops / (ms * 1e6);
+    res.cpuMedianMs = medianOf(cpuSamples.get(contender.name));
     if (baselineMs !== undefined) res.ratio = ms / baselineMs;
+    if (baselineCpuMs !== undefined && res.cpuMedianMs !== undefined) res.cpuRatio = res.cpuMedianMs / baselineCpuMs;
     const extras = c.extras?.(contender.name);
     if (extras) res.extras = extras;
   }

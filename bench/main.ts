@@ -37,7 +37,7 @@ type CaseFactory = { id: string; make: () => Promise<Case> };
 const ROW_SHAPES: [number, number][] = [[32, 10], [128, 1000], [1024, 4096]];
 const CUBES = [128, 256, 512, 1024];
 const MLP_SHAPES: [number, number, number][] = [[128, 784, 128], [128, 128, 10]];
-const MNIST_TRAIN = 8000;
+const MNIST_TRAIN = 8000, MNIST_TRAIN_QUICK = 2000;
 
 function caseList(quick: boolean): CaseFactory[] {
   const list: CaseFactory[] = [];
@@ -51,7 +51,8 @@ function caseList(quick: boolean): CaseFactory[] {
     const shapes: [number, number, number][] = [...(quick ? [256] : CUBES).map((s): [number, number, number] => [s, s, s]), ...(quick ? MLP_SHAPES.slice(0, 1) : MLP_SHAPES)];
     for (const [m, k, n] of shapes) add(`matmul ${product} ${m}x${k}x${n}`, () => matmulCase(product, m, k, n));
   }
-  add(`mnist epoch ${MNIST_TRAIN}`, () => mnistCase(MNIST_TRAIN));
+  const train = quick ? MNIST_TRAIN_QUICK : MNIST_TRAIN;
+  add(`mnist epoch ${train}`, () => mnistCase(train));
   for (const [r, c] of quick ? [ROW_SHAPES[2]] : ROW_SHAPES.slice(1)) add(`copies softmax ${r}x${c}`, () => softmaxCopiesCase(r, c));
   add('copies matmul 256', () => matmulCopiesCase(256));
   return list;
@@ -81,8 +82,8 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   await placeKernels();
   const opts: RunOptions = args.quick
-    ? { rounds: args.rounds ?? 3, roundMs: args.time ?? 40, warmupMs: 30, slowRounds: 1, quick: true, log: console.log }
-    : { rounds: args.rounds ?? 7, roundMs: args.time ?? 200, warmupMs: 200, slowRounds: 3, quick: false, log: console.log };
+    ? { rounds: args.rounds ?? 3, roundMs: args.time ?? 30, warmupMs: 20, slowRounds: 1, slowCallMs: 50, quick: true, log: console.log }
+    : { rounds: args.rounds ?? 7, roundMs: args.time ?? 200, warmupMs: 200, slowRounds: 3, slowCallMs: 500, quick: false, log: console.log };
   const loadStart = os.loadavg();
   const tfjs = await loadTfjs();
   const ort = loadOrt();

@@ -46,6 +46,17 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
 }
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+// The options of a call that passes none (shared, so such calls allocate no options object).
+const NO_OPTIONS: SoftmaxOptions = Object.freeze({});
+
+// Rows per block of Api.rowwiseInChunks: about CHUNK_ELEMENTS floats (128 KiB), at least one row,
+// and a multiple of 4 when there are that many, since the kernels take short rows four at a time:
+// then every row meets the same code as in one whole call, and gets the same bits.
+const CHUNK_ELEMENTS = 32768;
+function chunkRows(cols: number): number {
+  const rows = Math.floor(CHUNK_ELEMENTS / cols);
+  return rows >= 4 ? rows & ~3 : Math.max(1, rows);
+}
 
 function isIndexArray(value: unknown): value is ClassIndices {
   return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
@@ -111,6 +122,7 @@ export class Api {
   }
 
   private splitOut(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
+    if (outOrOptions === undefined && options === undefined) return NO_OPTIONS;
     if (outOrOptions instanceof Float32Array || outOrOptions instanceof Tensor) {
       return { ...checkOptions(fn, options), out: outOrOptions };
     }
@@ -136,11 +148,39 @@ export class Api {
     const invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
+    if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js' && rows > chunkRows(cols)) {
+      return this.rowwiseInChunks(xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
+    }
     return this.backend.scoped((scope) => {
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, out, length);
       kernel.call(this.backend, input, res.buffer, rows, cols, invT);
       return res.finish();
+    });
+  }
+
+  /**
+   * rowwise for large Float32Array in and out: copy in, kernel and copy out a block of rows at a
+   * time through one scratch block that stays in L2, instead of three passes over arrays of the
+   * full size (two of them through DRAM). The kernels run in place (out = x) on the block.
+   */
+  private rowwiseInChunks(
+    xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
+    kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
+  ): Float32Array {
+    const step = chunkRows(cols);
+    const outCols = perRow ? 1 : cols;
+    const target = out ?? new Float32Array(rows * outCols);
+    return this.backend.scoped((scope) => {
+      const block = scope.f32Empty(step * cols);
+      const results = perRow ? scope.f32Empty(step) : block;
+      for (let r = 0; r < rows; r += step) {
+        const n = Math.min(step, rows - r);
+        block.view().set(xs.subarray(r * cols, (r + n) * cols));
+        kernel.call(this.backend, block, results, n, cols, invT);
+        target.set(results.view().subarray(0, n * outCols), r * outCols);
+      }
+      return target;
     });
   }
 

@@ -2,7 +2,9 @@
 // columns go four at a time through a transposed path, longer ones row by row; and each row (or
 // group of four) exponentiates with the cheapest exp its values allow — the narrow exp without
 // temperature, the narrow exp with it, or the exact-shift exp that also flushes −∞ masks to 0.
-// Each combination is checked against the oracle here, with the contract's tolerances.
+// Each combination is checked against the oracle here, with the contract's tolerances. Large
+// Float32Array calls are also split into blocks of rows by the API (copy in, kernel, copy out per
+// block); the last test crosses block boundaries.
 import { describe, expect, it } from 'vitest';
 import { backend, oracle, wasmKinds } from './backends.js';
 import { expectClose, randomIndices, uniform } from './util.js';
@@ -80,6 +82,31 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
           expectClose(got.grad!, want.grad!, 1e-5, 1e-7);
         }
       }
+    }
+  });
+
+  it('gives the same results when a large call is processed in blocks of rows', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    // About 32 768 floats per block: 1000 columns → 32 rows a block, 30 columns → 1092.
+    for (const [rows, cols] of [[101, 1000], [2_000, 30], [3, 40_000]]) {
+      const x = uniform(rows * cols, -8, 8, rows + cols);
+      const probs = api.softmax(x, cols);
+      expectProbsClose(probs, ref.softmax(x, cols));
+      const out = new Float32Array(rows * cols);
+      expect(api.softmax(x, cols, out)).toBe(out);
+      expect(out).toEqual(probs);
+      // Block by block gives the bits of the whole resident call.
+      using xt = api.tensor(rows, cols, x);
+      expect(api.softmax(xt, cols)).toEqual(probs);
+      expectClose(api.logSoftmax(x, cols), ref.logSoftmax(x, cols), REL, 2e-6);
+      const lse = new Float32Array(rows);
+      api.logSumExp(x, cols, lse);
+      expectClose(lse, ref.logSumExp(x, cols), REL, 2e-6);
+      // Inputs that are views into a larger buffer.
+      const backing = new Float32Array(rows * cols + 3);
+      backing.set(x, 3);
+      expect(api.softmax(backing.subarray(3), cols)).toEqual(probs);
     }
   });
 });

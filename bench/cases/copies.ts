@@ -1,11 +1,11 @@
 // What the copy-in / copy-out convenience costs: the same softmax (and matmul) called with plain
-// Float32Arrays (a new result each call, or into a caller-owned `out`), and on resident tensors
-// that live in wasm memory. tfjs pays the same kinds of cost: creating a tensor from a
-// Float32Array copies in, dataSync() copies out.
+// Float32Arrays (a new result each call, or into a caller-owned `out`), with a resident input
+// (copy out only), and on resident tensors that live in wasm memory. tfjs pays the same kinds of
+// cost: creating a tensor from a Float32Array copies in, dataSync() copies out.
 import type { Case, Contender } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
 import { label, matmulOf, NOT_YET, ours, wasmKinds, type Tensor } from '../ours.js';
-import { checkNoLeak, tf, useTf } from '../peers/tfjs.js';
+import { tf, tfjsContenders } from '../peers/tfjs.js';
 
 export async function softmaxCopiesCase(rows: number, cols: number): Promise<Case> {
   const n = rows * cols;
@@ -15,50 +15,20 @@ export async function softmaxCopiesCase(rows: number, cols: number): Promise<Cas
   const reference = (await ours('js')).softmax(x, cols);
   const out = new Float32Array(n);
   let xt: Tensor | null = null, yt: Tensor | null = null;
-  let tfX: tf.Tensor2D | null = null;
-  let tensorsBefore = 0;
-  const tfBefore = async () => {
-    await useTf('wasm');
-    tensorsBefore = tf.memory().numTensors;
-    tfX = tf.tensor2d(x, [rows, cols]);
-  };
-  const tfAfter = () => { tfX?.dispose(); checkNoLeak(tensorsBefore, 'tfjs-wasm'); };
+  const before = () => { xt = api.tensor(rows, cols, x); yt = api.tensor(rows, cols); };
+  const after = () => { xt?.dispose(); yt?.dispose(); };
   const contenders: Contender[] = [
     { name: `${label(kind)} new array`, side: 'ours', does: 'softmax(x, cols): copy in, kernel, copy out into a new Float32Array', run: () => api.softmax(x, cols) },
     { name: `${label(kind)} into out`, side: 'ours', does: 'softmax(x, cols, out): copy in, kernel, copy out into the caller\'s array', run: () => api.softmax(x, cols, out) },
-    {
-      name: `${label(kind)} resident`, side: 'ours', does: 'softmax(xTensor, cols, yTensor): no copies',
-      before: () => { xt = api.tensor(rows, cols, x); yt = api.tensor(rows, cols); },
-      after: () => { xt?.dispose(); yt?.dispose(); },
-      run: () => api.softmax(xt!, cols, yt!),
-    },
-    {
-      name: 'tfjs-wasm from array', side: 'peer', does: 'tf.tensor2d(x) (copy in), tf.softmax, dataSync() (copy out), dispose both',
-      before: tfBefore, after: tfAfter,
-      run: () => {
-        const input = tf.tensor2d(x, [rows, cols]);
-        const y = tf.softmax(input);
-        const data = y.dataSync() as Float32Array;
-        input.dispose();
-        y.dispose();
-        return data;
-      },
-    },
-    {
-      name: 'tfjs-wasm resident + dataSync', side: 'peer', does: 'tf.softmax on a resident x, dataSync() (copy out)',
-      before: tfBefore, after: tfAfter,
-      run: () => {
-        const y = tf.softmax(tfX!);
-        const data = y.dataSync() as Float32Array;
-        y.dispose();
-        return data;
-      },
-    },
-    {
-      name: 'tfjs-wasm kernel only', side: 'peer', does: 'tf.softmax on a resident x, result disposed unread', noCheck: true,
-      before: tfBefore, after: tfAfter,
-      run: () => tf.softmax(tfX!).dispose(),
-    },
+    { name: `${label(kind)} resident x`, side: 'ours', does: 'softmax(xTensor, cols): kernel, copy out into a new Float32Array', before, after, run: () => api.softmax(xt!, cols) },
+    { name: `${label(kind)} resident`, side: 'ours', does: 'softmax(xTensor, cols, yTensor): no copies', before, after, run: () => api.softmax(xt!, cols, yt!) },
+    ...tfjsContenders({
+      backend: 'wasm',
+      call: 'tf.softmax(x)',
+      inputs: () => [tf.tensor2d(x, [rows, cols])],
+      op: (inputs) => [tf.softmax(inputs[0])],
+      read: (outputs) => outputs[0].dataSync(),
+    }),
   ];
   return {
     id: `copies softmax ${rows}x${cols}`,

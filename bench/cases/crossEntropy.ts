@@ -2,44 +2,12 @@
 // back by every contender.
 import type { Case, Contender } from '../harness.js';
 import { asArray, classIndices, compare, oneHot, uniform } from '../data.js';
-import { kinds, label, ours, type Tensor } from '../ours.js';
+import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
-import { checkNoLeak, tf, useTf, type TfBackend } from '../peers/tfjs.js';
+import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
 import { crossEntropyRunner } from '../peers/ort.js';
 
 interface LossAndGrad { loss: number; grad: unknown }
-
-function tfContender(logits: Float32Array, labels: Float32Array, rows: number, cols: number, backend: TfBackend, slow: boolean): Contender {
-  // What a tfjs user writes for "loss and its gradient w.r.t. the logits".
-  const lossAndGrad = tf.valueAndGrad((z: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels2d!, z) as tf.Scalar);
-  let logits2d: tf.Tensor2D | null = null, labels2d: tf.Tensor2D | null = null;
-  let tensorsBefore = 0;
-  return {
-    name: `tfjs-${backend}`,
-    side: 'peer',
-    does: 'tf.valueAndGrad(z => tf.losses.softmaxCrossEntropy(onehot, z))(logits) on resident tensors; dataSync() both',
-    slow,
-    before: async () => {
-      await useTf(backend);
-      tensorsBefore = tf.memory().numTensors;
-      logits2d = tf.tensor2d(logits, [rows, cols]);
-      labels2d = tf.tensor2d(labels, [rows, cols]);
-    },
-    after: () => {
-      logits2d?.dispose();
-      labels2d?.dispose();
-      checkNoLeak(tensorsBefore, `tfjs-${backend}`);
-    },
-    run: (): LossAndGrad => {
-      const { value, grad } = lossAndGrad(logits2d!);
-      const loss = value.dataSync()[0];
-      const g = grad.dataSync() as Float32Array;
-      value.dispose();
-      grad.dispose();
-      return { loss, grad: g };
-    },
-  };
-}
 
 export async function crossEntropyCase(rows: number, cols: number): Promise<Case> {
   const n = rows * cols;
@@ -59,20 +27,38 @@ export async function crossEntropyCase(rows: number, cols: number): Promise<Case
       run: () => api.crossEntropy(logits, targets, cols, { grad: true }),
     });
   }
-  for (const kind of kinds.filter((k) => k !== 'js')) {
+  for (const kind of wasmKinds) {
     const api = await ours(kind);
     let zt: Tensor | null = null, gt: Tensor | null = null;
+    const before = () => { zt = api.tensor(rows, cols, logits); gt = api.tensor(rows, cols); };
+    const after = () => { zt?.dispose(); gt?.dispose(); };
+    if (kind === kinds[0]) {
+      contenders.push({
+        name: `${label(kind)} resident x`, side: 'ours', before, after,
+        does: 'crossEntropy(logitsTensor, targets, cols, { grad: true }) → grad a new Float32Array',
+        run: () => api.crossEntropy(zt!, targets, cols, { grad: true }),
+      });
+    }
     contenders.push({
-      name: `${label(kind)} resident`,
-      side: 'ours',
+      name: `${label(kind)} resident`, side: 'ours', before, after,
       does: 'crossEntropy(logitsTensor, targets, cols, { grad: gradTensor })',
-      before: () => { zt = api.tensor(rows, cols, logits); gt = api.tensor(rows, cols); },
-      after: () => { zt?.dispose(); gt?.dispose(); },
       run: () => api.crossEntropy(zt!, targets, cols, { grad: gt! }),
     });
   }
-  contenders.push(tfContender(logits, labels, rows, cols, 'wasm', false));
-  contenders.push(tfContender(logits, labels, rows, cols, 'cpu', big));
+  // What a tfjs user writes for "the loss and its gradient w.r.t. the logits"; tfjs takes one-hot
+  // labels, so the labels are a tensor input like the logits.
+  const tfSpec = (backend: TfBackend) => ({
+    backend,
+    call: 'tf.valueAndGrad(z => tf.losses.softmaxCrossEntropy(onehot, z))(logits)',
+    inputs: () => [tf.tensor2d(logits, [rows, cols]), tf.tensor2d(labels, [rows, cols])],
+    op: ([z, onehot]: tf.Tensor[]) => {
+      const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, t) as tf.Scalar)(z);
+      return [value, grad];
+    },
+    read: ([value, grad]: tf.Tensor[]): LossAndGrad => ({ loss: value.dataSync()[0], grad: grad.dataSync() }),
+  });
+  contenders.push(...tfjsContenders(tfSpec('wasm')));
+  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: big }));
   try {
     const runner = await crossEntropyRunner(rows, cols);
     const labels64 = BigInt64Array.from(targets, (t) => BigInt(t));

@@ -2,9 +2,9 @@
 // delta of the layer below), Aᵀ·B (the weight gradient).
 import type { Case, Contender } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
-import { kinds, label, matmulOf, NOT_YET, ours, type Tensor } from '../ours.js';
+import { kinds, label, matmulOf, NOT_YET, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
-import { checkNoLeak, tf, useTf, type TfBackend } from '../peers/tfjs.js';
+import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
 import { matmulRunner } from '../peers/ort.js';
 
 export type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
@@ -21,44 +21,6 @@ function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: nu
     }
   }
   return c;
-}
-
-function tfContenders(a: Float32Array, b: Float32Array, aShape: [number, number], bShape: [number, number],
-  transA: boolean, transB: boolean, backend: TfBackend, slow: boolean): Contender[] {
-  let at: tf.Tensor2D | null = null, bt: tf.Tensor2D | null = null;
-  let tensorsBefore = 0;
-  const before = async () => {
-    await useTf(backend);
-    tensorsBefore = tf.memory().numTensors;
-    at = tf.tensor2d(a, aShape);
-    bt = tf.tensor2d(b, bShape);
-  };
-  const after = () => {
-    at?.dispose();
-    bt?.dispose();
-    checkNoLeak(tensorsBefore, `tfjs-${backend}`);
-  };
-  const call = `tf.matMul(a, b, ${transA}, ${transB})`;
-  const readBack: Contender = {
-    name: `tfjs-${backend}`,
-    side: 'peer',
-    does: `${call} on resident a, b; dataSync() → Float32Array; dispose`,
-    before, after, slow,
-    run: () => {
-      const c = tf.matMul(at!, bt!, transA, transB);
-      const data = c.dataSync() as Float32Array;
-      c.dispose();
-      return data;
-    },
-  };
-  if (backend === 'cpu') return [readBack];
-  return [readBack, {
-    name: `tfjs-${backend} kernel only`,
-    side: 'peer',
-    does: `${call} on resident a, b, result disposed unread`,
-    before, after, slow, noCheck: true,
-    run: () => tf.matMul(at!, bt!, transA, transB).dispose(),
-  }];
 }
 
 export async function matmulCase(product: Product, m: number, k: number, n: number): Promise<Case> {
@@ -82,23 +44,36 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
       run: () => matmul!(a, b, m, k, n, { transA, transB }),
     });
   }
-  for (const kind of kinds.filter((x) => x !== 'js')) {
+  for (const kind of wasmKinds) {
     const api = await ours(kind);
     const matmul = matmulOf(api);
+    const skip = matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`;
     let at: Tensor | null = null, bt: Tensor | null = null, ct: Tensor | null = null;
+    const before = () => { at = api.tensor(aShape[0], aShape[1], a); bt = api.tensor(bShape[0], bShape[1], b); ct = api.tensor(m, n); };
+    const after = () => { at?.dispose(); bt?.dispose(); ct?.dispose(); };
+    if (kind === kinds[0]) {
+      contenders.push({
+        name: `${label(kind)} resident x`, side: 'ours', skip, before, after,
+        does: 'matmul on resident tensors a, b → new Float32Array',
+        run: () => matmul!(at!, bt!, m, k, n, { transA, transB }),
+      });
+    }
     contenders.push({
-      name: `${label(kind)} resident`,
-      side: 'ours',
+      name: `${label(kind)} resident`, side: 'ours', skip, before, after,
       does: 'matmul on resident tensors a, b into out: tensor c',
-      skip: matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`,
-      before: () => { at = api.tensor(aShape[0], aShape[1], a); bt = api.tensor(bShape[0], bShape[1], b); ct = api.tensor(m, n); },
-      after: () => { at?.dispose(); bt?.dispose(); ct?.dispose(); },
       run: () => matmul!(at!, bt!, m, k, n, { transA, transB, out: ct! }),
     });
   }
   const big = flops >= 2 * 512 ** 3;
-  contenders.push(...tfContenders(a, b, aShape, bShape, transA, transB, 'wasm', false));
-  contenders.push(...tfContenders(a, b, aShape, bShape, transA, transB, 'cpu', big));
+  const tfSpec = (backend: TfBackend) => ({
+    backend,
+    call: `tf.matMul(a, b, ${transA}, ${transB})`,
+    inputs: () => [tf.tensor2d(a, aShape), tf.tensor2d(b, bShape)],
+    op: ([ta, tb]: tf.Tensor[]) => [tf.matMul(ta, tb, transA, transB)],
+    read: (outputs: tf.Tensor[]) => outputs[0].dataSync(),
+  });
+  contenders.push(...tfjsContenders(tfSpec('wasm')));
+  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: big }));
   try {
     const runner = await matmulRunner(m, k, n, transA, transB);
     contenders.push({

@@ -2,54 +2,14 @@
 // Float32Array, plus resident / kernel-only variants of ours and tfjs.
 import type { Case, Contender } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
-import { kinds, label, ours, type Tensor } from '../ours.js';
+import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
-import { checkNoLeak, tf, useTf, type TfBackend } from '../peers/tfjs.js';
+import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
 import { rowwiseRunner } from '../peers/ort.js';
 
 export type RowwiseOp = 'softmax' | 'logSoftmax';
 
 const ORT_OP = { softmax: 'Softmax', logSoftmax: 'LogSoftmax' } as const;
-
-function tfContenders(op: RowwiseOp, x: Float32Array, rows: number, cols: number, backend: TfBackend, slow: boolean): Contender[] {
-  const apply = op === 'softmax' ? tf.softmax : tf.logSoftmax;
-  let input: tf.Tensor2D | null = null;
-  let tensorsBefore = 0;
-  const before = async () => {
-    await useTf(backend);
-    tensorsBefore = tf.memory().numTensors;
-    input = tf.tensor2d(x, [rows, cols]);
-  };
-  const after = () => {
-    input?.dispose();
-    input = null;
-    checkNoLeak(tensorsBefore, `tfjs-${backend}`);
-  };
-  const readBack: Contender = {
-    name: `tfjs-${backend}`,
-    side: 'peer',
-    does: `tf.${op}(x) on a resident x, then dataSync() → Float32Array; dispose`,
-    before,
-    after,
-    slow,
-    run: () => {
-      const y = apply(input!);
-      const data = y.dataSync() as Float32Array;
-      y.dispose();
-      return data;
-    },
-  };
-  if (backend === 'cpu') return [readBack];
-  return [readBack, {
-    name: `tfjs-${backend} kernel only`,
-    side: 'peer',
-    does: `tf.${op}(x) on a resident x, result disposed unread`,
-    before,
-    after,
-    noCheck: true,
-    run: () => apply(input!).dispose(),
-  }];
-}
 
 export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Promise<Case> {
   const n = rows * cols;
@@ -67,20 +27,33 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
       run: () => api[op](x, cols),
     });
   }
-  for (const kind of kinds.filter((k) => k !== 'js')) {
+  for (const kind of wasmKinds) {
     const api = await ours(kind);
     let xt: Tensor | null = null, yt: Tensor | null = null;
+    const before = () => { xt = api.tensor(rows, cols, x); yt = api.tensor(rows, cols); };
+    const after = () => { xt?.dispose(); yt?.dispose(); };
+    if (kind === kinds[0]) {
+      contenders.push({
+        name: `${label(kind)} resident x`, side: 'ours', before, after,
+        does: `${op}(xTensor, cols) → new Float32Array (copy out only)`,
+        run: () => api[op](xt!, cols),
+      });
+    }
     contenders.push({
-      name: `${label(kind)} resident`,
-      side: 'ours',
+      name: `${label(kind)} resident`, side: 'ours', before, after,
       does: `${op}(xTensor, cols, yTensor): resident tensors, no copies`,
-      before: () => { xt = api.tensor(rows, cols, x); yt = api.tensor(rows, cols); },
-      after: () => { xt?.dispose(); yt?.dispose(); },
       run: () => api[op](xt!, cols, yt!),
     });
   }
-  contenders.push(...tfContenders(op, x, rows, cols, 'wasm', false));
-  contenders.push(...tfContenders(op, x, rows, cols, 'cpu', big));
+  const tfSpec = (backend: TfBackend) => ({
+    backend,
+    call: `tf.${op}(x)`,
+    inputs: () => [tf.tensor2d(x, [rows, cols])],
+    op: (inputs: tf.Tensor[]) => [(op === 'softmax' ? tf.softmax : tf.logSoftmax)(inputs[0])],
+    read: (outputs: tf.Tensor[]) => outputs[0].dataSync(),
+  });
+  contenders.push(...tfjsContenders(tfSpec('wasm')));
+  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: big }));
   try {
     const runner = await rowwiseRunner(ORT_OP[op], rows, cols);
     contenders.push({

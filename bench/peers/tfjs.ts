@@ -70,3 +70,78 @@ export function checkNoLeak(before: number, who: string): void {
 }
 
 export { tf };
+
+export type TfTier = 'array' | 'resident x' | 'kernel only';
+
+export interface TfSpec {
+  backend: TfBackend;
+  /** The tfjs calls, for the "what is timed" notes: "tf.softmax(x)". */
+  call: string;
+  /** Creates the input tensors from the case's Float32Arrays (a copy into tfjs memory). */
+  inputs: () => tf.Tensor[];
+  /** The computation; returns every tensor it made that must be read or disposed. */
+  op: (inputs: tf.Tensor[]) => tf.Tensor[];
+  /** Reads the outputs back (dataSync), as the result to check. */
+  read: (outputs: tf.Tensor[]) => unknown;
+  tiers?: TfTier[];
+  slow?: boolean;
+}
+
+/**
+ * The tfjs contenders of one case, one per tier, named `tfjs-<backend>` plus the tier:
+ * - array: from Float32Arrays to Float32Arrays, the same work as ours by default — create the
+ *   input tensors, run, dataSync() every output, dispose everything;
+ * - resident x: inputs already in tfjs memory; run, dataSync(), dispose the outputs;
+ * - kernel only: inputs resident; run and dispose the outputs unread (tfjs-wasm runs kernels
+ *   eagerly, so this is the kernels' time plus tfjs's per-op overhead).
+ */
+export function tfjsContenders(spec: TfSpec): import('../harness.js').Contender[] {
+  const name = `tfjs-${spec.backend}`;
+  let resident: tf.Tensor[] = [];
+  let tensorsBefore = 0;
+  const before = async () => {
+    await useTf(spec.backend);
+    tensorsBefore = tf.memory().numTensors;
+    resident = spec.inputs();
+  };
+  const after = () => {
+    for (const t of resident) t.dispose();
+    resident = [];
+    checkNoLeak(tensorsBefore, name);
+  };
+  const dispose = (tensors: tf.Tensor[]) => { for (const t of tensors) t.dispose(); };
+  const tiers = spec.tiers ?? ['array', 'resident x', 'kernel only'];
+  return tiers.map((tier) => {
+    if (tier === 'array') {
+      return {
+        name, side: 'peer' as const, before, after, slow: spec.slow,
+        does: `inputs → tensors, ${spec.call}, dataSync() → Float32Array, dispose all`,
+        run: () => {
+          const inputs = spec.inputs();
+          const outputs = spec.op(inputs);
+          const result = spec.read(outputs);
+          dispose(outputs);
+          dispose(inputs);
+          return result;
+        },
+      };
+    }
+    if (tier === 'resident x') {
+      return {
+        name: `${name} resident x`, side: 'peer' as const, before, after, slow: spec.slow,
+        does: `${spec.call} on resident inputs, dataSync() → Float32Array, dispose outputs`,
+        run: () => {
+          const outputs = spec.op(resident);
+          const result = spec.read(outputs);
+          dispose(outputs);
+          return result;
+        },
+      };
+    }
+    return {
+      name: `${name} kernel only`, side: 'peer' as const, before, after, slow: spec.slow, noCheck: true,
+      does: `${spec.call} on resident inputs, outputs disposed unread`,
+      run: () => dispose(spec.op(resident)),
+    };
+  });
+}

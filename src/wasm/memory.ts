@@ -17,27 +17,30 @@ const ALIGN = 16;
 const MIN_ARENA_BLOCK = 64 * 1024;
 
 export class LinearMemory {
-  private buffer: ArrayBuffer | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
 
   constructor(readonly exports: KernelExports) {}
 
-  /** Float32 view of the whole memory, re-derived if memory grew since the last call. */
+  /**
+   * Float32 view of the whole memory, re-derived if memory grew since the last call. Growing
+   * detaches the old buffer, which empties every view of it: testing the view's length (a plain
+   * property load) costs a fraction of reading memory.buffer (an API call) on every access.
+   */
   f32(): Float32Array {
-    if (this.exports.memory.buffer !== this.buffer) this.refresh();
+    if (this.f32View.length === 0) this.refresh();
     return this.f32View;
   }
 
   i32(): Int32Array {
-    if (this.exports.memory.buffer !== this.buffer) this.refresh();
+    if (this.i32View.length === 0) this.refresh();
     return this.i32View;
   }
 
   private refresh(): void {
-    this.buffer = this.exports.memory.buffer;
-    this.f32View = new Float32Array(this.buffer);
-    this.i32View = new Int32Array(this.buffer);
+    const buffer = this.exports.memory.buffer;
+    this.f32View = new Float32Array(buffer);
+    this.i32View = new Int32Array(buffer);
   }
 
   get byteLength(): number {
