@@ -183,6 +183,7 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       const first = await callOnce(contender);
       const problem = contender.noCheck || !c.check ? null : c.check(first.result);
       let perCall = first.ms;
+      // Slow calls are warmed by the checking call alone and timed in fewer rounds.
       if (contender.slow || first.ms > opts.slowCallMs) slow.add(contender.name);
       if (!slow.has(contender.name)) {
         // Warm up (JIT tiers, caches) for warmupMs; calls slower than that get one more call.

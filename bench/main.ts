@@ -39,16 +39,16 @@ const CUBES = [128, 256, 512, 1024];
 const MLP_SHAPES: [number, number, number][] = [[128, 784, 128], [128, 128, 10]];
 const MNIST_TRAIN = 8000, MNIST_TRAIN_QUICK = 2000;
 
+// Quick runs (npm run bench:quick, under a minute with the build) keep one case per target.
 function caseList(quick: boolean): CaseFactory[] {
   const list: CaseFactory[] = [];
   const add = (id: string, make: () => Promise<Case>) => list.push({ id, make });
-  const rowShapes = (op: string) => (quick ? (op === 'softmax' ? [ROW_SHAPES[0], ROW_SHAPES[2]] : [ROW_SHAPES[1]]) : ROW_SHAPES);
-  for (const op of ['softmax', 'logSoftmax'] as const) {
-    for (const [r, c] of rowShapes(op)) add(`${op} ${r}x${c}`, () => rowwiseCase(op, r, c));
-  }
-  for (const [r, c] of quick ? [ROW_SHAPES[0], ROW_SHAPES[2]] : ROW_SHAPES) add(`crossEntropy ${r}x${c}`, () => crossEntropyCase(r, c));
+  const softmaxShapes = quick ? [ROW_SHAPES[0], ROW_SHAPES[2]] : ROW_SHAPES;
+  for (const [r, c] of softmaxShapes) add(`softmax ${r}x${c}`, () => rowwiseCase('softmax', r, c));
+  if (!quick) for (const [r, c] of ROW_SHAPES) add(`logSoftmax ${r}x${c}`, () => rowwiseCase('logSoftmax', r, c));
+  for (const [r, c] of quick ? [ROW_SHAPES[2]] : ROW_SHAPES) add(`crossEntropy ${r}x${c}`, () => crossEntropyCase(r, c));
   for (const product of PRODUCTS) {
-    const shapes: [number, number, number][] = [...(quick ? [256] : CUBES).map((s): [number, number, number] => [s, s, s]), ...(quick ? MLP_SHAPES.slice(0, 1) : MLP_SHAPES)];
+    const shapes: [number, number, number][] = quick ? [[256, 256, 256]] : [...CUBES.map((s): [number, number, number] => [s, s, s]), ...MLP_SHAPES];
     for (const [m, k, n] of shapes) add(`matmul ${product} ${m}x${k}x${n}`, () => matmulCase(product, m, k, n));
   }
   const train = quick ? MNIST_TRAIN_QUICK : MNIST_TRAIN;

@@ -23,6 +23,7 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
     contenders.push({
       name: label(kind),
       side: 'ours',
+      slow: kind === 'js' && big,
       does: `${op}(x, cols) → new Float32Array (copy in, kernel, copy out)`,
       run: () => api[op](x, cols),
     });
@@ -53,7 +54,7 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
     read: (outputs: tf.Tensor[]) => outputs[0].dataSync(),
   });
   contenders.push(...tfjsContenders(tfSpec('wasm')));
-  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: big }));
+  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
   try {
     const runner = await rowwiseRunner(ORT_OP[op], rows, cols);
     contenders.push({
