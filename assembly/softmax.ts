@@ -52,14 +52,25 @@ const SCALED = 1, EXACT = 2;
   let i = 0;
   while (i + 4 <= n) {
     const end = min(n & ~3, i + SUM_BLOCK);
-    let acc = f32x4.splat(0);
+    let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
+    for (; i + 8 <= end; i += 8) {
+      const o = <usize>i << 2;
+      const e0 = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
+      const e1 = expShifted4(v128.load(x + o, 16), negM, sv, sHi, sLo, mode);
+      if (store) {
+        v128.store(out + o, e0);
+        v128.store(out + o, e1, 16);
+      }
+      acc = f32x4.add(acc, e0);
+      acc1 = f32x4.add(acc1, e1);
+    }
     for (; i < end; i += 4) {
       const o = <usize>i << 2;
       const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
       if (store) v128.store(out + o, e);
       acc = f32x4.add(acc, e);
     }
-    total += <f64>hsum(acc);
+    total += <f64>hsum(f32x4.add(acc, acc1));
   }
   // 1…3 left: padded with m (a harmless argument), the padding's terms dropped from the sum.
   if (i < n) {

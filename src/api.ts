@@ -198,7 +198,7 @@ export class Api {
     const invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
-    if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js' && rows > blockRows(cols)) {
+    if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js') {
       return this.rowwiseInBlocks(xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
     }
     return this.backend.scoped((scope) => {
@@ -210,25 +210,28 @@ export class Api {
   }
 
   /**
-   * rowwise for large Float32Array in and out: copy in, kernel and copy out a block of rows at a
-   * time through one scratch block that stays in L2, instead of three passes over arrays of the
-   * full size (two of them through DRAM). The kernels run in place (out = x) on the block.
+   * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
+   * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
+   * making three passes over arrays of the full size (two of them through DRAM), and small ones
+   * take the shortest path (one scratch buffer, one view of it, no result object).
    */
   private rowwiseInBlocks(
     xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
     kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
   ): Float32Array {
-    const step = blockRows(cols);
+    const step = Math.min(rows, blockRows(cols));
     const outCols = perRow ? 1 : cols;
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
+      // Kernels never allocate, so these views stay valid across the calls below.
+      const blockView = block.view(), resultsView = results.view();
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
-        block.view().set(xs.subarray(r * cols, (r + n) * cols));
+        blockView.set(n === rows ? xs : xs.subarray(r * cols, (r + n) * cols));
         kernel.call(this.backend, block, results, n, cols, invT);
-        target.set(results.view().subarray(0, n * outCols), r * outCols);
+        target.set(n === step ? resultsView : resultsView.subarray(0, n * outCols), r * outCols);
       }
       return target;
     });
