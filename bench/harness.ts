@@ -68,6 +68,8 @@ export interface RunOptions {
   slowCallMs: number;
   /** Quick mode skips slow contenders. */
   quick: boolean;
+  /** A contender whose checking call takes longer than this is reported from that call alone. */
+  maxCallMs: number;
   log: (line: string) => void;
 }
 
@@ -125,13 +127,13 @@ function quantile(sorted: number[], q: number): number {
 // cost (≈ 0.4 µs) stay below 0.3 % of it.
 const SAMPLE_TARGET_MS = 0.5;
 
-async function callOnce(c: Contender): Promise<{ result: unknown; ms: number }> {
+async function callOnce(c: Contender): Promise<{ result: unknown; ms: number; cpuMs: number }> {
   if (c.beforeEach) await c.beforeEach();
-  const t0 = performance.now();
+  const c0 = cpuNow(), t0 = performance.now();
   const result = c.async ? await (c.run() as Promise<unknown>) : c.run();
-  const ms = performance.now() - t0;
+  const ms = performance.now() - t0, cpuMs = cpuNow() - c0;
   if (c.afterEach) await c.afterEach();
-  return { result, ms };
+  return { result, ms, cpuMs };
 }
 
 /** CPU time of this process (all threads: the main thread plus V8's GC helpers), ms. */
@@ -169,6 +171,7 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
   const results = new Map<string, ContenderResult>();
   const live: Contender[] = [];
   const slow = new Set<string>();
+  const single = new Map<string, { ms: number; cpuMs: number }>();
   const batches = new Map<string, number>();
 
   // Check every contender's result once and size its batch from a few untimed calls.
@@ -201,6 +204,10 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       if (contender.after) await contender.after();
       if (problem) {
         Object.assign(base, { status: 'mismatch', note: problem });
+        continue;
+      }
+      if (first.ms > opts.maxCallMs) {
+        single.set(contender.name, first);
         continue;
       }
       const batch = contender.beforeEach || contender.afterEach ? 1 : Math.max(1, Math.min(100_000, Math.round(SAMPLE_TARGET_MS / Math.max(perCall, 1e-6))));
@@ -254,7 +261,12 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
   const medianOf = (list: number[] | undefined) => (list && list.length ? median([...list].sort((a, b) => a - b)) : undefined);
   const baselineMs = medianOf(samples.get(c.baseline));
   const baselineCpuMs = medianOf(cpuSamples.get(c.baseline));
-  for (const contender of live) {
+  for (const [name, call] of single) {
+    samples.set(name, [call.ms]);
+    cpuSamples.set(name, [call.cpuMs]);
+    results.get(name)!.note = `one call (over ${opts.maxCallMs / 1000} s)`;
+  }
+  for (const contender of [...live, ...c.contenders.filter((x) => single.has(x.name))]) {
     const res = results.get(contender.name)!;
     const s = samples.get(contender.name)!.sort((a, b) => a - b);
     if (!s.length) {

@@ -34,6 +34,12 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
     const before = () => { xt = api.tensor(rows, cols, x); yt = api.tensor(rows, cols); };
     const after = () => { xt?.dispose(); yt?.dispose(); };
     if (kind === kinds[0]) {
+      const out = new Float32Array(n);
+      contenders.push({
+        name: `${label(kind)} into out`, side: 'ours',
+        does: `${op}(x, cols, out): copy in, kernel, copy out into the caller's array (no allocation)`,
+        run: () => api[op](x, cols, out),
+      });
       contenders.push({
         name: `${label(kind)} resident x`, side: 'ours', before, after,
         does: `${op}(xTensor, cols) → new Float32Array (copy out only)`,
