@@ -226,7 +226,7 @@ export class Api {
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
       // Kernels never allocate, so these views stay valid across the calls below.
-      const blockView = block.view(), resultsView = results.view();
+      const blockView = block.view(), resultsView = perRow ? results.view() : blockView;
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
         blockView.set(n === rows ? xs : xs.subarray(r * cols, (r + n) * cols));
