@@ -5,3 +5,5 @@ export {
   softmaxRows, logSoftmaxRows, logSumExpRows, softmaxBackwardRows,
 } from './softmax';
 export { crossEntropyIndexRows, crossEntropyProbRows } from './loss';
+export { gemm, gemmScratchLength } from './gemm';
+export { sumSquares, sgdStep } from './optim';

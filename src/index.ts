@@ -12,6 +12,7 @@ export { Api } from './api.js';
 export type {
   Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
 } from './api.js';
+export type { MatmulOptions } from './api.js';
 export { Tensor } from './tensor.js';
 export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backend.js';
 
@@ -72,7 +73,8 @@ export function backendKind(): BackendKind {
 }
 
 // Module-level functions: the default instance's methods, with their overloads and docs.
-function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'>(name: K): Api[K] {
+function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'
+  | 'matmul'>(name: K): Api[K] {
   return ((...args: unknown[]) => {
     const api = defaultInstance(name);
     return (api[name] as (...a: unknown[]) => unknown).apply(api, args);
@@ -85,3 +87,4 @@ export const logSumExp = bound('logSumExp');
 export const softmaxBackward = bound('softmaxBackward');
 export const crossEntropy = bound('crossEntropy');
 export const tensor = bound('tensor');
+export const matmul = bound('matmul');
