@@ -1,25 +1,23 @@
 // Optimiser steps over flat parameter buffers: SGD with momentum and the squared norm used for
 // gradient clipping by global norm.
-import { SUM_BLOCK, hsum, madd } from './vmath';
+import { madd } from './vmath';
 
-// Σ x_i² over n floats. Accumulated as vmath's rowSum: f32 lanes within blocks of SUM_BLOCK
-// floats, f64 across blocks, so 10^6 terms keep ~1e-7 relative error. Two accumulators per block
-// halve the add-latency chain.
+// Σ x_i² over n floats. Squares of float32 values reach 1.2e77, far past float32's range, so the
+// lanes are widened to f64 (f64x2.promote_low_f32x4) before squaring: each square is then exact
+// (24-bit significands give 48-bit products) and only the f64 additions round, so even 10^6 terms
+// of any magnitude keep ~1e-10 relative error and never overflow where the oracle does not.
 export function sumSquares(x: usize, n: i32): f64 {
-  let total: f64 = 0;
+  let acc0 = f64x2.splat(0), acc1 = acc0;
   let i = 0;
-  const n8 = n & ~7;
-  while (i < n8) {
-    const end = min(n8, i + SUM_BLOCK);
-    let acc0 = f32x4.splat(0), acc1 = acc0;
-    for (; i < end; i += 8) {
-      const p = x + (<usize>i << 2);
-      const v0 = v128.load(p), v1 = v128.load(p, 16);
-      acc0 = madd(v0, v0, acc0);
-      acc1 = madd(v1, v1, acc1);
-    }
-    total += <f64>hsum(f32x4.add(acc0, acc1));
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+    acc0 = f64x2.add(acc0, f64x2.mul(lo, lo));
+    acc1 = f64x2.add(acc1, f64x2.mul(hi, hi));
   }
+  const sum = f64x2.add(acc0, acc1);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
   for (; i < n; i++) {
     const v = <f64>load<f32>(x + (<usize>i << 2));
     total += v * v;
