@@ -2,20 +2,21 @@
 // products training needs — A·B (forward), A·Bᵀ (delta of the layer below), Aᵀ·B (weight
 // gradient) — and Aᵀ·Bᵀ.
 //
-// The design follows XNNPACK's f32 gemm microkernels and the GotoBLAS/BLIS blocking around them:
-// op(B) is packed, one block of KC × NC at a time, into panels of NR = 8 columns, each panel
-// storing its 8 values of one k contiguously (zero-padded past n), so a microkernel reads B as a
-// single unit-stride stream of f32x4 loads from L1/L2. A microkernel holds a 4 × 8 tile of C in
-// eight f32x4 accumulators, broadcasts one element of A per row and k (v128.load32_splat, which
-// V8 lowers to one broadcasting load on x86) and multiply-adds it with the panel's two vectors.
-// The tile's 8 independent accumulator chains cover the 4-cycle latency of the two FMA/add ports
-// x86 cores have. Both operands of op(A) are read in place: rows of A for A·B and A·Bᵀ (four row
-// pointers, contiguous in k) and columns of A for Aᵀ·B and Aᵀ·Bᵀ (the four rows of the tile are
-// adjacent floats of one row of the stored A, one pointer stepping by m per k).
+// The design follows XNNPACK's f32 gemm microkernels ("loadsplat" variant) inside GotoBLAS/BLIS
+// blocking: op(B) is packed, one block of KC × NC at a time, into panels of NR = 8 columns that
+// store the 8 values of one k side by side (zero past n), and op(A) into strips of MR = 4 rows
+// that store the 4 values of one k side by side (zero past m). The transposes live entirely in
+// the packing routines — B rows are copied (A·B, Aᵀ·B) or 4 × 4-transposed (A·Bᵀ, Aᵀ·Bᵀ), A
+// strips are 4 × 4-transposed (A·B, A·Bᵀ) or copied (Aᵀ·B, Aᵀ·Bᵀ) — so all four products run the
+// same register-blocked microkernel on unit-stride streams: a 4 × 8 tile of C in eight f32x4
+// accumulators, per k four broadcasts of A (v128.load32_splat: one vbroadcastss on x86) and two
+// vectors of B. Eight independent accumulator chains cover the 4-cycle latency of the two
+// multiply-add ports of x86 cores. A strip (4 KiB) stays in L1 across the panels of a block, the
+// block of B (512 KiB) in L2 across the strips.
 //
 // Every shape is exact: tail rows, tail columns and tail k are handled explicitly and nothing is
-// read or written past the end of any operand. Scratch space (the packed panels) is handed in by
-// the wrapper (gemmScratchLength says how much); the kernels never allocate.
+// read or written past the end of any operand. Scratch space (the packed block and strip) is
+// handed in by the wrapper (gemmScratchLength says how much); the kernels never allocate.
 import { madd } from './vmath';
 
 /** Rows of C per microkernel tile. */
@@ -90,17 +91,16 @@ export function gemmScratchLength(m: i32, k: i32, n: i32): i32 {
 
 // ---- microkernels ---------------------------------------------------------------------------
 
-// C[mr × nr] = alpha·A·W (+ bias) (+ C) for one strip of op(A) and one packed panel W (kc × 8).
-// The strip holds, for each k, the tile's 4 rows as 4 adjacent floats; consecutive k are lda bytes
-// apart. That is how Aᵀ is stored (lda = 4·m), and A strips are packed into it (lda = 16), so one
-// pointer with immediate offsets reaches all four rows.
+// C[mr × nr] = alpha·A·W (+ bias) (+ C) for one packed strip A of op(A) (kc × 4: for each k the
+// tile's 4 rows side by side) and one packed panel W of op(B) (kc × 8), so one pointer with
+// immediate offsets reaches all four rows and both operands are unit-stride streams.
 //
 // One k per iteration on purpose: TurboFan places every load of an iteration ahead of the
 // multiply-adds that use it, so each iteration keeps all its loaded vectors and the 8 accumulators
 // live at once. One k (4 broadcasts + 2 panel vectors + 8 accumulators = 14) fits the 15 xmm
 // registers V8 allocates on x64; unrolling k by 2 or 4 made V8 spill accumulators to the stack.
 function gemm4x8(
-  a: usize, lda: usize, w: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32,
+  a: usize, w: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32,
   alpha: f32, bias: usize, accumulate: bool,
 ): void {
   let c0l = f32x4.splat(0), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
@@ -115,7 +115,7 @@ function gemm4x8(
     c2l = madd(x, b0, c2l); c2h = madd(x, b1, c2h);
     x = v128.load32_splat(a, 12);
     c3l = madd(x, b0, c3l); c3h = madd(x, b1, c3h);
-    a += lda;
+    a += 16;
     w += 32;
   } while (w < wEnd);
   const av = f32x4.splat(alpha);
@@ -215,14 +215,17 @@ function packRowsA(a: usize, lda: usize, kc: i32, mr: i32, dst: usize): void {
   }
 }
 
-// Copies a strip of Aᵀ with mr < 4 rows (mr adjacent floats per k, k apart by lda bytes) into a
-// zero-padded one, so gemm4x8 can read 4 floats per k without running past the end of A.
-function packColsTailA(a: usize, lda: usize, kc: i32, mr: i32, dst: usize): void {
-  for (let p = 0; p < kc; p++) {
-    const d = dst + (<usize>p << 4);
-    v128.store(d, f32x4.splat(0));
-    for (let r = 0; r < mr; r++) store<f32>(d + (<usize>r << 2), load<f32>(a + (<usize>r << 2)));
-    a += lda;
+// Packs mr ≤ 4 rows of op(A) = Aᵀ (mr adjacent floats per k, k apart by lda bytes) into a strip
+// for gemm4x8, zero past mr.
+function packColsA(a: usize, lda: usize, kc: i32, mr: i32, dst: usize): void {
+  const end = dst + (<usize>kc << 4);
+  if (mr == MR) {
+    for (; dst < end; dst += 16, a += lda) v128.store(dst, v128.load(a));
+    return;
+  }
+  for (; dst < end; dst += 16, a += lda) {
+    v128.store(dst, f32x4.splat(0));
+    for (let r = 0; r < mr; r++) store<f32>(dst + (<usize>r << 2), load<f32>(a + (<usize>r << 2)));
   }
 }
 
@@ -256,21 +259,16 @@ export function gemm(
       else packRowsB(b + <usize>k0 * ldb + (<usize>j0 << 2), ldb, kc, nc, packedB);
       for (let i0 = 0; i0 < m; i0 += MR) {
         const mr = min(MR, m - i0);
+        // The strip is packed once per block of B and then read from L1 by every panel; read in
+        // place, a strip of Aᵀ would touch a new cache line per k.
         const aSource = a + <usize>i0 * aRow + <usize>k0 * aK;
-        // Aᵀ's full strips are read in place; every other strip is packed (once per block of B).
-        let strip = packedA;
-        let stripStep: usize = 16;
-        if (!transA) packRowsA(aSource, aRow, kc, mr, packedA);
-        else if (mr < MR) packColsTailA(aSource, aK, kc, mr, packedA);
-        else {
-          strip = aSource;
-          stripStep = aK;
-        }
+        if (transA) packColsA(aSource, aK, kc, mr, packedA);
+        else packRowsA(aSource, aRow, kc, mr, packedA);
         const cRow = c + <usize>i0 * ldc + (<usize>j0 << 2);
         for (let j = 0; j < nc; j += NR) {
           const w = packedB + <usize>j * (<usize>kc << 2);
           const jBias: usize = blockBias != 0 ? blockBias + (<usize>(j0 + j) << 2) : 0;
-          gemm4x8(strip, stripStep, w, kc, cRow + (<usize>j << 2), ldc, mr, min(NR, nc - j), alpha, jBias, blockAccumulate);
+          gemm4x8(packedA, w, kc, cRow + (<usize>j << 2), ldc, mr, min(NR, nc - j), alpha, jBias, blockAccumulate);
         }
       }
     }
