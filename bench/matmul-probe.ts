@@ -10,7 +10,11 @@ import { createBackend, type Api, type BackendKind } from '../src/index.js';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-const sizes = (args.find((a) => a.startsWith('--sizes='))?.slice(8) ?? '256,512').split(',').map(Number);
+// --shapes=256,512,64x784x128: a cube size or m×k×n.
+const shapes = (args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? '256,512').split(',').map((s) => {
+  const dims = s.split('x').map(Number);
+  return dims.length === 1 ? [dims[0], dims[0], dims[0]] : dims;
+});
 const kinds = (args.find((a) => a.startsWith('--backends='))?.slice(11) ?? 'relaxed-simd,simd').split(',') as BackendKind[];
 const time = Number(args.find((a) => a.startsWith('--time='))?.slice(7) ?? 1000);
 
@@ -36,16 +40,15 @@ async function main(): Promise<void> {
   const apis: [BackendKind, Api][] = [];
   for (const kind of kinds) apis.push([kind, await createBackend({ backend: kind })]);
 
-  const rows: string[] = [];
-  for (const size of sizes) {
-    const m = size, k = size, n = size;
+  for (const [m, k, n] of shapes) {
+    const label = m === k && k === n ? `${m}³` : `${m}×${k}×${n}`;
     const flop = 2 * m * k * n;
     const aData = random(m * k, 1), bData = random(k * n, 2);
     // Timed in CPU time of this process: with other processes on the machine's two cores, wall
     // time mostly measures how often this one was descheduled.
     const bench = new Bench({ time, warmup: true, warmupTime: 200, now: cpuTimeMs });
-    const tA = tf.tensor2d(aData, [m, k]), tB = tf.tensor2d(bData, [k, n]);
     for (const [name, transA, transB] of products) {
+      const tA = tf.tensor2d(aData, transA ? [k, m] : [m, k]), tB = tf.tensor2d(bData, transB ? [n, k] : [k, n]);
       bench.add(`tfjs-wasm ${name}`, () => tf.matMul(tA, tB, transA, transB).dispose());
       for (const [kind, api] of apis) {
         const a = api.tensor(m, k, aData), b = api.tensor(k, n, bData), out = api.tensor(m, n);
@@ -62,15 +65,13 @@ async function main(): Promise<void> {
     }));
     for (const [name] of products) {
       const base = gflops.get(`tfjs-wasm ${name}`)!;
-      const line = [`${size}³ ${name}`.padEnd(14), `tfjs-wasm ${base.median.toFixed(1).padStart(5)} (best ${base.best.toFixed(1)})`];
+      const line = [`${label} ${name}`.padEnd(20), `tfjs-wasm ${base.median.toFixed(1).padStart(5)} (best ${base.best.toFixed(1)})`];
       for (const [kind] of apis) {
         const g = gflops.get(`${kind} ${name}`)!;
         line.push(`${kind} ${g.median.toFixed(1).padStart(5)} (${(g.median / base.median).toFixed(2)}×; best ${g.best.toFixed(1)}, ${(g.best / base.best).toFixed(2)}×)`);
       }
-      rows.push(line.join('  '));
-      console.log(rows[rows.length - 1]);
+      console.log(line.join('  '));
     }
-    tA.dispose(); tB.dispose();
   }
 }
 
