@@ -12,7 +12,8 @@
 // accumulators, per k four broadcasts of A (v128.load32_splat: one vbroadcastss on x86) and two
 // vectors of B. Eight independent accumulator chains cover the 4-cycle latency of the two
 // multiply-add ports of x86 cores. A strip (4 KiB) stays in L1 across the panels of a block, the
-// block of B (512 KiB) in L2 across the strips.
+// block of B (512 KiB) in L2 across the strips. When m ≤ 4 each panel is read once, so an
+// untransposed B is read in place instead of packed, and one or two rows use a 2 × 16 tile.
 //
 // Every shape is exact: tail rows, tail columns and tail k are handled explicitly and nothing is
 // read or written past the end of any operand. Scratch space (the packed block and strip) is
@@ -92,19 +93,20 @@ export function gemmScratchLength(m: i32, k: i32, n: i32): i32 {
 // ---- microkernels ---------------------------------------------------------------------------
 
 // C[mr × nr] = alpha·A·W (+ bias) (+ C) for one packed strip A of op(A) (kc × 4: for each k the
-// tile's 4 rows side by side) and one packed panel W of op(B) (kc × 8), so one pointer with
-// immediate offsets reaches all four rows and both operands are unit-stride streams.
+// tile's 4 rows side by side) and one panel W of op(B) (kc × 8, rows ldw bytes apart: 32 when
+// packed, so both operands are unit-stride streams; B's row stride when read in place). One
+// pointer with immediate offsets reaches all four rows of A.
 //
 // One k per iteration on purpose: TurboFan places every load of an iteration ahead of the
 // multiply-adds that use it, so each iteration keeps all its loaded vectors and the 8 accumulators
 // live at once. One k (4 broadcasts + 2 panel vectors + 8 accumulators = 14) fits the 15 xmm
 // registers V8 allocates on x64; unrolling k by 2 or 4 made V8 spill accumulators to the stack.
 function gemm4x8(
-  a: usize, w: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32,
+  a: usize, w: usize, ldw: usize, kc: i32, c: usize, ldc: usize, mr: i32, nr: i32,
   alpha: f32, bias: usize, accumulate: bool,
 ): void {
   let c0l = f32x4.splat(0), c0h = c0l, c1l = c0l, c1h = c0l, c2l = c0l, c2h = c0l, c3l = c0l, c3h = c0l;
-  const wEnd = w + (<usize>kc << 5);
+  const wEnd = w + <usize>kc * ldw;
   do {
     const b0 = v128.load(w), b1 = v128.load(w, 16);
     let x = v128.load32_splat(a);
@@ -116,13 +118,41 @@ function gemm4x8(
     x = v128.load32_splat(a, 12);
     c3l = madd(x, b0, c3l); c3h = madd(x, b1, c3h);
     a += 16;
-    w += 32;
+    w += ldw;
   } while (w < wEnd);
   const av = f32x4.splat(alpha);
   finishRow(c, c0l, c0h, nr, av, bias, accumulate);
   if (mr > 1) finishRow(c + ldc, c1l, c1h, nr, av, bias, accumulate);
   if (mr > 2) finishRow(c + 2 * ldc, c2l, c2h, nr, av, bias, accumulate);
   if (mr > 3) finishRow(c + 3 * ldc, c3l, c3h, nr, av, bias, accumulate);
+}
+
+// The tile for one or two rows (mr ≤ 2) of a product with an untransposed B read in place:
+// 2 × 16 keeps 8 accumulator chains busy where a 4 × 8 tile would spend half or more of its
+// multiply-adds on padding rows. Same strip of A (rows 0 and 1 used), 16 columns of B at w
+// (rows ldw bytes apart), nr = 16 always.
+function gemm2x16(
+  a: usize, w: usize, ldw: usize, kc: i32, c: usize, ldc: usize, mr: i32,
+  alpha: f32, bias: usize, accumulate: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  const wEnd = w + <usize>kc * ldw;
+  do {
+    const b0 = v128.load(w), b1 = v128.load(w, 16), b2 = v128.load(w, 32), b3 = v128.load(w, 48);
+    let x = v128.load32_splat(a);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01); c02 = madd(x, b2, c02); c03 = madd(x, b3, c03);
+    x = v128.load32_splat(a, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11); c12 = madd(x, b2, c12); c13 = madd(x, b3, c13);
+    a += 16;
+    w += ldw;
+  } while (w < wEnd);
+  const av = f32x4.splat(alpha);
+  finishRow(c, c00, c01, NR, av, bias, accumulate);
+  finishRow(c + 32, c02, c03, NR, av, bias != 0 ? bias + 32 : 0, accumulate);
+  if (mr > 1) {
+    finishRow(c + ldc, c10, c11, NR, av, bias, accumulate);
+    finishRow(c + ldc + 32, c12, c13, NR, av, bias != 0 ? bias + 32 : 0, accumulate);
+  }
 }
 
 // ---- packing --------------------------------------------------------------------------------
@@ -255,8 +285,13 @@ export function gemm(
     const blockBias: usize = k0 == 0 ? bias : 0;
     for (let j0 = 0; j0 < n; j0 += NC) {
       const nc = min(NC, n - j0);
+      // A product with a single strip reads each panel once: packing would only add a pass over
+      // B, so the full panels of an untransposed B are read in place and only a tail is packed.
+      const inPlace = !transB && m <= MR;
+      const bBlock = b + <usize>k0 * ldb + (<usize>j0 << 2);
       if (transB) packColsB(b + <usize>j0 * ldb + (<usize>k0 << 2), ldb, kc, nc, packedB);
-      else packRowsB(b + <usize>k0 * ldb + (<usize>j0 << 2), ldb, kc, nc, packedB);
+      else if (!inPlace) packRowsB(bBlock, ldb, kc, nc, packedB);
+      else if (nc % NR != 0) packRowsB(bBlock + (<usize>(nc - nc % NR) << 2), ldb, kc, nc % NR, packedB);
       for (let i0 = 0; i0 < m; i0 += MR) {
         const mr = min(MR, m - i0);
         // The strip is packed once per block of B and then read from L1 by every panel; read in
@@ -265,10 +300,23 @@ export function gemm(
         if (transA) packColsA(aSource, aK, kc, mr, packedA);
         else packRowsA(aSource, aRow, kc, mr, packedA);
         const cRow = c + <usize>i0 * ldc + (<usize>j0 << 2);
-        for (let j = 0; j < nc; j += NR) {
-          const w = packedB + <usize>j * (<usize>kc << 2);
+        let j = 0;
+        if (inPlace && mr <= 2) {
+          for (; j + 2 * NR <= nc; j += 2 * NR) {
+            const jBias: usize = blockBias != 0 ? blockBias + (<usize>(j0 + j) << 2) : 0;
+            gemm2x16(packedA, bBlock + (<usize>j << 2), ldb, kc, cRow + (<usize>j << 2), ldc, mr, alpha, jBias, blockAccumulate);
+          }
+        }
+        for (; j < nc; j += NR) {
+          const nr = min(NR, nc - j);
+          let w = packedB + <usize>j * (<usize>kc << 2);
+          let ldw: usize = NR << 2;
+          if (inPlace) {
+            w = nr == NR ? bBlock + (<usize>j << 2) : packedB;
+            ldw = nr == NR ? ldb : NR << 2;
+          }
           const jBias: usize = blockBias != 0 ? blockBias + (<usize>(j0 + j) << 2) : 0;
-          gemm4x8(packedA, w, kc, cRow + (<usize>j << 2), ldc, mr, min(NR, nc - j), alpha, jBias, blockAccumulate);
+          gemm4x8(packedA, w, ldw, kc, cRow + (<usize>j << 2), ldc, mr, nr, alpha, jBias, blockAccumulate);
         }
       }
     }

@@ -114,11 +114,12 @@ describe.each(kinds)('matmul on %s', (kind) => {
     if (kind === 'js') return;
     const api = await backend(kind);
     const ref = await oracle();
-    // Tiles are 4 × 8, k blocks 256 deep, n blocks 512 wide: these cover one and several blocks
-    // with and without tails in every dimension.
+    // Tiles are 4 × 8 (2 × 16 for one or two rows), k blocks 256 deep, n blocks 512 wide, and an
+    // untransposed B is read in place when m ≤ 4: these cover one and several blocks with and
+    // without tails in every dimension, on both paths.
     const shapes: [number, number, number][] = [
       [1, 1, 1], [1, 300, 1], [1, 1, 300], [300, 1, 1], [23, 1, 37], [1, 64, 9], [33, 65, 17],
-      [127, 129, 131], [9, 600, 530], [5, 257, 1030],
+      [127, 129, 131], [9, 600, 530], [5, 257, 1030], [1, 513, 1047], [2, 300, 530], [4, 257, 520],
     ];
     for (const [m, k, n] of shapes) {
       for (const [transA, transB] of TRANSPOSES) {
