@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Api, MatmulOptions } from '../src/index.js';
+import { WasmBackend } from '../src/wasm/backend.js';
 import { backend, kinds, oracle } from './backends.js';
 import { uniform } from './util.js';
 
@@ -181,6 +182,18 @@ describe.each(kinds)('matmul on %s', (kind) => {
     expectWithinBound(tOut.toArray(), expected, scale, k, 'tensors');
     api.matmul(ta, tb, m, k, n, { out: tOut, accumulate: true, alpha: -1 });
     expect(Math.max(...tOut.toArray().map((v, i) => Math.abs(v - bias[i % n])))).toBeLessThan(1e-5);
+  });
+
+  it('releases its packing scratch after every call', async () => {
+    const api = await backend(kind);
+    if (!(api.backend instanceof WasmBackend)) return;
+    const wasm = api.backend;
+    const [m, k, n] = [40, 300, 600];
+    const a = uniform(m * k, -1, 1, 1), b = uniform(k * n, -1, 1, 2);
+    api.matmul(a, b, m, k, n, { transB: true });
+    const { capacity } = wasm.arenaState();
+    for (let i = 0; i < 3; i++) api.matmul(a, b, m, k, n, { transA: i === 1, transB: i !== 1 });
+    expect(wasm.arenaState()).toEqual({ capacity, idle: true });
   });
 
   it('propagates NaN and infinities like a sum of products', async () => {
