@@ -54,7 +54,7 @@ export interface MatmulOptions {
   bias?: Data;
   /** Add the product to the current contents of out (which is then required). Default false. */
   accumulate?: boolean;
-  /** Scales the product (not the bias or out). Default 1. */
+  /** Scales the product (not the bias or out), applied in float32. Default 1. */
   alpha?: number;
   /** Where to write C (length m·n); returned instead of a new array. */
   out?: Data;
@@ -66,6 +66,8 @@ function isIndexArray(value: unknown): value is ClassIndices {
   return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
     || value instanceof Uint16Array || value instanceof Uint32Array;
 }
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Whether two data arguments share memory (the same tensor, or overlapping views of one buffer). */
 function overlaps(x: Data, y: Data): boolean {
@@ -320,7 +322,8 @@ export class Api {
     const transA = flag('transA'), transB = flag('transB'), accumulate = flag('accumulate');
     checkLength(fn, 'a', as.length, m * k, transA ? `k × m = ${k} × ${m}` : `m × k = ${m} × ${k}`);
     checkLength(fn, 'b', bs.length, k * n, transB ? `n × k = ${n} × ${k}` : `k × n = ${k} × ${n}`);
-    const alpha = opts.alpha === undefined ? 1 : checkNumber(fn, 'options.alpha', opts.alpha, -Number.MAX_VALUE, Number.MAX_VALUE);
+    // The kernels scale in float32, so alpha must be a finite float32.
+    const alpha = opts.alpha === undefined ? 1 : checkNumber(fn, 'options.alpha', opts.alpha, -FLOAT32_MAX, FLOAT32_MAX);
     const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
     if (bias) checkLength(fn, 'options.bias', bias.length, n, `one value per column, n = ${n}`);
     const out = this.out(fn, opts.out, m * n, `m × n = ${m} × ${n}`);

@@ -221,6 +221,7 @@ describe.each(kinds)('matmul on %s', (kind) => {
     expect(() => api.matmul(a, b, 2, 1.5, 2)).toThrow(TypeError);
     expect(() => api.matmul(a, b, 2, 3, 2, { transA: 1 as unknown as boolean })).toThrow(/options.transA must be a boolean/);
     expect(() => api.matmul(a, b, 2, 3, 2, { alpha: NaN })).toThrow(TypeError);
+    expect(() => api.matmul(a, b, 2, 3, 2, { alpha: 1e39 })).toThrow(/options.alpha must be in \[-3.4028234663852886e\+38, 3.4028234663852886e\+38\], got 1e\+39/);
     expect(() => api.matmul([1, 2] as unknown as Float32Array, b, 1, 2, 3)).toThrow(/a must be a Float32Array/);
     expect(() => api.matmul(a, new Float32Array(9), 2, 3, 3, { out: a })).toThrow(/out must not overlap a/);
     const shared = new Float32Array(10);
