@@ -13,7 +13,7 @@ import { loadTfjs } from './peers/tfjs.js';
 import { loadOrt } from './peers/ort.js';
 import { rowwiseCase } from './cases/rowwise.js';
 import { crossEntropyCase } from './cases/crossEntropy.js';
-import { matmulCase, PRODUCTS } from './cases/matmul.js';
+import { ASCII, matmulCase, PRODUCTS } from './cases/matmul.js';
 import { mnistCase } from './cases/mnist.js';
 import { matmulCopiesCase, softmaxCopiesCase } from './cases/copies.js';
 
@@ -49,7 +49,7 @@ function caseList(quick: boolean): CaseFactory[] {
   for (const [r, c] of quick ? [ROW_SHAPES[2]] : ROW_SHAPES) add(`crossEntropy ${r}x${c}`, () => crossEntropyCase(r, c));
   for (const product of PRODUCTS) {
     const shapes: [number, number, number][] = quick ? [[256, 256, 256]] : [...CUBES.map((s): [number, number, number] => [s, s, s]), ...MLP_SHAPES];
-    for (const [m, k, n] of shapes) add(`matmul ${product} ${m}x${k}x${n}`, () => matmulCase(product, m, k, n));
+    for (const [m, k, n] of shapes) add(`matmul ${ASCII[product]} ${m}x${k}x${n}`, () => matmulCase(product, m, k, n));
   }
   const train = quick ? MNIST_TRAIN_QUICK : MNIST_TRAIN;
   add(`mnist epoch ${train}`, () => mnistCase(train));

@@ -9,7 +9,7 @@ import { matmulRunner } from '../peers/ort.js';
 
 export type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
 export const PRODUCTS: readonly Product[] = ['A·B', 'A·Bᵀ', 'Aᵀ·B'];
-const ASCII: Record<Product, string> = { 'A·B': 'AB', 'A·Bᵀ': 'ABt', 'Aᵀ·B': 'AtB' };
+export const ASCII: Record<Product, string> = { 'A·B': 'AB', 'A·Bᵀ': 'ABt', 'Aᵀ·B': 'AtB' };
 
 /** The product in f64, as the reference every contender is checked against. */
 function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: number, transA: boolean, transB: boolean): Float64Array {
