@@ -38,7 +38,7 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
     contenders.push({
       name: label(kind),
       side: 'ours',
-      does: `matmul(a, b, m, k, n, { transA: ${transA}, transB: ${transB} }) → new Float32Array`,
+      does: 'matmul(a, b, m, k, n, { transA, transB }) → new Float32Array',
       skip: matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`,
       slow: kind === 'js' && flops > 2 * 256 ** 3,
       run: () => matmul!(a, b, m, k, n, { transA, transB }),
@@ -66,7 +66,7 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
   }
   const tfSpec = (backend: TfBackend) => ({
     backend,
-    call: `tf.matMul(a, b, ${transA}, ${transB})`,
+    call: 'tf.matMul(a, b, transA, transB)',
     inputs: () => [tf.tensor2d(a, aShape), tf.tensor2d(b, bShape)],
     op: ([ta, tb]: tf.Tensor[]) => [tf.matMul(ta, tb, transA, transB)],
     read: (outputs: tf.Tensor[]) => outputs[0].dataSync(),
@@ -78,7 +78,7 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
     contenders.push({
       name: 'ort-wasm',
       side: 'peer',
-      does: transA || transB ? `session.run: one Gemm node (transA=${+transA}, transB=${+transB}) → c.data` : 'session.run: one MatMul node → c.data',
+      does: 'session.run: one MatMul node (A·B) or Gemm node with transA / transB → c.data',
       async: true,
       run: () => runner.run(a, b),
     });
