@@ -1,0 +1,92 @@
+// A seeded batch of calls whose output bits must be the same in every runtime for the baseline
+// SIMD build (DESIGN.md: "the same inputs give the same bits in Node and in browsers"). Plain JS
+// with no imports, so Node (through vitest) and a page (unbundled, from a static server) run the
+// very same code against the package each of them loaded.
+
+/** Mulberry32, as in test/util.ts: the inputs depend on the seed only. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function uniform(n, lo, hi, seed) {
+  const next = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
+  return out;
+}
+
+function classes(n, count, seed) {
+  const next = rng(seed);
+  return Int32Array.from({ length: n }, () => Math.floor(next() * count));
+}
+
+/** SHA-256 of the bytes of every array, in order, as hex (WebCrypto exists in Node ≥ 20 and pages). */
+async function hashBits(arrays) {
+  const total = arrays.reduce((sum, a) => sum + a.byteLength, 0);
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const a of arrays) {
+    bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+    offset += a.byteLength;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Shapes that take every code path: a single column, tails of 1–3 after the f32x4 loop, rows
+// wider than the unrolled loop, and extreme values (±∞ masks, NaN rows, ±3e38).
+const SHAPES = [[1, 1], [3, 3], [7, 5], [16, 10], [9, 17], [4, 64], [2, 1001], [1, 20_000]];
+
+function extremeRows() {
+  return new Float32Array([
+    2.0, 1.0, 0.1, -Infinity, 7,
+    3e38, -3e38, 0, 3e38, 1,
+    1, 2, NaN, 4, 5,
+    -Infinity, -Infinity, -Infinity, -Infinity, -Infinity,
+    -87.5, 88.5, 0.25, -0.25, 1e-30,
+  ]);
+}
+
+/**
+ * Runs the batch on one instance of the package (an Api from createBackend) and returns one hash
+ * per operation, so a mismatch names the kernel that differs.
+ */
+export async function bitBatch(api) {
+  const outputs = {};
+  const record = (name, ...arrays) => {
+    (outputs[name] ??= []).push(...arrays);
+  };
+  for (const [rows, cols] of SHAPES) {
+    const seed = rows * 100_003 + cols;
+    const x = uniform(rows * cols, -30, 30, seed);
+    record('softmax', api.softmax(x, cols), api.softmax(x, cols, { temperature: 0.7 }));
+    record('logSoftmax', api.logSoftmax(x, cols));
+    record('logSumExp', api.logSumExp(x, cols, { temperature: 2.5 }));
+    const y = api.softmax(x, cols);
+    record('softmaxBackward', api.softmaxBackward(y, uniform(rows * cols, -1, 1, seed + 1), cols));
+    const targets = classes(rows, cols, seed + 2);
+    const mean = api.crossEntropy(x, targets, cols, { grad: true, labelSmoothing: 0.1 });
+    const none = api.crossEntropy(x, targets, cols, { reduction: 'none', zLoss: 1e-4 });
+    record('crossEntropy', Float64Array.of(mean.loss, none.loss), mean.grad, none.losses);
+    const probs = api.softmax(uniform(rows * cols, -3, 3, seed + 3), cols);
+    const soft = api.crossEntropy(x, probs, cols, { grad: true, reduction: 'sum' });
+    record('crossEntropy(probabilities)', Float64Array.of(soft.loss), soft.grad);
+    if (typeof api.matmul === 'function') {
+      const k = cols;
+      const n = 1 + (seed % 13);
+      record('matmul', api.matmul(x, uniform(k * n, -1, 1, seed + 4), rows, k, n));
+    }
+  }
+  const extreme = extremeRows();
+  record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5));
+  const hashes = {};
+  for (const [name, arrays] of Object.entries(outputs)) hashes[name] = await hashBits(arrays);
+  return hashes;
+}
