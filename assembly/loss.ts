@@ -55,16 +55,16 @@ export function crossEntropyIndexRows(
       if (losses != 0) store<f32>(losses + (<usize>r << 2), 0);
       continue;
     }
+    // Everything read from the logits is read before the exp pass, which may overwrite them
+    // (grad may alias logits: the fused linear cross-entropy computes a − y in place).
+    const zt = <f64>(load<f32>(x + (<usize>t << 2)) * s);
+    const weightedLogits = eps > 0 ? (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols)) * <f64>s : 0;
     const m = rowMax(x, cols);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     const lse = <f64>(m * s) + Math.log(sum);
     const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
-    const zt = <f64>(load<f32>(x + (<usize>t << 2)) * s);
     let loss = (1 - eps) * wt * (lse - zt);
-    if (eps > 0) {
-      const weightedLogits = (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols)) * <f64>s;
-      loss += epsPerClass * (weightTotal * lse - weightedLogits);
-    }
+    if (eps > 0) loss += epsPerClass * (weightTotal * lse - weightedLogits);
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
@@ -109,15 +109,15 @@ export function crossEntropyProbRows(
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;
     const g = grad != 0 ? grad + off : 0;
+    // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is lse·Σ w ỹ − Σ w ỹ z/T. The logits terms
+    // are read before the exp pass, which may overwrite the logits (grad aliasing logits).
+    const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
+    const targetMass = (1 - eps) * wy + epsPerClass * weightTotal;
+    let targetLogit = (1 - eps) * weightedTargetDot(weight, y, x, cols);
+    if (eps > 0) targetLogit += epsPerClass * (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols));
     const m = rowMax(x, cols);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     const lse = <f64>(m * s) + Math.log(sum);
-    // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is lse·Σ w ỹ − Σ w ỹ z/T.
-    const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
-    const wx = weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols);
-    const targetMass = (1 - eps) * wy + epsPerClass * weightTotal;
-    let targetLogit = (1 - eps) * weightedTargetDot(weight, y, x, cols);
-    if (eps > 0) targetLogit += epsPerClass * wx;
     let loss = lse * targetMass - targetLogit * <f64>s;
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;

@@ -4,7 +4,8 @@
 import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, Scope } from './backend.js';
 import { Tensor } from './tensor.js';
 import {
-  checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows, describe,
+  checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
+  describe,
 } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
@@ -45,12 +46,29 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
   losses?: Float32Array;
 }
 
-const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
-
-function isIndexArray(value: unknown): value is ClassIndices {
-  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint32Array;
+export interface LinearCrossEntropyOptions extends Omit<CrossEntropyOptions, 'grad'> {
+  /** Per-class bias b (length v): logits = x·W + b. */
+  bias?: Data;
+  /**
+   * true: return dx, dw (and db with a bias) in new arrays; or pick some, each true or a
+   * Float32Array / Tensor to write into: { dw: true, db: myBiasGrad }.
+   */
+  grad?: boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
+  /** Memory budget for one chunk of logits, in bytes (default 16 MiB); at least one row. */
+  chunkBytes?: number;
 }
+
+export interface LinearCrossEntropyResult {
+  loss: number;
+  losses?: Float32Array;
+  dx?: Data;
+  dw?: Data;
+  db?: Data;
+}
+
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -201,6 +219,20 @@ export class Api {
 
   // ---- cross-entropy ------------------------------------------------------------------------
 
+  /** The options crossEntropy and linearCrossEntropy share, checked, with their defaults. */
+  private lossOptions(fn: string, opts: Omit<CrossEntropyOptions, 'grad'>, cols: number) {
+    const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
+    if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
+    return {
+      reduction: opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS),
+      ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31)),
+      labelSmoothing: opts.labelSmoothing === undefined ? 0 : checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1),
+      zLoss: opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, Number.MAX_VALUE),
+      invTemperature: this.invTemperature(fn, opts.temperature),
+      weight,
+    };
+  }
+
   /**
    * Softmax cross-entropy of logits (rows × cols) against targets, with PyTorch's
    * F.cross_entropy semantics, fused with its gradient (a − y) in one kernel call.
@@ -214,13 +246,7 @@ export class Api {
     const z = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', z.length, cols);
     const opts = checkOptions(fn, options) as CrossEntropyOptions;
-    const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
-    const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31));
-    const labelSmoothing = opts.labelSmoothing === undefined ? 0 : checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1);
-    const zLoss = opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, Number.MAX_VALUE);
-    const invTemperature = this.invTemperature(fn, opts.temperature);
-    const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
-    if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
+    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, cols);
 
     let gradOut: Data | undefined;
     const wantGrad = opts.grad !== undefined && opts.grad !== false;
@@ -229,27 +255,10 @@ export class Api {
       checkLength(fn, 'options.grad', gradOut.length, z.length, 'logits.length');
     }
 
-    // Class indices are checked here, in one pass that also sums the weights of counted rows
-    // (the 'mean' normaliser), so the kernel needs no checks and no second pass.
-    let normaliser = rows;
     const byIndex = !(targets instanceof Float32Array);
-    if (byIndex) {
-      if (!isIndexArray(targets)) {
-        throw new TypeError(`${fn}: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got ${describe(targets)}`);
-      }
-      checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
-      normaliser = 0;
-      for (let r = 0; r < rows; r++) {
-        const t = targets[r];
-        if (t === ignoreIndex) continue;
-        if (!Number.isInteger(t) || t < 0 || t >= cols) {
-          throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${opts.ignoreIndex === undefined ? '' : ` and is not ignoreIndex = ${ignoreIndex}`}`);
-        }
-        normaliser += weight ? weight[t] : 1;
-      }
-    } else {
-      checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
-    }
+    let normaliser = rows;
+    if (byIndex) normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight);
+    else checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
 
     return this.backend.scoped((scope) => {
@@ -268,6 +277,89 @@ export class Api {
       const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
+      return result;
+    });
+  }
+
+  // ---- fused linear + cross-entropy ---------------------------------------------------------
+
+  /**
+   * Cross-entropy of the logits x·W + b against class indices without materialising the n × v
+   * logits: rows are processed in chunks sized to options.chunkBytes; each chunk's logits are
+   * computed, turned into a − y in place by the fused cross-entropy kernel, and folded into
+   * dx = g·Wᵀ, dW += xᵀ·g and db += Σ g before the next chunk reuses the space. Peak extra
+   * memory is O(chunk × v), not O(n × v). x: n × h, w: h × v (matmul's B layout), bias: v.
+   */
+  linearCrossEntropy(
+    x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions,
+  ): LinearCrossEntropyResult {
+    const fn = 'linearCrossEntropy';
+    checkInteger(fn, 'n', n, 1);
+    checkInteger(fn, 'h', h, 1);
+    checkInteger(fn, 'v', v, 1);
+    const xs = this.data(fn, 'x', x);
+    checkLength(fn, 'x', xs.length, n * h, `n × h = ${n} × ${h}`);
+    const ws = this.data(fn, 'w', w);
+    checkLength(fn, 'w', ws.length, h * v, `h × v = ${h} × ${v}`);
+    const opts = checkOptions(fn, options) as LinearCrossEntropyOptions;
+    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, v);
+    const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
+    if (bias) checkLength(fn, 'options.bias', bias.length, v, 'one bias per class, v');
+    const chunkBytes = opts.chunkBytes === undefined
+      ? DEFAULT_CHUNK_BYTES : checkInteger(fn, 'options.chunkBytes', opts.chunkBytes, 4);
+    const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
+    const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
+
+    // Which gradients, and where they go: grad: true asks for all; an object picks.
+    const wanted = (key: 'dx' | 'dw' | 'db', length: number): { out: Data | undefined } | null => {
+      const spec = opts.grad === true ? true : opts.grad ? opts.grad[key] : undefined;
+      if (spec === undefined || spec === false) return null;
+      if (key === 'db' && !bias) {
+        if (opts.grad === true) return null; // no bias, so no bias gradient to give
+        throw new TypeError(`${fn}: options.grad.db needs options.bias`);
+      }
+      if (spec === true) return { out: undefined };
+      const out = this.data(fn, `options.grad.${key}`, spec);
+      checkLength(fn, `options.grad.${key}`, out.length, length, key);
+      return { out };
+    };
+    const dxSpec = wanted('dx', n * h), dwSpec = wanted('dw', h * v), dbSpec = wanted('db', v);
+    const chunkRows = Math.max(1, Math.min(n, Math.floor(chunkBytes / (4 * v))));
+
+    const backend = this.backend;
+    return backend.scoped((scope) => {
+      const xb = this.input(fn, scope, xs);
+      const wb = this.input(fn, scope, ws);
+      const biasb = bias ? this.input(fn, scope, bias) : null;
+      const targetsb = scope.i32(targets);
+      const weightb = weight ? scope.f32(weight) : null;
+      const logits = scope.f32Empty(chunkRows * v);
+      const dx = dxSpec ? this.result(fn, scope, dxSpec.out, n * h) : null;
+      const dw = dwSpec ? this.result(fn, scope, dwSpec.out, h * v) : null;
+      const db = dbSpec ? this.result(fn, scope, dbSpec.out, v) : null;
+      const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
+      const needGrad = dx !== null || dw !== null || db !== null;
+
+      let total = 0;
+      for (let first = 0; first < n; first += chunkRows) {
+        const rows = Math.min(chunkRows, n - first);
+        const xChunk = backend.sliceF32(xb, first * h, rows * h);
+        const g = backend.sliceF32(logits, 0, rows * v);
+        backend.matmul(xChunk, wb, g, rows, h, v, false, false, 1, false, biasb);
+        total += backend.crossEntropyIndex(g, backend.sliceI32(targetsb, first, rows), rows, v, ignoreIndex, {
+          weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale,
+          grad: needGrad ? g : null,
+          losses: losses ? backend.sliceF32(losses.buffer, first, rows) : null,
+        });
+        if (dx) backend.matmul(g, wb, backend.sliceF32(dx.buffer, first * h, rows * h), rows, v, h, false, true, 1, false, null);
+        if (dw) backend.matmul(xChunk, g, dw.buffer, h, rows, v, true, false, 1, first > 0, null);
+        if (db) backend.sumRows(g, db.buffer, rows, v, first > 0);
+      }
+      const result: LinearCrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
+      if (losses) result.losses = losses.finish();
+      if (dx) result.dx = dx.finish();
+      if (dw) result.dw = dw.finish();
+      if (db) result.db = db.finish();
       return result;
     });
   }

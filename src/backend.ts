@@ -67,6 +67,9 @@ export interface Backend {
   release(buffer: F32Buffer): void;
   /** Bytes of backend memory in use by this instance (wasm: the linear memory's size). */
   memoryBytes(): number;
+  /** Elements [start, start + length) of a buffer, sharing its memory (no copy). */
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer;
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer;
 
   // ---- softmax family (assembly/softmax.ts, src/js/softmax.ts) ----
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void;

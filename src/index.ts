@@ -11,6 +11,7 @@ import { checkOneOf, checkOptions } from './validate.js';
 export { Api } from './api.js';
 export type {
   Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
+  LinearCrossEntropyOptions, LinearCrossEntropyResult,
 } from './api.js';
 export { Tensor } from './tensor.js';
 export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backend.js';
@@ -72,7 +73,8 @@ export function backendKind(): BackendKind {
 }
 
 // Module-level functions: the default instance's methods, with their overloads and docs.
-function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'>(name: K): Api[K] {
+function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'
+  | 'linearCrossEntropy'>(name: K): Api[K] {
   return ((...args: unknown[]) => {
     const api = defaultInstance(name);
     return (api[name] as (...a: unknown[]) => unknown).apply(api, args);
@@ -85,3 +87,4 @@ export const logSumExp = bound('logSumExp');
 export const softmaxBackward = bound('softmaxBackward');
 export const crossEntropy = bound('crossEntropy');
 export const tensor = bound('tensor');
+export const linearCrossEntropy = bound('linearCrossEntropy');

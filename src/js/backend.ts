@@ -43,6 +43,12 @@ export class JsBackend implements Backend {
   allocF32(length: number): F32Buffer { return new JsF32Buffer(new Float32Array(length)); }
   release(): void { /* garbage collected */ }
   memoryBytes(): number { return 0; }
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
+    return new JsF32Buffer(f32(buffer).subarray(start, start + length));
+  }
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer {
+    return new JsI32Buffer(i32(buffer).subarray(start, start + length));
+  }
 
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
     softmaxOps.softmax(f32(x), f32(out), rows, cols, invTemperature);

@@ -110,6 +110,14 @@ export class WasmBackend implements Backend {
     return this.memory.byteLength;
   }
 
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
+    return new WasmF32Buffer(this.memory, ptr(buffer) + start * 4, length);
+  }
+
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer {
+    return new WasmI32Buffer(this.memory, ptr(buffer) + start * 4, length);
+  }
+
   /** Scratch bytes held by the arena, and whether it is fully released (for leak tests). */
   arenaState(): { capacity: number; idle: boolean } {
     return { capacity: this.arena.capacity, idle: this.arena.idle };
