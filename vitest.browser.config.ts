@@ -6,23 +6,32 @@
 //    the baseline SIMD build between Node and Chromium.
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { launchOptions } from './test-browser/chromium.js';
 
-// Kernel tests only: they import src/ and nothing of Node. A test file that needs Node (files,
-// child processes) stays out of this list.
-const kernelTests = [
-  'test/softmax.test.ts',
-  'test/{loss,cross-entropy,crossentropy,rows,activation,gemm,matmul,optim}*.test.ts',
-];
+// Every test file of the Node suite runs in Chromium too, except those that need Node itself:
+// the ones importing a node: module are found here; list below any that need Node only
+// through what they import.
+const nodeOnlyTests: string[] = [];
+const testDir = fileURLToPath(new URL('./test/', import.meta.url));
+const importsNode = /\bfrom\s+['"]node:|\bimport\(\s*['"]node:/;
+const browserTests = readdirSync(testDir, { recursive: true, encoding: 'utf8' })
+  .filter((name) => name.endsWith('.test.ts'))
+  .map((name) => `test/${name.split('\\').join('/')}`)
+  .filter((file) => !nodeOnlyTests.includes(file) && !importsNode.test(readFileSync(`${testDir}${file.slice('test/'.length)}`, 'utf8')))
+  .sort();
 
 export default defineConfig({
+  // Vite's dependency cache per checkout (node_modules may be shared); .vite/ is ignored by git.
+  cacheDir: '.vite/browser',
   test: {
     projects: [
       {
         test: {
           name: 'chromium',
           testTimeout: 120_000,
-          include: kernelTests,
+          include: browserTests,
           browser: {
             enabled: true,
             headless: true,

@@ -44,6 +44,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   publicDir: false,
+  // Per checkout, not in node_modules (which may be shared); .vite/ is ignored by git.
+  cacheDir: `${repo}.vite/demo`,
   resolve: { alias: { 'softmax-wasm': `${repo}dist/index.js` } },
   server: { host: '127.0.0.1', fs: { allow: [repo] } },
   preview: { host: '127.0.0.1' },

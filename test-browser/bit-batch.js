@@ -3,7 +3,10 @@
 // with no imports, so Node (through vitest) and a page (unbundled, from a static server) run the
 // very same code against the package each of them loaded.
 
-/** Mulberry32, as in test/util.ts: the inputs depend on the seed only. */
+/**
+ * Mulberry32, as in test/util.ts: the inputs depend on the seed only.
+ * @param {number} seed
+ */
 function rng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -15,6 +18,7 @@ function rng(seed) {
   };
 }
 
+/** @param {number} n @param {number} lo @param {number} hi @param {number} seed */
 function uniform(n, lo, hi, seed) {
   const next = rng(seed);
   const out = new Float32Array(n);
@@ -22,12 +26,16 @@ function uniform(n, lo, hi, seed) {
   return out;
 }
 
+/** @param {number} n @param {number} count @param {number} seed */
 function classes(n, count, seed) {
   const next = rng(seed);
   return Int32Array.from({ length: n }, () => Math.floor(next() * count));
 }
 
-/** SHA-256 of the bytes of every array, in order, as hex (WebCrypto exists in Node ≥ 20 and pages). */
+/**
+ * SHA-256 of the bytes of every array, in order, as hex (WebCrypto exists in Node ≥ 20 and pages).
+ * @param {ArrayBufferView[]} arrays
+ */
 async function hashBits(arrays) {
   const total = arrays.reduce((sum, a) => sum + a.byteLength, 0);
   const bytes = new Uint8Array(total);
@@ -57,11 +65,18 @@ function extremeRows() {
 /**
  * Runs the batch on one instance of the package (an Api from createBackend) and returns one hash
  * per operation, so a mismatch names the kernel that differs.
+ * @param {import('../src/index.js').Api & { matmul?: (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array }} api
+ * @returns {Promise<Record<string, string>>}
  */
 export async function bitBatch(api) {
+  /** @type {Record<string, ArrayBufferView[]>} */
   const outputs = {};
+  /** @param {string} name @param {unknown[]} arrays */
   const record = (name, ...arrays) => {
-    (outputs[name] ??= []).push(...arrays);
+    for (const array of arrays) {
+      if (!ArrayBuffer.isView(array)) throw new Error(`bitBatch: ${name} returned ${String(array)}, not an array`);
+      (outputs[name] ??= []).push(array);
+    }
   };
   for (const [rows, cols] of SHAPES) {
     const seed = rows * 100_003 + cols;
@@ -78,6 +93,15 @@ export async function bitBatch(api) {
     const probs = api.softmax(uniform(rows * cols, -3, 3, seed + 3), cols);
     const soft = api.crossEntropy(x, probs, cols, { grad: true, reduction: 'sum' });
     record('crossEntropy(probabilities)', Float64Array.of(soft.loss), soft.grad);
+    if (typeof api.linearCrossEntropy === 'function') {
+      const h = 3 + (seed % 6);
+      const features = uniform(rows * h, -2, 2, seed + 5);
+      const w = uniform(h * cols, -1, 1, seed + 6);
+      const bias = uniform(cols, -1, 1, seed + 7);
+      // A small chunk budget so rows are processed in several chunks.
+      const fused = api.linearCrossEntropy(features, w, targets, rows, h, cols, { bias, grad: true, chunkBytes: 4 * cols * 2 });
+      record('linearCrossEntropy', Float64Array.of(fused.loss), fused.dx, fused.dw, fused.db);
+    }
     if (typeof api.matmul === 'function') {
       const k = cols;
       const n = 1 + (seed % 13);
@@ -86,7 +110,9 @@ export async function bitBatch(api) {
   }
   const extreme = extremeRows();
   record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5));
+  /** @type {Record<string, string>} */
   const hashes = {};
+  // Functions that do not exist yet are skipped, so the batch is only as wide as the API.
   for (const [name, arrays] of Object.entries(outputs)) hashes[name] = await hashBits(arrays);
   return hashes;
 }
