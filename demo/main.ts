@@ -3,6 +3,8 @@
 import { init } from 'softmax-wasm';
 import { setupExplorer } from './explorer.js';
 import { setupSpeed } from './speed.js';
+import { setupTraining } from './train.js';
+import { ASSET_NAME } from './digits.js';
 
 const status = document.querySelector<HTMLElement>('#status')!;
 try {
@@ -12,6 +14,7 @@ try {
     ? 'This browser lacks WebAssembly SIMD: the plain-TypeScript fallback runs.'
     : `WebAssembly ${api.kind === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'} build`;
   setupExplorer(api, document.querySelector<HTMLElement>('#explorer')!);
+  setupTraining(document.querySelector<HTMLElement>('#train')!, new URL(ASSET_NAME, document.baseURI).href);
   setupSpeed(document.querySelector<HTMLElement>('#speed')!);
   document.body.dataset.ready = 'true';
 } catch (error) {
