@@ -32,8 +32,11 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
   let plannedEpochs = Number(epochs.value);
   let predictionId = 0;
   let sampleIndex = 0;
-  /** The label of the test digit on the pad, until the reader draws over it. */
-  let shownLabel: number | null = null;
+  /**
+   * The test digit on the pad, until the reader draws over it: predicted from its own pixels,
+   * not from the upscaled picture, so the page shows what the test accuracy measures.
+   */
+  let shown: { pixels: Float32Array; label: number } | null = null;
 
   const series = (): Series[] => [
     { label: 'training loss', color: '#1d2330', axis: 'loss', values: reports.map((r) => r.loss) },
@@ -69,11 +72,11 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
   showPrediction(null);
 
   const pad = setupDrawingPad($<HTMLCanvasElement>('#pad'), () => {
-    shownLabel = null;
+    shown = null;
     predict();
   });
   function predict(): void {
-    const pixels = pad.pixels();
+    const pixels = shown ? shown.pixels.slice() : pad.pixels();
     drawPreview(preview, pixels);
     if (!pixels) {
       showPrediction(null);
@@ -86,7 +89,7 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     send({ type: 'predict', id: ++predictionId, pixels }, [pixels.buffer]);
   }
   $('#clear-pad').addEventListener('click', () => {
-    shownLabel = null;
+    shown = null;
     pad.clear();
     predict();
   });
@@ -170,13 +173,13 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
         if (message.id === predictionId) {
           showPrediction(message.probabilities);
           const best = message.probabilities.indexOf(Math.max(...message.probabilities));
-          const label = shownLabel === null ? '' : `A test digit labelled ${shownLabel}: `;
-          predictionNote.textContent = `${label}the network says ${best} (${Math.round(message.probabilities[best] * 100)} %).`;
+          const says = `network says ${best} (${Math.round(message.probabilities[best] * 100)} %).`;
+          predictionNote.textContent = shown ? `A test digit labelled ${shown.label}: the ${says}` : `The ${says}`;
         }
         break;
       case 'sample':
         pad.show(message.pixels);
-        shownLabel = message.label;
+        shown = { pixels: message.pixels, label: message.label };
         predictionNote.textContent = `A test digit labelled ${message.label}.`;
         predict();
         break;

@@ -98,6 +98,44 @@ describe('the demo page in Chromium', () => {
     for (const cell of first) expect(cell).toMatch(/\d+(\.\d+)? (ms|µs)/);
   });
 
+  it('trains the digit network in a worker past 80 % test accuracy, then reads a test digit and a drawing', async () => {
+    const train = page.locator('#train');
+    const button = page.locator('#train-button');
+    await page.locator('#train-button:not([disabled])').waitFor({ timeout: 60_000 });
+    // More epochs than needed, so the run is still going when the test stops it.
+    await page.locator('#epochs').selectOption('20');
+    await button.click();
+    expect(await button.textContent()).toBe('Stop');
+    await page.waitForFunction(
+      () => Number(document.querySelector('#train')?.getAttribute('data-test-accuracy') ?? 0) > 0.8,
+      undefined, { timeout: 240_000, polling: 250 },
+    );
+    expect(await page.locator('#stat-epoch').textContent()).toMatch(/^\d+ \/ 20$/);
+    expect(await page.locator('#stat-time').textContent()).toMatch(/\d (ms|µs)$/);
+    expect(Number.parseFloat((await page.locator('#stat-test-accuracy').textContent())!)).toBeGreaterThan(80);
+
+    await button.click();
+    await page.waitForSelector('#train[data-state=done]', { timeout: 180_000 });
+    expect(await page.locator('#train-status').textContent()).toMatch(/^Stopped after \d+ epochs?: \d+\.\d % of the 1,000 unseen test digits right/);
+    expect(await button.textContent()).toBe('Train again');
+
+    await page.locator('#test-digit').click();
+    await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^A test digit labelled \d: the network says \d \(\d+ %\)\.$/);
+
+    // A stroke drawn with the mouse: a vertical bar, which the network should call a 1 most of the time;
+    // the test only requires that a prediction for the drawing replaces the test digit's.
+    await page.locator('#clear-pad').click();
+    expect(await train.getAttribute('data-predicted')).toBe('');
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step++) await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * (0.2 + 0.06 * step));
+    await page.mouse.up();
+    await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^The network says \d \(\d+ %\)\.$/);
+    expect(await train.getAttribute('data-predicted')).toMatch(/^\d$/);
+    await page.screenshot({ path: `${screenshots}demo-desktop.png`, fullPage: true });
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     const phone = await open(390, 844);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
