@@ -126,7 +126,6 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
         && example.logits.length === cols && example.logits.every((v, i) => v === state.logits[i]);
       button.setAttribute('aria-pressed', String(active));
     });
-    root.dataset.probabilities = Array.from(probs, (p) => p.toFixed(6)).join(' ');
     if (showJacobian.checked) renderJacobian(jacobian, jac, cols);
     jacobian.hidden = !showJacobian.checked;
   }

@@ -24,7 +24,7 @@ type Tf = typeof import('@tensorflow/tfjs-core');
 
 interface Column {
   label: string;
-  prepare(c: Case, x: Float32Array, targets: Int32Array): Run | null;
+  prepare(c: Case, x: Float32Array, targets: Int32Array): Run;
 }
 
 function uniform(n: number, seed: number): Float32Array {
@@ -168,12 +168,11 @@ export function setupSpeed(root: HTMLElement): void {
         body.append(row);
         const times: number[] = [];
         for (const [i, column] of columns.entries()) {
-          const run = column.prepare(c, x, targets);
-          times[i] = run ? await measure(run) : NaN;
-          cells[i].textContent = Number.isNaN(times[i]) ? '—' : millis(times[i]);
+          times[i] = await measure(column.prepare(c, x, targets));
+          cells[i].textContent = millis(times[i]);
         }
         for (const [i, cell] of cells.entries()) {
-          if (i === baseline || Number.isNaN(times[i])) continue;
+          if (i === baseline) continue;
           const speedup = times[baseline] / times[i];
           cell.append(el('span', speedup >= 1 ? 'speedup' : 'speedup slower', `×${speedup.toFixed(speedup >= 10 ? 0 : 1)}`));
         }
