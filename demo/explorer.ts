@@ -1,6 +1,6 @@
 // Panel 1: the derivation of MATH.md made visible. Every number comes from the library: softmax
 // for the probabilities, crossEntropy (grad: true) for the loss and ∂J/∂z = (a − y)/T, and
-// softmaxBackward against the identity for the Jacobian, whose row i is a ⊙ (e_i − a_i).
+// softmaxJacobian for J = diag(a) − a aᵀ.
 import type { Api } from 'softmax-wasm';
 import { el, fixed } from './format.js';
 
@@ -39,14 +39,7 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
     const z = Float32Array.from(state.logits);
     const probs = api.softmax(z, cols, { temperature: state.temperature });
     const { loss, grad } = api.crossEntropy(z, [state.target], cols, { temperature: state.temperature, grad: true });
-    // J = diag(a) − a aᵀ, one row per unit upstream gradient e_i (J is symmetric).
-    const repeated = new Float32Array(cols * cols);
-    const identity = new Float32Array(cols * cols);
-    for (let i = 0; i < cols; i++) {
-      repeated.set(probs, i * cols);
-      identity[i * cols + i] = 1;
-    }
-    return { probs, loss, grad: grad!, jacobian: api.softmaxBackward(repeated, identity, cols) };
+    return { probs, loss, grad: grad!, jacobian: api.softmaxJacobian(probs) };
   }
 
   function renderRows(): void {
@@ -189,6 +182,6 @@ function renderJacobian(container: HTMLElement, jac: Float32Array, cols: number)
   }
   const note = el('p', 'note',
     'Diagonal aᵢ(1 − aᵢ) > 0, off-diagonal −aᵢaⱼ < 0; every row sums to 0 because the probabilities always sum to 1. '
-    + 'Computed as softmaxBackward(a, eᵢ) for each unit vector eᵢ: the library never forms this matrix when training.');
+    + 'Training never forms this matrix: softmaxBackward applies it as a ⊙ (g − ⟨g, a⟩) in O(cols).');
   container.replaceChildren(grid, note);
 }

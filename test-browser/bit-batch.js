@@ -93,15 +93,25 @@ export async function bitBatch(api) {
     const probs = api.softmax(uniform(rows * cols, -3, 3, seed + 3), cols);
     const soft = api.crossEntropy(x, probs, cols, { grad: true, reduction: 'sum' });
     record('crossEntropy(probabilities)', Float64Array.of(soft.loss), soft.grad);
-    if (typeof api.linearCrossEntropy === 'function') {
-      const h = 3 + (seed % 6);
-      const features = uniform(rows * h, -2, 2, seed + 5);
-      const w = uniform(h * cols, -1, 1, seed + 6);
-      const bias = uniform(cols, -1, 1, seed + 7);
-      // A small chunk budget so rows are processed in several chunks.
-      const fused = api.linearCrossEntropy(features, w, targets, rows, h, cols, { bias, grad: true, chunkBytes: 4 * cols * 2 });
-      record('linearCrossEntropy', Float64Array.of(fused.loss), fused.dx, fused.dw, fused.db);
-    }
+    const h = 3 + (seed % 6);
+    const features = uniform(rows * h, -2, 2, seed + 5);
+    const w = uniform(h * cols, -1, 1, seed + 6);
+    const bias = uniform(cols, -1, 1, seed + 7);
+    // A small chunk budget so rows are processed in several chunks.
+    const fused = api.linearCrossEntropy(features, w, targets, rows, h, cols, { bias, grad: true, chunkBytes: 4 * cols * 2 });
+    record('linearCrossEntropy', Float64Array.of(fused.loss), fused.dx, fused.dw, fused.db);
+    const s = api.sigmoid(x);
+    const t = api.tanh(x);
+    const dy = uniform(rows * cols, -1, 1, seed + 8);
+    record('activations', s, t, api.relu(x), api.sigmoidBackward(s, dy), api.tanhBackward(t, dy));
+    const bits = uniform(rows * cols, 0, 1, seed + 9);
+    const bce = api.binaryCrossEntropyWithLogits(x, bits, { grad: true });
+    const mse = api.mse(x, bits, { grad: true, reduction: 'sum' });
+    record('binaryCrossEntropyWithLogits, mse', Float64Array.of(bce.loss, mse.loss), bce.grad, mse.grad);
+    record('argmax, sampleCategorical', api.argmax(x, cols), api.sampleCategorical(x, cols, { seed, temperature: 3 }));
+    record('sparsemax', api.sparsemax(x, cols));
+    record('softmaxJacobian', api.softmaxJacobian(y.subarray(0, Math.min(cols, 64))));
+    // matmul joins the batch when it is part of the public API.
     if (typeof api.matmul === 'function') {
       const k = cols;
       const n = 1 + (seed % 13);
@@ -109,10 +119,10 @@ export async function bitBatch(api) {
     }
   }
   const extreme = extremeRows();
-  record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5));
+  record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5),
+    api.sigmoid(extreme), api.tanh(extreme));
   /** @type {Record<string, string>} */
   const hashes = {};
-  // Functions that do not exist yet are skipped, so the batch is only as wide as the API.
   for (const [name, arrays] of Object.entries(outputs)) hashes[name] = await hashBits(arrays);
   return hashes;
 }
