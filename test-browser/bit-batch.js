@@ -65,7 +65,7 @@ function extremeRows() {
 /**
  * Runs the batch on one instance of the package (an Api from createBackend) and returns one hash
  * per operation, so a mismatch names the kernel that differs.
- * @param {import('../src/index.js').Api & { matmul?: (a: Float32Array, b: Float32Array, m: number, k: number, n: number) => Float32Array }} api
+ * @param {import('../src/index.js').Api} api
  * @returns {Promise<Record<string, string>>}
  */
 export async function bitBatch(api) {
@@ -111,12 +111,9 @@ export async function bitBatch(api) {
     record('argmax, sampleCategorical', api.argmax(x, cols), api.sampleCategorical(x, cols, { seed, temperature: 3 }));
     record('sparsemax', api.sparsemax(x, cols));
     record('softmaxJacobian', api.softmaxJacobian(y.subarray(0, Math.min(cols, 64))));
-    // matmul joins the batch when it is part of the public API.
-    if (typeof api.matmul === 'function') {
-      const k = cols;
-      const n = 1 + (seed % 13);
-      record('matmul', api.matmul(x, uniform(k * n, -1, 1, seed + 4), rows, k, n));
-    }
+    const n = 1 + (seed % 13);
+    record('matmul', api.matmul(x, uniform(cols * n, -1, 1, seed + 4), rows, cols, n),
+      api.matmul(x, uniform(n * rows, -1, 1, seed + 10), cols, rows, n, { transA: true, transB: true, alpha: 0.5 }));
   }
   const extreme = extremeRows();
   record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5),
