@@ -85,3 +85,10 @@ export const logSumExp = bound('logSumExp');
 export const softmaxBackward = bound('softmaxBackward');
 export const crossEntropy = bound('crossEntropy');
 export const tensor = bound('tensor');
+
+// ---- nn ----
+export { MLP } from './nn/mlp.js';
+export type {
+  MLPOptions, MLPJSON, FromJSONOptions, FitOptions, FitHistory, EpochStats, BatchProgress, StepOptions,
+  HiddenActivation, LayerActivation, LayerGradients, WeightInit,
+} from './nn/mlp.js';
