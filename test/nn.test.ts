@@ -426,7 +426,7 @@ describe.each(kinds)('MLP on %s', (kind) => {
     net.dispose();
   });
 
-  it('allocates no backend memory in a training step after the first', async () => {
+  it('allocates no backend memory in a training step (or validation pass) after the first step', async () => {
     const api = await backend(kind);
     const net = new MLP([10, 12, 4], { seed: 1, backend: api });
     const { x, labels } = problem(200, 10, 4, 12);
@@ -442,7 +442,7 @@ describe.each(kinds)('MLP on %s', (kind) => {
     };
     try {
       await net.fit(x, labels, {
-        epochs: 3, batchSize: 32, momentum: 0.9, clipNorm: 1,
+        epochs: 3, batchSize: 32, momentum: 0.9, clipNorm: 1, validation: problem(300, 10, 4, 13),
         onBatch: ({ epoch, batch }) => {
           if (epoch === 1 && batch === 1) {
             allocations = 0;

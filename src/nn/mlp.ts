@@ -2,8 +2,9 @@
 // or ReLU hidden units and a softmax output fused with cross-entropy (δ = a − y, MATH.md).
 // Written against the Backend interface only. Parameters, gradients, velocities and the
 // activations of the largest batch seen stay resident in backend memory, so a training step
-// after the first allocates no backend memory: its only scratch is two int32 index arrays taken
-// from the per-call arena, which is reused from step to step.
+// after the first allocates no backend memory: its only scratch is three small int32 arrays
+// (the batch's row indices, labels and predicted classes) from the per-call arena, which reuses
+// the same space every step.
 import type { Api, ClassIndices } from '../api.js';
 import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
 // Only the function is imported (called at construction time), so this cycle with index.ts,
