@@ -174,4 +174,10 @@ async function main(): Promise<void> {
   console.log(`plot: ${options.out}`);
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // Bad options reach the library's validation (e.g. --momentum 1): show its message, not a stack.
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
