@@ -1,0 +1,32 @@
+// The examples reach their targets on every backend. They import the package by name, which
+// resolves to the built dist/ (npm test builds first), exactly as `npm start` runs them. MNIST
+// is left to `npm start`: minutes per run until the SIMD matmul lands.
+import { describe, expect, it } from 'vitest';
+import type { Example } from '../examples/example.js';
+import { iris } from '../examples/iris.js';
+import { seed } from '../examples/seed.js';
+import { backend, kinds } from './backends.js';
+
+async function run(example: Example, kind: (typeof kinds)[number]) {
+  return example.run({
+    ...example.defaults, api: await backend(kind), seed: 1,
+    onEpoch: () => {}, onBatch: () => {}, signal: new AbortController().signal,
+  });
+}
+
+describe.each(kinds)('examples on %s', (kind) => {
+  it('iris reaches ≥ 95 % test accuracy with its defaults', async () => {
+    const result = await run(iris, kind);
+    expect(result.history.epochs).toHaveLength(iris.defaults.epochs);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('the seed network\'s cost falls at every 1 000-epoch mark and ends below 0.07', async () => {
+    const result = await run(seed, kind);
+    const marks = result.history.epochs.filter((e) => e.epoch % 1000 === 0).map((e) => e.loss);
+    expect(marks).toHaveLength(10);
+    for (let i = 1; i < marks.length; i++) expect(marks[i]).toBeLessThan(marks[i - 1]);
+    expect(result.loss).toBeLessThan(0.07);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.95);
+  });
+});
