@@ -5,3 +5,9 @@ export {
   softmaxRows, logSoftmaxRows, logSumExpRows, softmaxBackwardRows,
 } from './softmax';
 export { crossEntropyIndexRows, crossEntropyProbRows } from './loss';
+export { binaryCrossEntropyWithLogits, squaredError } from './loss';
+export { activationForward, activationBackward } from './activation';
+export { argmaxRows, sampleCategoricalRows, gatherRows, sumRows } from './rows';
+export { sparsemaxRows, sparsemaxBackwardRows } from './sparsemax';
+export { gemm, gemmScratchLength } from './gemm';
+export { sumSquares, sgdStep } from './optim';

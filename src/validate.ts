@@ -79,3 +79,35 @@ export function checkOptions(fn: string, options: unknown): Record<string, unkno
   }
   return options as Record<string, unknown>;
 }
+
+type ClassIndexArray = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+
+function isClassIndexArray(value: unknown): value is ClassIndexArray {
+  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
+    || value instanceof Uint16Array || value instanceof Uint32Array;
+}
+
+/**
+ * Checks class-index targets (one per row, each in [0, cols) or equal to ignoreIndex) in one pass
+ * that also returns the 'mean' normaliser: the number of counted rows, or the sum of their
+ * target weights — so the kernel needs no checks and no second pass.
+ */
+export function checkClassTargets(
+  fn: string, targets: unknown, rows: number, cols: number, ignoreIndex: number, ignoreIndexGiven: boolean,
+  weight: Float32Array | undefined,
+): number {
+  if (!isClassIndexArray(targets)) {
+    throw new TypeError(`${fn}: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got ${describe(targets)}`);
+  }
+  checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
+  let normaliser = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    if (!Number.isInteger(t) || t < 0 || t >= cols) {
+      throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${ignoreIndexGiven ? ` and is not ignoreIndex = ${ignoreIndex}` : ''}`);
+    }
+    normaliser += weight ? weight[t] : 1;
+  }
+  return normaliser;
+}

@@ -1,0 +1,112 @@
+// The module-level API, backend selection, independent instances, resident tensors and the
+// scratch arena's bookkeeping.
+import { describe, expect, it } from 'vitest';
+import * as lib from '../src/index.js';
+import { WasmBackend } from '../src/wasm/backend.js';
+import { kinds, wasmKinds } from './backends.js';
+
+describe('init and the module-level functions', () => {
+  it('throws a clear error when a function is called before init()', () => {
+    expect(() => lib.softmax(new Float32Array([1, 2]), 2)).toThrow(
+      'softmax-wasm: softmax() was called before init(); call `await init()` once first');
+    expect(() => lib.crossEntropy(new Float32Array([1, 2]), [0], 2)).toThrow(/crossEntropy\(\) was called before init\(\)/);
+  });
+
+  it('picks the fastest available backend by default and binds the module-level functions to it', async () => {
+    const api = await lib.init();
+    expect(api.kind).toBe(kinds[0]);
+    expect(lib.backendKind()).toBe(kinds[0]);
+    const probs = lib.softmax(new Float32Array([2, 1, 0.1]), 3);
+    expect(probs[0]).toBeCloseTo(0.659001, 6);
+    expect(lib.crossEntropy(new Float32Array([1, 5, 3]), [1], 3).loss).toBeCloseTo(0.142932, 6);
+  });
+
+  it.each(kinds)('can be forced to %s', async (kind) => {
+    const api = await lib.init({ backend: kind });
+    expect(api.kind).toBe(kind);
+    expect(lib.backendKind()).toBe(kind);
+  });
+
+  it('rejects unknown backends and bad options', async () => {
+    await expect(lib.init({ backend: 'gpu' as never })).rejects.toThrow(
+      "init: options.backend must be one of 'auto', 'relaxed-simd', 'simd', 'js', got string \"gpu\"");
+    await expect(lib.createBackend(3 as never)).rejects.toThrow(TypeError);
+  });
+
+  it('always lists the js backend, and simd on runtimes with wasm SIMD', () => {
+    expect(lib.availableBackends()).toContain('js');
+    expect(lib.availableBackends().at(-1)).toBe('js');
+    if (typeof WebAssembly === 'object') expect(lib.availableBackends()).toContain('simd');
+  });
+});
+
+describe.each(wasmKinds)('wasm instances (%s)', (kind) => {
+  it('are independent: each has its own memory', async () => {
+    const a = await lib.createBackend({ backend: kind });
+    const b = await lib.createBackend({ backend: kind });
+    const before = b.backend.memoryBytes();
+    const big = a.tensor(1024, 1024);
+    expect(a.backend.memoryBytes()).toBeGreaterThan(before);
+    expect(b.backend.memoryBytes()).toBe(before);
+    expect(() => b.softmax(big, 1024)).toThrow('softmax: x is a Tensor of another backend instance');
+    big.dispose();
+  });
+
+  it('release their scratch space after every call, also when the call throws', async () => {
+    const api = await lib.createBackend({ backend: kind });
+    const wasm = api.backend as WasmBackend;
+    api.softmax(new Float32Array(5000), 50);
+    expect(wasm.arenaState().idle).toBe(true);
+    const capacity = wasm.arenaState().capacity;
+    // A failure inside a scope (after inputs were copied in) must still release the arena.
+    expect(() => api.backend.scoped((scope) => {
+      scope.f32(new Float32Array(1000));
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(wasm.arenaState().idle).toBe(true);
+    for (let i = 0; i < 200; i++) api.crossEntropy(new Float32Array(5000), new Int32Array(100), 50, { grad: true });
+    expect(wasm.arenaState().idle).toBe(true);
+    expect(wasm.arenaState().capacity).toBeLessThanOrEqual(Math.max(capacity, 256 * 1024));
+  });
+
+  it('re-derive views after memory grows (no stale, detached views)', async () => {
+    const api = await lib.createBackend({ backend: kind });
+    const small = api.tensor(1, 3, new Float32Array([2, 1, 0.1]));
+    const before = api.backend.memoryBytes();
+    const big = api.tensor(4096, 1024); // forces memory.grow, detaching the old buffer
+    expect(api.backend.memoryBytes()).toBeGreaterThan(before);
+    expect(api.softmax(small, 3)[0]).toBeCloseTo(0.659001, 6);
+    expect(small.toArray()).toEqual(new Float32Array([2, 1, 0.1]));
+    big.dispose();
+    small.dispose();
+  });
+});
+
+describe.each(kinds)('resident tensors (%s)', (kind) => {
+  it('round-trip data, chain calls without copies, and refuse use after dispose', async () => {
+    const api = await lib.createBackend({ backend: kind });
+    const x = api.tensor(2, 3, new Float32Array([2, 1, 0.1, 1, 5, 3]));
+    const y = api.tensor(2, 3);
+    expect(x.rows).toBe(2);
+    expect(x.cols).toBe(3);
+    api.softmax(x, 3, y);
+    api.logSoftmax(y, 3, y); // log(softmax(softmax(x))) in place on the tensor
+    expect(y.toArray()[0]).toBeLessThan(0);
+    x.dispose();
+    expect(x.disposed).toBe(true);
+    expect(() => api.softmax(x, 3)).toThrow('softmax: this Tensor (2×3) was disposed and cannot be used');
+    expect(() => x.toArray()).toThrow(/disposed/);
+    x.dispose(); // idempotent
+    y.dispose();
+  });
+
+  it('validate their shape and data', async () => {
+    const api = await lib.createBackend({ backend: kind });
+    expect(() => api.tensor(0, 3)).toThrow(RangeError);
+    expect(() => api.tensor(2, 3, new Float32Array(5))).toThrow('tensor: data.length must be 6 (2 × 3), got 5');
+    const t = api.tensor(1, 2);
+    expect(() => t.write(new Float32Array(3))).toThrow(RangeError);
+    expect(() => api.softmax(t, 3)).toThrow(/multiple of cols = 3, got 2/);
+    t.dispose();
+  });
+});

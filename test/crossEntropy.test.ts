@@ -1,0 +1,257 @@
+// Cross-entropy fused with its gradient, on every backend: MATH.md's worked examples, PyTorch's
+// option semantics computed independently in the test, wasm vs oracle, finite differences of every
+// option's gradient, extreme values and argument errors.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { CrossEntropyOptions } from '../src/index.js';
+import { backend, kinds, oracle, wasmKinds } from './backends.js';
+import { expectClose, finiteDifference, randomIndices, uniform } from './util.js';
+
+// Losses are sums of weighted log-probabilities, each within DESIGN.md's 2e-6 (absolute up to
+// magnitude 1, relative beyond); weights in these tests are ≤ 2, hence the factor 2.
+const LOSS_REL = 4e-6;
+const LOSS_ABS = 4e-6;
+// Gradient entries are (weighted) probabilities minus targets: 2e-6 relative on the probability.
+const GRAD_REL = 4e-6;
+const GRAD_ABS = 4e-7;
+
+/** PyTorch's F.cross_entropy for class-index targets, transcribed from its documentation. */
+function pytorchCrossEntropy(
+  logits: Float32Array, targets: ArrayLike<number>, cols: number,
+  { weight, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' }: CrossEntropyOptions,
+): number {
+  const rows = logits.length / cols;
+  let total = 0;
+  let normaliser = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    const row = Array.from(logits.subarray(r * cols, (r + 1) * cols));
+    const max = Math.max(...row);
+    const lse = max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0));
+    const w = (j: number) => (weight ? weight[j] : 1);
+    let smooth = 0;
+    for (let j = 0; j < cols; j++) smooth += w(j) * (lse - row[j]);
+    total += (1 - labelSmoothing) * w(t) * (lse - row[t]) + (labelSmoothing / cols) * smooth;
+    normaliser += w(t);
+  }
+  return reduction === 'mean' ? total / normaliser : total;
+}
+
+const optionSets: Array<[string, CrossEntropyOptions]> = [
+  ['defaults', {}],
+  ['sum', { reduction: 'sum' }],
+  ['none', { reduction: 'none' }],
+  ['weight', { weight: undefined }], // filled per cols below
+  ['ignoreIndex', { ignoreIndex: 1 }],
+  ['labelSmoothing', { labelSmoothing: 0.1 }],
+  ['temperature', { temperature: 2.5 }],
+  ['zLoss', { zLoss: 1e-3 }],
+  ['all together', { weight: undefined, ignoreIndex: 0, labelSmoothing: 0.2, zLoss: 1e-2, temperature: 0.7, reduction: 'mean' }],
+];
+
+function withWeights(options: CrossEntropyOptions, cols: number): CrossEntropyOptions {
+  return 'weight' in options ? { ...options, weight: uniform(cols, 0.5, 2, cols + 3) } : options;
+}
+
+describe.each(kinds)('crossEntropy on %s', (kind) => {
+  it('reproduces the worked examples of MATH.md to 6 decimals', async () => {
+    const api = await backend(kind);
+    const first = api.crossEntropy(new Float32Array([2.0, 1.0, 0.1]), [0], 3, { grad: true });
+    expect(first.loss).toBeCloseTo(0.41703, 6);
+    [-0.340999, 0.242433, 0.098566].forEach((g, j) => expect(first.grad![j]).toBeCloseTo(g, 6));
+    const second = api.crossEntropy(new Float32Array([1, 5, 3]), new Int32Array([1]), 3, { grad: true });
+    expect(second.loss).toBeCloseTo(0.142932, 6);
+    [0.015876, -0.133187, 0.11731].forEach((g, j) => expect(second.grad![j]).toBeCloseTo(g, 6));
+    // Probabilities (0.1, 0.2, 0.3, 0.4) as logits log p, class 1: −ln 0.2.
+    const third = api.crossEntropy(Float32Array.from([0.1, 0.2, 0.3, 0.4], Math.log), [1], 4);
+    expect(third.loss).toBeCloseTo(1.609438, 6);
+  });
+
+  it('matches PyTorch semantics for weight + ignoreIndex + labelSmoothing together', async () => {
+    const api = await backend(kind);
+    const cols = 5;
+    const logits = uniform(6 * cols, -3, 3, 11);
+    const targets = [0, 4, 2, 2, 3, 1];
+    const weight = new Float32Array([1, 2, 0.5, 1.5, 0.25]);
+    for (const reduction of ['mean', 'sum'] as const) {
+      const options = { weight, ignoreIndex: 2, labelSmoothing: 0.15, reduction };
+      const { loss } = api.crossEntropy(logits, targets, cols, options);
+      expectClose([loss], [pytorchCrossEntropy(logits, targets, cols, options)], LOSS_REL, LOSS_ABS);
+    }
+  });
+
+  it('fills grad and losses as asked, into new arrays, given arrays, or tensors', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([2, 1, 0.1, 1, 5, 3]);
+    const plain = api.crossEntropy(logits, [0, 1], 3);
+    expect(plain.grad).toBeUndefined();
+    expect(plain.losses).toBeUndefined();
+    const grad = new Float32Array(6);
+    const intoArray = api.crossEntropy(logits, [0, 1], 3, { grad, reduction: 'none' });
+    expect(intoArray.grad).toBe(grad);
+    expectClose(intoArray.losses!, [0.41703, 0.142932], 0, 1e-6);
+    expectClose([intoArray.loss], [0.41703 + 0.142932], 0, 2e-6);
+    using gradTensor = api.tensor(2, 3);
+    using logitTensor = api.tensor(2, 3, logits);
+    const intoTensor = api.crossEntropy(logitTensor, [0, 1], 3, { grad: gradTensor, reduction: 'none' });
+    expect(intoTensor.grad).toBe(gradTensor);
+    expectClose(gradTensor.toArray(), grad, 0);
+  });
+
+  it('propagates NaN within its row; −∞ logits are masks; huge logits are fine', async () => {
+    const api = await backend(kind);
+    const cols = 4;
+    const logits = new Float32Array([
+      1, NaN, 2, 3, // NaN anywhere in the row: loss and gradient NaN
+      1, -Infinity, 2, 3, // masked class: probability 0, gradient 0, loss finite
+      -Infinity, 0, 1, 2, // target masked: loss +∞
+      3e38, -3e38, 0, 1, // huge values: no overflow
+    ]);
+    const { losses, grad } = api.crossEntropy(logits, [0, 0, 0, 0], cols, { reduction: 'none', grad: true });
+    expect(losses![0]).toBeNaN();
+    for (let j = 0; j < cols; j++) expect(grad![j]).toBeNaN();
+    const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+    expectClose([losses![1]], [lse - 1], 2e-6);
+    expect(grad![5]).toBe(0);
+    expect(losses![2]).toBe(Infinity);
+    expectClose([losses![3]], [0], 0, 1e-6);
+    expectClose(grad!.subarray(12, 16), [0, 0, 0, 0], 0, 1e-6);
+  });
+
+  it('refuses bad arguments before running anything, naming them', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array(12);
+    expect(() => api.crossEntropy(logits, [0, 1, 12], 4)).toThrow(new RangeError('crossEntropy: targets[2] = 12 is outside [0, 4)'));
+    expect(() => api.crossEntropy(logits, [0, 1, 1.5], 4)).toThrow(RangeError);
+    expect(() => api.crossEntropy(logits, [0, 1], 4)).toThrow(/targets.length must be 3/);
+    expect(() => api.crossEntropy(logits, new Float32Array(3), 4)).toThrow(/targets.length must be 12/);
+    expect(() => api.crossEntropy(logits, 'abc' as never, 4)).toThrow(TypeError);
+    expect(() => api.crossEntropy(new Float64Array(12) as never, [0, 1, 2], 4)).toThrow(
+      /crossEntropy: logits must be a Float32Array, got Float64Array\(12\)/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 0)).toThrow(/cols must be in \[1,/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 5)).toThrow(/multiple of cols = 5, got 12/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { reduction: 'avg' as never })).toThrow(/reduction must be one of/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { labelSmoothing: 1.5 })).toThrow(/labelSmoothing must be in \[0, 1\], got 1.5/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { temperature: 0 })).toThrow(/temperature must be in \(0/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { weight: new Float32Array(3) })).toThrow(/weight.length must be 4/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { grad: new Float32Array(2) })).toThrow(/grad.length must be 12/);
+    expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { ignoreIndex: 0.5 })).toThrow(/ignoreIndex must be an integer/);
+    // Still usable afterwards.
+    expect(api.crossEntropy(new Float32Array([2, 1, 0.1]), [0], 3).loss).toBeCloseTo(0.41703, 6);
+  });
+
+  it.each(optionSets)('gradient matches finite differences: %s', async (_name, baseOptions) => {
+    const api = await backend(kind);
+    for (const cols of [1, 3, 6]) {
+      const rows = 3;
+      const options = withWeights(baseOptions, cols);
+      const logits = uniform(rows * cols, -2, 2, cols * 7);
+      const targets = randomIndices(rows, cols, cols);
+      if (options.ignoreIndex !== undefined && cols > 1) targets[1] = options.ignoreIndex;
+      const { grad, loss: value } = api.crossEntropy(logits, targets, cols, { ...options, grad: true });
+      if (targets.every((t) => t === options.ignoreIndex)) {
+        // Every row ignored: 'mean' divides 0 by 0 (NaN, as PyTorch); nothing has a gradient.
+        if ((options.reduction ?? 'mean') === 'mean') expect(value).toBeNaN();
+        expectClose(grad!, new Float32Array(rows * cols), 0);
+        continue;
+      }
+      const loss = (z: Float64Array) => api.crossEntropy(Float32Array.from(z), targets, cols, options).loss;
+      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits)), 1e-2, 2e-3);
+    }
+  });
+
+  it.each(optionSets.filter(([name]) => name !== 'ignoreIndex'))(
+    'probability targets: gradient matches finite differences: %s',
+    async (_name, baseOptions) => {
+      const api = await backend(kind);
+      const cols = 5, rows = 2;
+      const options = withWeights(baseOptions, cols);
+      const logits = uniform(rows * cols, -2, 2, 5);
+      const raw = uniform(rows * cols, 0, 1, 6);
+      const targets = raw.map((v, i) => v / raw.subarray(Math.floor(i / cols) * cols, Math.floor(i / cols) * cols + cols).reduce((a, b) => a + b));
+      const { grad } = api.crossEntropy(logits, targets, cols, { ...options, grad: true });
+      const loss = (z: Float64Array) => api.crossEntropy(Float32Array.from(z), targets, cols, options).loss;
+      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits)), 1e-2, 2e-3);
+    },
+  );
+
+  it('one-hot probability targets give the same loss and gradient as class indices', async () => {
+    const api = await backend(kind);
+    const cols = 7, rows = 4;
+    const logits = uniform(rows * cols, -4, 4, 21);
+    const targets = randomIndices(rows, cols, 22);
+    const oneHot = new Float32Array(rows * cols);
+    targets.forEach((t, r) => (oneHot[r * cols + t] = 1));
+    const options: CrossEntropyOptions = { labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, 1), reduction: 'sum', grad: true };
+    const byIndex = api.crossEntropy(logits, targets, cols, options);
+    const byProb = api.crossEntropy(logits, oneHot, cols, options);
+    expectClose([byProb.loss], [byIndex.loss], LOSS_REL, LOSS_ABS);
+    expectClose(byProb.grad!, byIndex.grad!, GRAD_REL, GRAD_ABS);
+  });
+});
+
+describe.each(wasmKinds)('crossEntropy: %s against the oracle', (kind) => {
+  it.each(optionSets)('cols 1…70 and long rows, index and probability targets: %s', async (_name, baseOptions) => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    const shapes: Array<[number, number]> = [];
+    for (let cols = 1; cols <= 70; cols++) shapes.push([3, cols]);
+    shapes.push([2, 50_001]);
+    for (const [rows, cols] of shapes) {
+      const options = { ...withWeights(baseOptions, cols), grad: true };
+      const logits = uniform(rows * cols, -15, 15, rows * cols);
+      const targets = randomIndices(rows, cols, cols);
+      const ours = api.crossEntropy(logits, targets, cols, options);
+      const theirs = ref.crossEntropy(logits, targets, cols, options);
+      expectClose([ours.loss], [theirs.loss], LOSS_REL, LOSS_ABS);
+      expectClose(ours.grad!, theirs.grad!, GRAD_REL, GRAD_ABS);
+      if (options.reduction === 'none') expectClose(ours.losses!, theirs.losses!, LOSS_REL, LOSS_ABS);
+      if (options.ignoreIndex !== undefined) continue;
+      const probs = ref.softmax(uniform(rows * cols, -3, 3, cols + 1), cols);
+      const oursP = api.crossEntropy(logits, probs, cols, options);
+      const theirsP = ref.crossEntropy(logits, probs, cols, options);
+      expectClose([oursP.loss], [theirsP.loss], LOSS_REL, LOSS_ABS);
+      expectClose(oursP.grad!, theirsP.grad!, GRAD_REL, GRAD_ABS);
+    }
+  });
+
+  it('agrees on random shapes, values and options (fast-check)', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer(),
+        fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom<'mean' | 'sum' | 'none'>('mean', 'sum', 'none'),
+        (cols, rows, seed, labelSmoothing, reduction) => {
+          const logits = uniform(rows * cols, -60, 60, seed);
+          const targets = randomIndices(rows, cols, seed + 1);
+          const options = { labelSmoothing, reduction, grad: true };
+          const ours = api.crossEntropy(logits, targets, cols, options);
+          const theirs = ref.crossEntropy(logits, targets, cols, options);
+          expectClose([ours.loss], [theirs.loss], LOSS_REL, LOSS_ABS);
+          expectClose(ours.grad!, theirs.grad!, GRAD_REL, GRAD_ABS);
+        },
+      ),
+      { numRuns: 150, seed: 3 },
+    );
+  });
+});
+
+describe.each(kinds)('crossEntropy with grad aliasing logits (%s)', (kind) => {
+  it('computes a − y in place over the logits, for index and probability targets', async () => {
+    const api = await backend(kind);
+    const cols = 9, rows = 3;
+    const logits = uniform(rows * cols, -4, 4, 5);
+    const targets = randomIndices(rows, cols, 6);
+    const probs = api.softmax(uniform(rows * cols, -1, 1, 7), cols);
+    for (const t of [targets, probs]) {
+      const options = { labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, 8), reduction: 'sum' as const };
+      const expected = api.crossEntropy(logits, t, cols, { ...options, grad: true });
+      using inPlace = api.tensor(rows, cols, logits);
+      const got = api.crossEntropy(inPlace, t, cols, { ...options, grad: inPlace });
+      expect(got.loss).toBe(expected.loss);
+      expectClose(inPlace.toArray(), expected.grad!, 0);
+    }
+  });
+});
