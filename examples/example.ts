@@ -1,6 +1,6 @@
 // What every example provides to main.ts: its defaults, how often to print, and a run()
 // that trains with the given options and evaluates on held-out data.
-import type { Api, BatchProgress, EpochStats, FitHistory } from 'softmax-wasm';
+import type { Api, BatchProgress, EpochStats, FitHistory, MLPJSON } from 'softmax-wasm';
 
 export interface RunOptions {
   api: Api;
@@ -20,6 +20,8 @@ export interface RunResult {
   evaluatedOn: string;
   loss: number;
   accuracy: number;
+  /** The trained network (the example disposes its MLP before returning). */
+  model: MLPJSON;
 }
 
 export interface Example {

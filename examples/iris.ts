@@ -20,6 +20,6 @@ export const iris: Example = {
       epochs, batchSize, learningRate, momentum, validation: test, onEpoch, onBatch, signal,
     });
     const { loss, accuracy } = net.evaluate(test.x, test.labels);
-    return { history, evaluatedOn: `test set (${test.rows} flowers)`, loss, accuracy };
+    return { history, evaluatedOn: `test set (${test.rows} flowers)`, loss, accuracy, model: net.toJSON() };
   },
 };

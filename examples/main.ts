@@ -2,13 +2,14 @@
 // a line per epoch, and writes the loss and accuracy curves to training.svg.
 //
 //   npm start -- --example seed|iris|mnist --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
-//                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg
+//                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg --export model.onnx
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { init, type EpochStats } from 'softmax-wasm';
+import { init, MLP, type EpochStats } from 'softmax-wasm';
 import type { Example } from './example.js';
+import { exportOnnx } from './export-onnx.js';
 import { chartsSvg } from './plot.js';
 import { iris } from './iris.js';
 import { mnist } from './mnist.js';
@@ -27,6 +28,7 @@ const usage = `Usage: npm start -- [options]
   --backend <kind>     ${BACKENDS.join(' | ')} (default auto: the fastest this runtime runs)
   --seed <n>           seeds the split, the initialisation and the shuffling (default 1)
   --out <file>         where to write the SVG plot (default training.svg)
+  --export <file>      also write the trained network as an ONNX model (e.g. model.onnx)
   --help               this text
 `;
 
@@ -48,6 +50,7 @@ function parse() {
         backend: { type: 'string', default: 'auto' },
         seed: { type: 'string', default: '1' },
         out: { type: 'string', default: 'training.svg' },
+        export: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -78,6 +81,7 @@ function parse() {
     momentum: number('momentum', parsed.momentum, defaults.momentum, false),
     seed: number('seed', parsed.seed, 1, true),
     out: resolve(parsed.out),
+    onnx: parsed.export === undefined ? null : resolve(parsed.export),
   };
 }
 
@@ -172,6 +176,10 @@ async function main(): Promise<void> {
   ]);
   writeFileSync(options.out, svg);
   console.log(`plot: ${options.out}`);
+  if (options.onnx) {
+    using net = MLP.fromJSON(result.model, { backend: api });
+    await exportOnnx(net, options.onnx);
+  }
 }
 
 try {

@@ -19,6 +19,6 @@ export const mnist: Example = {
       epochs, batchSize, learningRate, momentum, validation: test, onEpoch, onBatch, signal,
     });
     const { loss, accuracy } = net.evaluate(test.x, test.labels);
-    return { history, evaluatedOn: `test set (${test.rows} digits)`, loss, accuracy };
+    return { history, evaluatedOn: `test set (${test.rows} digits)`, loss, accuracy, model: net.toJSON() };
   },
 };

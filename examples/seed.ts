@@ -26,6 +26,6 @@ export const seed: Example = {
       epochs, batchSize, learningRate, momentum, shuffle: false, onEpoch, onBatch, signal,
     });
     const { loss, accuracy } = net.evaluate(data.x, data.labels);
-    return { history, evaluatedOn: `training set (${data.rows} flowers)`, loss, accuracy };
+    return { history, evaluatedOn: `training set (${data.rows} flowers)`, loss, accuracy, model: net.toJSON() };
   },
 };

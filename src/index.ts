@@ -113,5 +113,5 @@ export const matmul = bound('matmul');
 export { MLP } from './nn/mlp.js';
 export type {
   MLPOptions, MLPJSON, FromJSONOptions, FitOptions, FitHistory, EpochStats, BatchProgress, StepOptions,
-  HiddenActivation, LayerActivation, LayerGradients, WeightInit,
+  HiddenActivation, LayerActivation, LayerGradients, WeightInit, ToONNXOptions,
 } from './nn/mlp.js';

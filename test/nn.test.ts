@@ -3,6 +3,7 @@
 // validation, callbacks), serialisation, disposal, argument errors and allocation-free steps.
 import { describe, expect, it } from 'vitest';
 import { MLP, type Api, type HiddenActivation, type LayerActivation, type MLPJSON } from '../src/index.js';
+import { VERSION } from '../src/version.js';
 import type { WasmBackend } from '../src/wasm/backend.js';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
 import { expectClose, finiteDifference, randomIndices, uniform } from './util.js';
@@ -148,6 +149,11 @@ describe.each(wasmKinds)('MLP training on %s against the oracle', (kind) => {
 });
 
 // ---- behaviour on every backend ----------------------------------------------------------------
+
+it('VERSION (written into ONNX files) equals package.json\'s version', async () => {
+  const { readFile } = await import('node:fs/promises');
+  expect(VERSION).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
+});
 
 describe.each(kinds)('MLP on %s', (kind) => {
   it('initialises identically on every backend for a seed (Xavier limits, zero biases)', async () => {
@@ -345,6 +351,20 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(logitsNet.predictClass(x)).toEqual(net.predictClass(x));
     logitsNet.dispose();
     net.dispose();
+  });
+
+  it('toONNX / fromONNX round-trips and predicts identically', async () => {
+    const api = await backend(kind);
+    const { x, labels } = problem(40, 4, 3, 14);
+    const net = new MLP([4, 6, 3], { hidden: 'relu', seed: 12, backend: api });
+    await net.fit(x, labels, { epochs: 2, batchSize: 8 });
+    const bytes = await net.toONNX();
+    const copy = await MLP.fromONNX(bytes, { backend: api });
+    expect(copy.toJSON()).toEqual(net.toJSON());
+    expect(copy.predict(x)).toEqual(net.predict(x));
+    copy.dispose();
+    net.dispose();
+    await expect(net.toONNX()).rejects.toThrow(/MLP.toONNX: .*disposed/);
   });
 
   it('fromJSON rejects malformed networks with clear errors', async () => {

@@ -11,7 +11,9 @@ import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Sc
 // which re-exports MLP, is harmless: the default instance lives there, set by init().
 import { defaultInstance } from '../index.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
+import { VERSION } from '../version.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
+import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
 import { Random } from './random.js';
 
 export type { LayerActivation } from './dense.js';
@@ -100,6 +102,13 @@ export interface FitHistory {
   epochs: EpochStats[];
   /** Whether options.signal stopped training early (a partial epoch is not recorded). */
   aborted: boolean;
+}
+
+export interface ToONNXOptions {
+  /** Name of the graph input, shape [batch, inputs]. Default 'input'. */
+  inputName?: string;
+  /** Name of the graph output. Default 'probabilities' (softmax last layer) or 'output' ('linear'). */
+  outputName?: string;
 }
 
 export interface LayerGradients {
@@ -681,6 +690,25 @@ export class MLP {
     const targets = this.#labels(fn, 'labels', labels, rows);
     const inputs = this.#inputs;
     return this.#evaluateChunks(rows, targets, (scope, start, count) => scope.f32(x.subarray(start * inputs, (start + count) * inputs)));
+  }
+
+  // ---- ONNX (the conversions are src/nn/onnx.ts, over the JSON form; see docs/onnx.md) ----
+
+  /** The network as the bytes of an .onnx file (opset 13, a Gemm and an activation per layer). */
+  async toONNX(options?: ToONNXOptions): Promise<Uint8Array> {
+    const fn = 'MLP.toONNX';
+    this.#live(fn);
+    const opts = checkOptions(fn, options) as ToONNXOptions;
+    return mlpJsonToOnnx(this.toJSON(), { inputName: opts.inputName, outputName: opts.outputName, producerVersion: VERSION });
+  }
+
+  /**
+   * A network from an .onnx file holding an MLP (a chain of Gemm or MatMul + Add layers, each
+   * optionally followed by Sigmoid, Tanh, Relu or Softmax). A last layer without Softmax becomes
+   * 'linear': predict then returns its raw outputs.
+   */
+  static async fromONNX(bytes: Uint8Array | ArrayBuffer, options?: FromJSONOptions): Promise<MLP> {
+    return MLP.fromJSON(await onnxToMlpJson(bytes), options);
   }
 
   /** Frees the network's backend memory; any later use throws. */
