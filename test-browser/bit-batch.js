@@ -63,12 +63,13 @@ function extremeRows() {
 }
 
 /**
- * Runs the batch on one instance of the package (an Api from createBackend) and returns one hash
- * per operation, so a mismatch names the kernel that differs.
+ * Runs the batch on one instance of the package (an Api from createBackend, and the package's MLP
+ * class) and returns one hash per operation, so a mismatch names the kernel that differs.
  * @param {import('../src/index.js').Api} api
+ * @param {typeof import('../src/index.js').MLP} MLP
  * @returns {Promise<Record<string, string>>}
  */
-export async function bitBatch(api) {
+export async function bitBatch(api, MLP) {
   /** @type {Record<string, ArrayBufferView[]>} */
   const outputs = {};
   /** @param {string} name @param {unknown[]} arrays */
@@ -115,6 +116,15 @@ export async function bitBatch(api) {
     record('matmul', api.matmul(x, uniform(cols * n, -1, 1, seed + 4), rows, cols, n),
       api.matmul(x, uniform(n * rows, -1, 1, seed + 10), cols, rows, n, { transA: true, transB: true, alpha: 0.5 }));
   }
+  // A short training run: initialisation, shuffling, forward, backward and SGD with momentum.
+  const net = new MLP([12, 9, 4], { hidden: 'tanh', seed: 5, backend: api });
+  const history = await net.fit(uniform(60 * 12, -1, 1, 11), classes(60, 4, 12), {
+    epochs: 3, batchSize: 16, learningRate: 0.1, momentum: 0.9, clipNorm: 5,
+  });
+  const weights = net.toJSON().layers.flatMap((layer) => [...layer.weight, ...layer.bias]);
+  record('MLP.fit', Float32Array.from(weights), Float64Array.from(history.epochs.map((e) => e.loss)),
+    net.predict(uniform(5 * 12, -1, 1, 13)));
+  net.dispose();
   const extreme = extremeRows();
   record('extremes', api.softmax(extreme, 5), api.logSoftmax(extreme, 5), api.logSumExp(extreme, 5),
     api.sigmoid(extreme), api.tanh(extreme));
