@@ -134,6 +134,15 @@ describe('the demo page in Chromium', () => {
     await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^The network says \d \(\d+ %\)\.$/);
     expect(await train.getAttribute('data-predicted')).toMatch(/^\d$/);
     await page.screenshot({ path: `${screenshots}demo-desktop.png`, fullPage: true });
+
+    // The README's picture (docs/demo.png), refreshed on request: a test digit on the pad and
+    // the page from the top to the end of the training panel.
+    if (process.env.UPDATE_DEMO_SCREENSHOT) {
+      await page.locator('#test-digit').click();
+      await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^A test digit labelled \d: the network says/);
+      const bottom = await page.locator('#train').evaluate((node) => node.getBoundingClientRect().bottom + window.scrollY + 12);
+      await page.screenshot({ path: `${repo}docs/demo.png`, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: bottom } });
+    }
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
