@@ -14,7 +14,10 @@ import { launchOptions } from './test-browser/chromium.js';
 // the ones with a static import of a node: module are found here (a dynamic import('node:…')
 // is fine in a test skipped outside Node); list below any that need Node only through what
 // they import.
-const nodeOnlyTests: string[] = [];
+const nodeOnlyTests: string[] = [
+  // The examples read their data from disk (examples/charlm.ts reads README.md with node:fs).
+  'test/examples.test.ts',
+];
 const testDir = fileURLToPath(new URL('./test/', import.meta.url));
 const importsNode = /\bfrom\s+['"]node:/;
 const browserTests = readdirSync(testDir, { recursive: true, encoding: 'utf8' })
