@@ -126,8 +126,10 @@ async function main(): Promise<void> {
   await writeFile(new URL('latest.json', dir), JSON.stringify(results, null, 2));
   console.log(`wrote ${new URL('latest.json', dir).pathname}`);
   if (!args.quick && !args.filter) {
+    // Kept apart from latest.json, which the next quick run overwrites.
+    await writeFile(new URL('full.json', dir), JSON.stringify(results, null, 2));
     await writeResultsMarkdown(new URL('../../../bench/RESULTS.md', import.meta.url), results);
-    console.log('regenerated bench/RESULTS.md');
+    console.log('wrote bench/results/full.json, regenerated bench/RESULTS.md');
   }
 }
 
