@@ -6,11 +6,13 @@ import { Tensor } from './tensor.js';
 import {
   checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows, describe,
 } from './validate.js';
+import { checkNoOverlap, checkTemperature, FLOAT32_MAX } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
 export type Reduction = 'mean' | 'sum' | 'none';
-export type ClassIndices = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+export type ClassIndices =
+  | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
 
 export interface SoftmaxOptions {
   /** Divides the logits: softmax(x / temperature). Default 1. */
@@ -46,10 +48,16 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
 }
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+// Every option each function reads: any other key is a misspelling, refused rather than ignored.
+const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', 'out'];
+const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
+];
 
 function isIndexArray(value: unknown): value is ClassIndices {
   return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint32Array;
+    || value instanceof Uint16Array || value instanceof Uint32Array || value instanceof Int16Array
+    || value instanceof Int8Array || value instanceof Uint8ClampedArray;
 }
 
 export class Api {
@@ -65,8 +73,23 @@ export class Api {
     checkInteger('tensor', 'rows', rows, 1);
     checkInteger('tensor', 'cols', cols, 1);
     if (data !== undefined) checkLength('tensor', 'data', checkFloat32Array('tensor', 'data', data).length, rows * cols, `${rows} × ${cols}`);
-    const t = new Tensor(this.backend, this.backend.allocF32(rows * cols), rows, cols);
-    if (data) t.write(data);
+    let buffer: F32Buffer;
+    try {
+      buffer = this.backend.allocF32(rows * cols);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      const reason = error.message.replace(/^softmax-wasm: /, '');
+      throw new RangeError(`tensor: cannot allocate ${rows} × ${cols} floats: ${reason}`);
+    }
+    const t = new Tensor(this.backend, buffer, rows, cols);
+    if (data) {
+      try {
+        t.write(data);
+      } catch (error) {
+        t.dispose();
+        throw error;
+      }
+    }
     return t;
   }
 
@@ -92,6 +115,25 @@ export class Api {
     return value instanceof Tensor ? value.buffer(fn) : scope.f32(value);
   }
 
+  /**
+   * Reserves the scratch space of one call up front, in the order the call takes it: a number is
+   * that many 4-byte values, a Float32Array its length (copied in, or a result written into it),
+   * a Tensor or undefined nothing (used in place). Fails before anything is copied.
+   */
+  private reserve(fn: string, scope: Scope, items: readonly (Data | number | undefined)[]): void {
+    const lengths: number[] = [];
+    for (const item of items) {
+      if (typeof item === 'number') lengths.push(item);
+      else if (item instanceof Float32Array) lengths.push(item.length);
+    }
+    scope.reserve(fn, lengths);
+  }
+
+  /** The memory a data argument occupies, for aliasing checks (a Tensor's current view). */
+  private memoryOf(fn: string, value: Data): Float32Array {
+    return value instanceof Tensor ? value.buffer(fn).view() : value;
+  }
+
   /** Space for a result, and how to hand it back (copy into out or a new array, or the tensor). */
   private result<T extends Data | undefined>(
     fn: string, scope: Scope, out: T, length: number,
@@ -99,6 +141,10 @@ export class Api {
     type R = T extends Tensor ? Tensor : Float32Array;
     if (out instanceof Tensor) return { buffer: out.buffer(fn), finish: () => out as unknown as R };
     const target = (out as Float32Array | undefined) ?? new Float32Array(length);
+    if (target.length !== length) {
+      // Only possible for a view of wasm memory that this call's allocation just detached.
+      throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+    }
     const buffer = this.backend.kind === 'js' ? scope.f32(target) : scope.f32Empty(length);
     return {
       buffer,
@@ -112,17 +158,21 @@ export class Api {
 
   private splitOut(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
     if (outOrOptions instanceof Float32Array || outOrOptions instanceof Tensor) {
-      return { ...checkOptions(fn, options), out: outOrOptions };
+      const opts = checkOptions(fn, options, SOFTMAX_OPTION_KEYS);
+      if (opts.out !== undefined) throw new TypeError(`${fn}: out is given twice, as the third argument and as options.out`);
+      return { ...opts, out: outOrOptions };
     }
+    // An array of the wrong type in out's place: say what out must be, not that options must be an object.
+    if (Array.isArray(outOrOptions) || ArrayBuffer.isView(outOrOptions)) this.data(fn, 'out', outOrOptions);
     if (outOrOptions !== undefined && options !== undefined) {
       throw new TypeError(`${fn}: the third argument must be out (Float32Array or Tensor) when options follow, got ${describe(outOrOptions)}`);
     }
-    return checkOptions(fn, outOrOptions ?? options) as SoftmaxOptions;
+    return checkOptions(fn, outOrOptions ?? options, SOFTMAX_OPTION_KEYS) as SoftmaxOptions;
   }
 
   private invTemperature(fn: string, temperature: unknown): number {
     if (temperature === undefined) return 1;
-    return 1 / checkNumber(fn, 'temperature', temperature, 0, Number.MAX_VALUE, { openMin: true });
+    return 1 / checkTemperature(fn, 'temperature', temperature);
   }
 
   /** The shared body of the row-wise softmax functions. */
@@ -136,7 +186,10 @@ export class Api {
     const invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
+    // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
+    if (out) checkNoOverlap(fn, 'out', this.memoryOf(fn, out), 'x', this.memoryOf(fn, xs), true);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, out ?? length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, out, length);
       kernel.call(this.backend, input, res.buffer, rows, cols, invT);
@@ -190,7 +243,14 @@ export class Api {
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    // The kernel reads each row (⟨dy, y⟩) before writing it: out may be y or dy exactly.
+    if (o) {
+      const outMemory = this.memoryOf(fn, o);
+      checkNoOverlap(fn, 'out', outMemory, 'y', this.memoryOf(fn, ys), true);
+      checkNoOverlap(fn, 'out', outMemory, 'dy', this.memoryOf(fn, dys), true);
+    }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
@@ -213,12 +273,12 @@ export class Api {
     const fn = 'crossEntropy';
     const z = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', z.length, cols);
-    const opts = checkOptions(fn, options) as CrossEntropyOptions;
+    const opts = checkOptions(fn, options, CROSS_ENTROPY_OPTION_KEYS) as CrossEntropyOptions;
     const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
     const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31));
     const labelSmoothing = opts.labelSmoothing === undefined ? 0 : checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1);
-    const zLoss = opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, Number.MAX_VALUE);
-    const invTemperature = this.invTemperature(fn, opts.temperature);
+    const zLoss = opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX);
+    const invTemperature = 1 / (opts.temperature === undefined ? 1 : checkTemperature(fn, 'options.temperature', opts.temperature));
     const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
     if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
 
@@ -242,17 +302,35 @@ export class Api {
       for (let r = 0; r < rows; r++) {
         const t = targets[r];
         if (t === ignoreIndex) continue;
-        if (!Number.isInteger(t) || t < 0 || t >= cols) {
+        if (typeof t !== 'number') {
+          throw new TypeError(`${fn}: targets[${r}] must be an integer class index, got ${describe(t)}`);
+        }
+        if (!Number.isInteger(t)) throw new RangeError(`${fn}: targets[${r}] = ${t} is not an integer class index`);
+        if (t < 0 || t >= cols) {
           throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${opts.ignoreIndex === undefined ? '' : ` and is not ignoreIndex = ${ignoreIndex}`}`);
         }
         normaliser += weight ? weight[t] : 1;
       }
+    } else if (targets.length !== z.length && targets.length === rows) {
+      throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
     } else {
       checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
+    }
+    // The kernels write the gradient over rows they still read (exponentials first, then the
+    // target logit, smoothing sums and targets), so grad shares memory with no input.
+    if (gradOut) {
+      const gradMemory = this.memoryOf(fn, gradOut);
+      checkNoOverlap(fn, 'options.grad', gradMemory, 'logits', this.memoryOf(fn, z), false);
+      if (!byIndex) checkNoOverlap(fn, 'options.grad', gradMemory, 'targets', targets as Float32Array, false);
+      if (weight) checkNoOverlap(fn, 'options.grad', gradMemory, 'options.weight', weight, false);
     }
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
 
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [
+        z, wantGrad ? gradOut ?? z.length : undefined, reduction === 'none' ? rows : undefined,
+        weight, byIndex ? rows : (targets as Float32Array),
+      ]);
       const logitsBuf = this.input(fn, scope, z);
       const grad = wantGrad ? this.result(fn, scope, gradOut, z.length) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, rows) : null;

@@ -40,6 +40,12 @@ export interface Scope {
   i32(src: ArrayLike<number>): I32Buffer;
   /** Uninitialised space for `length` int32 values. */
   i32Empty(length: number): I32Buffer;
+  /**
+   * Makes room for the scratch buffers requested next (element counts of 4-byte values, in the
+   * order they will be requested), so that a call which cannot fit throws a RangeError starting
+   * with `fn` before it copies anything. A no-op where scratch is ordinary JS memory.
+   */
+  reserve(fn: string, lengths: readonly number[]): void;
 }
 
 export interface CrossEntropyParams {

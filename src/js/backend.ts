@@ -30,6 +30,7 @@ const jsScope: Scope = {
   f32Zeros: (length) => new JsF32Buffer(new Float32Array(length)),
   i32: (src) => new JsI32Buffer(src instanceof Int32Array ? src : Int32Array.from(src)),
   i32Empty: (length) => new JsI32Buffer(new Int32Array(length)),
+  reserve: () => {},
 };
 
 function arraysOf(p: CrossEntropyParams): lossOps.CrossEntropyArrays {

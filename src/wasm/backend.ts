@@ -40,6 +40,14 @@ function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): str
   return String.fromCharCode(...new Uint16Array(buffer, messagePtr, bytes >>> 1));
 }
 
+// A Float32Array over this memory's buffer from before it grew has length 0 now: its data is
+// gone from the caller's view, so copying it would silently copy nothing.
+function staleViewError(src: Float32Array): TypeError {
+  return new TypeError(
+    `softmax-wasm: an argument (${src.constructor.name}(${src.length})) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())`,
+  );
+}
+
 export class WasmBackend implements Backend {
   private readonly arena: Arena;
   private readonly scope: Scope;
@@ -53,6 +61,7 @@ export class WasmBackend implements Backend {
     const { arena } = this;
     this.scope = {
       f32: (src) => {
+        if (memory.isRetired(src.buffer)) throw staleViewError(src);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
         return buffer;
@@ -69,6 +78,7 @@ export class WasmBackend implements Backend {
         return buffer;
       },
       i32Empty: (length) => new WasmI32Buffer(memory, arena.take(length * 4), length),
+      reserve: (fn, lengths) => arena.reserve(fn, lengths.map((length) => length * 4)),
     };
   }
 
@@ -113,6 +123,11 @@ export class WasmBackend implements Backend {
   /** Scratch bytes held by the arena, and whether it is fully released (for leak tests). */
   arenaState(): { capacity: number; idle: boolean } {
     return { capacity: this.arena.capacity, idle: this.arena.idle };
+  }
+
+  /** Heap blocks in use (tensors, weights, arena blocks) and their bytes (for leak tests). */
+  heapState(): { liveBlocks: number; liveBytes: number } {
+    return { liveBlocks: this.memory.liveBlocks, liveBytes: this.memory.liveBytes };
   }
 
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
