@@ -107,7 +107,15 @@ export class WasmBackend implements Backend {
   }
 
   allocF32(length: number): F32Buffer {
-    const buffer = new WasmF32Buffer(this.memory, this.memory.alloc(length * 4), length);
+    let ptr: number;
+    try {
+      ptr = this.memory.alloc(length * 4);
+    } catch (error) {
+      // Memory is full: the scratch the arena keeps between calls is the one thing we can give back.
+      if (!(error instanceof RangeError) || !this.arena.releaseIdle()) throw error;
+      ptr = this.memory.alloc(length * 4);
+    }
+    const buffer = new WasmF32Buffer(this.memory, ptr, length);
     buffer.view().fill(0);
     return buffer;
   }

@@ -40,7 +40,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit = u;
   }
-  return unit ? `${bytes} bytes (${Number(value.toPrecision(3))} ${unit})` : `${bytes} bytes`;
+  return unit ? `${bytes} bytes (${Math.round(value * 10) / 10} ${unit})` : `${bytes} bytes`;
 }
 
 export class LinearMemory {
@@ -212,6 +212,19 @@ export class Arena {
       group += size;
     }
     if (group > 0) this.addBlock(Math.min(MAX_BLOCK_BYTES, Math.max(group, MIN_ARENA_BLOCK)), fn);
+  }
+
+  /**
+   * Gives every block back to the heap when no call is using the arena — for an allocation that
+   * failed while idle scratch space was still held. Returns whether anything was freed.
+   */
+  releaseIdle(): boolean {
+    if (this.depth !== 0 || this.blocks.length === 0) return false;
+    for (const b of this.blocks) this.memory.free(b.ptr);
+    this.blocks = [];
+    this.block = 0;
+    this.offset = 0;
+    return true;
   }
 
   /** Bytes held by the arena (all blocks), for leak checks. */
