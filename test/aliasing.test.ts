@@ -1,0 +1,143 @@
+// `out` sharing memory with an input. The JS backend computes directly on the caller's arrays and
+// the wasm kernels run in place on resident tensors, so what a kernel allows depends on its read
+// and write order: the row-wise softmax kernels read a whole row before writing it (out may be
+// the input itself); cross-entropy writes the exponentials into grad before it reads the target
+// logit and the smoothing sums (grad may share nothing with an input). Partial overlap — out a
+// shifted view of the input's buffer — is refused everywhere.
+import { describe, expect, it } from 'vitest';
+import type { Api } from '../src/index.js';
+import { JsF32Buffer } from '../src/js/backend.js';
+import { backend, kinds, wasmKinds } from './backends.js';
+import { uniform } from './util.js';
+
+const rows = 3, cols = 5, n = rows * cols;
+const x = uniform(n, -3, 3, 1);
+const dy = uniform(n, -1, 1, 2);
+
+/** A copy of data placed at element `offset` of a larger buffer (to build overlapping views). */
+function placed(data: Float32Array, offset: number, spare = 4): { buffer: Float32Array; view: Float32Array } {
+  const buffer = new Float32Array(data.length + spare);
+  buffer.set(data, offset);
+  return { buffer, view: buffer.subarray(offset, offset + data.length) };
+}
+
+describe.each(kinds)('aliasing on %s', (kind) => {
+  it.each(['softmax', 'logSoftmax'] as const)('%s: out may be x itself (same array, another view of it, the same tensor)', async (fn) => {
+    const api = await backend(kind);
+    const expected = api[fn](x, cols);
+    const same = x.slice();
+    expect(api[fn](same, cols, same)).toBe(same);
+    expect(same).toEqual(expected);
+    const other = x.slice();
+    const sameMemory = new Float32Array(other.buffer, other.byteOffset, other.length);
+    api[fn](other, cols, sameMemory);
+    expect(other).toEqual(expected);
+    using t = api.tensor(rows, cols, x);
+    api[fn](t, cols, t);
+    expect(t.toArray()).toEqual(expected);
+    using u = api.tensor(rows, cols, x);
+    api[fn](u.view(), cols, u); // the tensor's own view as input, the tensor as out
+    expect(u.toArray()).toEqual(expected);
+  });
+
+  it.each(['softmax', 'logSoftmax'] as const)('%s: refuses out shifted against x within one buffer', async (fn) => {
+    const api = await backend(kind);
+    for (const shift of [1, -1, cols, -cols, 3]) {
+      const { buffer, view } = placed(x, 8, 16);
+      const out = buffer.subarray(8 + shift, 8 + shift + n);
+      const snapshot = buffer.slice();
+      expect(() => api[fn](view, cols, out)).toThrow(RangeError);
+      expect(() => api[fn](view, cols, out)).toThrow(new RegExp(`^${fn}: out partly overlaps x \\(byte offsets .* of one buffer\\); pass x itself to work in place, or an array that does not share memory with it$`));
+      expect(buffer).toEqual(snapshot); // nothing was written
+    }
+  });
+
+  it('logSumExp: out may be x when there is one value per row (cols = 1), never a prefix of x', async () => {
+    const api = await backend(kind);
+    const column = uniform(7, -3, 3, 5);
+    const expected = api.logSumExp(column, 1);
+    const same = column.slice();
+    api.logSumExp(same, 1, same);
+    expect(same).toEqual(expected);
+    const wide = x.slice();
+    expect(() => api.logSumExp(wide, cols, wide.subarray(0, rows))).toThrow(/^logSumExp: out partly overlaps x/);
+  });
+
+  it('softmaxBackward: out may be y or dy itself, not a shifted view of either', async () => {
+    const api = await backend(kind);
+    const y = api.softmax(x, cols);
+    const expected = api.softmaxBackward(y, dy, cols);
+    const inDy = dy.slice();
+    api.softmaxBackward(y, inDy, cols, inDy);
+    expect(inDy).toEqual(expected);
+    const inY = y.slice();
+    api.softmaxBackward(inY, dy, cols, inY);
+    expect(inY).toEqual(expected);
+    const both = y.slice();
+    expect(api.softmaxBackward(both, both, cols)).toEqual(api.softmaxBackward(y, y.slice(), cols));
+    using yt = api.tensor(rows, cols, y);
+    using dyt = api.tensor(rows, cols, dy);
+    api.softmaxBackward(yt, dyt, cols, dyt);
+    expect(dyt.toArray()).toEqual(expected);
+    const { buffer, view } = placed(dy, 2);
+    expect(() => api.softmaxBackward(y, view, cols, buffer.subarray(3, 3 + n))).toThrow(/^softmaxBackward: out partly overlaps dy/);
+    const placedY = placed(y, 0);
+    expect(() => api.softmaxBackward(placedY.view, dy, cols, placedY.buffer.subarray(1, 1 + n))).toThrow(/^softmaxBackward: out partly overlaps y/);
+  });
+
+  it('crossEntropy: grad may not be the logits, the probability targets or the weights', async () => {
+    const api = await backend(kind);
+    const targets = [0, 4, 2];
+    const probs = api.softmax(uniform(n, -1, 1, 9), cols);
+    const logits = x.slice();
+    expect(() => api.crossEntropy(logits, targets, cols, { grad: logits })).toThrow(new RangeError(
+      'crossEntropy: options.grad is the same memory as logits, and this function cannot work in place (it reads logits after writing options.grad); pass a separate array'));
+    expect(logits).toEqual(x);
+    const { buffer, view } = placed(x, 4);
+    expect(() => api.crossEntropy(view, targets, cols, { grad: buffer.subarray(0, n) })).toThrow(/^crossEntropy: options\.grad partly overlaps logits/);
+    expect(() => api.crossEntropy(x, probs, cols, { grad: probs })).toThrow(/^crossEntropy: options\.grad is the same memory as targets/);
+    const weightAndGrad = new Float32Array(n + cols);
+    const weight = weightAndGrad.subarray(n - 2, n - 2 + cols).fill(1);
+    expect(() => api.crossEntropy(x, targets, cols, { weight, grad: weightAndGrad.subarray(0, n) })).toThrow(
+      /^crossEntropy: options\.grad partly overlaps options\.weight/);
+    using t = api.tensor(rows, cols, x);
+    expect(() => api.crossEntropy(t, targets, cols, { grad: t })).toThrow(/^crossEntropy: options\.grad is the same memory as logits/);
+    expect(t.toArray()).toEqual(x);
+  });
+
+  it('crossEntropy: inputs may share memory with each other (they are only read)', async () => {
+    const api = await backend(kind);
+    const square = uniform(16, 0, 1, 3);
+    const expected = api.crossEntropy(square, square.slice(), 4, { weight: square.slice(0, 4), grad: true });
+    const shared = api.crossEntropy(square, square, 4, { weight: square.subarray(0, 4), grad: true });
+    expect(shared.loss).toBe(expected.loss);
+    expect(shared.grad).toEqual(expected.grad);
+  });
+});
+
+describe('why partial overlap is refused: the JS backend would compute on the overlapping arrays', () => {
+  it('gives wrong numbers when run unchecked on a shifted out', async () => {
+    const api: Api = await backend('js');
+    const expected = api.softmax(x, cols);
+    const { buffer, view } = placed(x, 0);
+    const out = buffer.subarray(1, 1 + n);
+    api.backend.softmax(new JsF32Buffer(view), new JsF32Buffer(out), rows, cols, 1);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(out[i] - expected[i]));
+    expect(worst).toBeGreaterThan(1e-3);
+  });
+});
+
+describe.each(wasmKinds)('why grad may not alias logits: the %s kernel', (kind) => {
+  it('would read exponentials where it expects the target logit', async () => {
+    const api = await backend(kind);
+    const targets = new Int32Array([0, 4, 2]);
+    const expected = api.crossEntropy(x, targets, cols, { reduction: 'sum' }).loss;
+    using t = api.tensor(rows, cols, x);
+    const buffer = t.buffer('test');
+    const params = { weight: null, labelSmoothing: 0, zLoss: 0, invTemperature: 1, gradScale: 1, grad: buffer, losses: null };
+    const aliased = api.backend.scoped((scope) =>
+      api.backend.crossEntropyIndex(buffer, scope.i32(targets), rows, cols, -100, params));
+    expect(Math.abs(aliased - expected)).toBeGreaterThan(1e-3);
+  });
+});
