@@ -172,7 +172,7 @@ export class Api {
 
   private invTemperature(fn: string, temperature: unknown): number {
     if (temperature === undefined) return 1;
-    return 1 / checkTemperature(fn, 'temperature', temperature);
+    return Math.fround(1 / checkTemperature(fn, 'temperature', temperature)); // kernels take it as float32
   }
 
   /** The shared body of the row-wise softmax functions. */
@@ -334,9 +334,12 @@ export class Api {
       const logitsBuf = this.input(fn, scope, z);
       const grad = wantGrad ? this.result(fn, scope, gradOut, z.length) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, rows) : null;
+      // Kernels take scalars as float32: rounding them here gives every backend the same values
+      // (a labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
       const params: CrossEntropyParams = {
         weight: weight ? scope.f32(weight) : null,
-        labelSmoothing, zLoss, invTemperature, gradScale,
+        labelSmoothing: Math.fround(labelSmoothing), zLoss: Math.fround(zLoss),
+        invTemperature: Math.fround(invTemperature), gradScale: Math.fround(gradScale),
         grad: grad ? grad.buffer : null,
         losses: losses ? losses.buffer : null,
       };
