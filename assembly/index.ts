@@ -5,3 +5,7 @@ export {
   softmaxRows, logSoftmaxRows, logSumExpRows, softmaxBackwardRows,
 } from './softmax';
 export { crossEntropyIndexRows, crossEntropyProbRows } from './loss';
+export { binaryCrossEntropyWithLogits, squaredError } from './loss';
+export { activationForward, activationBackward } from './activation';
+export { argmaxRows, sampleCategoricalRows, gatherRows, sumRows } from './rows';
+export { sparsemaxRows, sparsemaxBackwardRows } from './sparsemax';

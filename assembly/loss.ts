@@ -8,6 +8,8 @@
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
 import { madd, rowMax, rowSum, rowDot, hsum, lastRowMin, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow } from './softmax';
+import { exp4, promoteHigh, f64x2Sum, demoteJoin } from './vmath';
+import { sigmoidFromExpNegAbs4 } from './activation';
 
 // grad_j = alpha·e_j − beta·w_j (w_j = 1 when there is no weight vector), in place over e.
 function affineGradRow(grad: usize, weight: usize, n: i32, alpha: f32, beta: f32): void {
@@ -104,17 +106,20 @@ export function crossEntropyIndexRows(
       if (losses != 0) store<f32>(losses + (<usize>r << 2), 0);
       continue;
     }
+    // Everything read from the logits is read before the exp pass, which may overwrite them
+    // (grad may alias logits: the fused linear cross-entropy computes a − y in place).
     const m = rowMax(x, cols);
+    const xt = <f64>load<f32>(x + (<usize>t << 2));
+    const gapSum = eps > 0 ? rowGapSum(weight, x, m, cols, wBound) : 0;
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     // −log a_j = lse − z_j·s = (m − z_j)·s + log Σ, with m − z_j exact in f64: forming lse and
     // z_j·s separately would cancel their rounding errors (|m·s|·6e-8) into the loss.
     const logSum = Math.log(sum);
     const lse = <f64>m * <f64>s + logSum;
     const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
-    const xt = <f64>load<f32>(x + (<usize>t << 2));
     // With ε = 1 the target is uniform: the class's own term is absent, not 0·∞ = NaN for a −∞ logit.
     let loss = eps < 1 ? (1 - eps) * wt * ((<f64>m - xt) * <f64>s + logSum) : 0;
-    if (eps > 0) loss += epsPerClass * (weightTotal * logSum + rowGapSum(weight, x, m, cols, wBound) * <f64>s);
+    if (eps > 0) loss += epsPerClass * (weightTotal * logSum + gapSum * <f64>s);
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
@@ -162,16 +167,18 @@ export function crossEntropyProbRows(
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;
     const g = grad != 0 ? grad + off : 0;
-    const m = rowMax(x, cols);
-    const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
-    const logSum = Math.log(sum);
-    const lse = <f64>m * <f64>s + logSum;
     // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is Σ w ỹ (lse − z·s), summed as
-    // log Σ·Σ w ỹ + s·Σ w ỹ (m − z): terms ≥ 0, no cancellation when the logits are large.
+    // log Σ·Σ w ỹ + s·Σ w ỹ (m − z): terms ≥ 0, no cancellation when the logits are large. The
+    // logits terms are read before the exp pass, which may overwrite the logits (grad aliasing
+    // logits).
+    const m = rowMax(x, cols);
     const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
     const targetMass = (1 - eps) * wy + epsPerClass * weightTotal;
     let targetGap = eps < 1 ? (1 - eps) * weightedTargetGap(weight, y, x, m, cols) : 0;
     if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols, wBound);
+    const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
+    const logSum = Math.log(sum);
+    const lse = <f64>m * <f64>s + logSum;
     let loss = logSum * targetMass + targetGap * <f64>s;
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
@@ -191,4 +198,96 @@ export function crossEntropyProbRows(
     }
   }
   return total;
+}
+
+// ---- other losses ---------------------------------------------------------------------------------
+// Elementwise losses over n values. Each element's loss is computed in f32 lanes but summed in
+// f64 lanes (f64x2.promote_low_f32x4), so the returned sum neither overflows for logits near
+// ±FLT_MAX nor loses the small terms of a long vector.
+
+// log(1 + t) for t ∈ [0, 1] as 2·atanh(s), s = t/(2 + t) ∈ [0, 1/3]: an identity, not an
+// approximation, and computing s cancels nothing, so small t keep their full relative accuracy
+// (log(1 + t) in f32 would round 1 + t first and lose them). The series
+// atanh(s) = s·Σ_k s^{2k}/(2k + 1) is cut after s^12: the first omitted term is below 1.5e-8
+// relative for s ≤ 1/3.
+@inline function log1pUnit4(t: v128): v128 {
+  const s = f32x4.div(t, f32x4.add(t, f32x4.splat(2)));
+  const z = f32x4.mul(s, s);
+  let p = madd(f32x4.splat(<f32>(1.0 / 13)), z, f32x4.splat(<f32>(1.0 / 11)));
+  p = madd(p, z, f32x4.splat(<f32>(1.0 / 9)));
+  p = madd(p, z, f32x4.splat(<f32>(1.0 / 7)));
+  p = madd(p, z, f32x4.splat(<f32>(1.0 / 5)));
+  p = madd(p, z, f32x4.splat(<f32>(1.0 / 3)));
+  const twoS = f32x4.add(s, s);
+  return madd(f32x4.mul(twoS, z), p, twoS);
+}
+
+// Per element: MATH.md's max(z, 0) − z·y + log(1 + e^{−|z|}), with max(z, 0) − z·y written as
+// |z|·w, w = (z ≥ 0 ? 1 − y : y). For targets in [0, 1] both terms are ≥ 0, so nothing cancels
+// (z − z·y would lose the loss of a confident, nearly right logit), and a zero w contributes
+// exactly 0 even for an infinite z (the limit; 0·∞ would be NaN). The gradient σ(z) − y reuses
+// t = e^{−|z|}.
+@inline function binaryCrossEntropy4(z: v128, y: v128, t: v128): v128 {
+  const w = v128.bitselect(f32x4.sub(f32x4.splat(1), y), y, f32x4.ge(z, f32x4.splat(0)));
+  const margin = v128.andnot(f32x4.mul(f32x4.abs(z), w), f32x4.eq(w, f32x4.splat(0)));
+  return f32x4.add(margin, log1pUnit4(t));
+}
+
+// Σ of the per-element losses; grad_i = (σ(z_i) − y_i)·gradScale and losses_i when those
+// pointers are non-zero.
+export function binaryCrossEntropyWithLogits(
+  logits: usize, targets: usize, n: i32, gradScale: f32, grad: usize, losses: usize,
+): f64 {
+  const gs = f32x4.splat(gradScale);
+  let accLo = f64x2.splat(0), accHi = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const z = v128.load(logits + o), y = v128.load(targets + o);
+    const t = exp4(f32x4.neg(f32x4.abs(z)));
+    const loss = binaryCrossEntropy4(z, y, t);
+    accLo = f64x2.add(accLo, f64x2.promote_low_f32x4(loss));
+    accHi = f64x2.add(accHi, promoteHigh(loss));
+    if (losses != 0) v128.store(losses + o, loss);
+    if (grad != 0) v128.store(grad + o, f32x4.mul(f32x4.sub(sigmoidFromExpNegAbs4(z, t), y), gs));
+  }
+  let total = f64x2Sum(f64x2.add(accLo, accHi));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const z = f32x4.splat(load<f32>(logits + o)), y = f32x4.splat(load<f32>(targets + o));
+    const t = exp4(f32x4.neg(f32x4.abs(z)));
+    const loss = f32x4.extract_lane(binaryCrossEntropy4(z, y, t), 0);
+    total += <f64>loss;
+    if (losses != 0) store<f32>(losses + o, loss);
+    if (grad != 0) {
+      store<f32>(grad + o, f32x4.extract_lane(f32x4.mul(f32x4.sub(sigmoidFromExpNegAbs4(z, t), y), gs), 0));
+    }
+  }
+  return total;
+}
+
+// ½ Σ (y_i − Y_i)²; grad_i = (y_i − Y_i)·gradScale when grad is non-zero. The differences are
+// taken in f64 lanes, where y − Y of two floats is exact (up to a 2^−53 rounding) and its square
+// cannot overflow, so the result is the oracle's up to the final rounding of each gradient.
+export function squaredError(predictions: usize, targets: usize, n: i32, gradScale: f64, grad: usize): f64 {
+  const gs = f64x2.splat(gradScale);
+  let accLo = f64x2.splat(0), accHi = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const p = v128.load(predictions + o), t = v128.load(targets + o);
+    const dLo = f64x2.sub(f64x2.promote_low_f32x4(p), f64x2.promote_low_f32x4(t));
+    const dHi = f64x2.sub(promoteHigh(p), promoteHigh(t));
+    accLo = f64x2.add(accLo, f64x2.mul(dLo, dLo));
+    accHi = f64x2.add(accHi, f64x2.mul(dHi, dHi));
+    if (grad != 0) v128.store(grad + o, demoteJoin(f64x2.mul(dLo, gs), f64x2.mul(dHi, gs)));
+  }
+  let total = f64x2Sum(f64x2.add(accLo, accHi));
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const d = <f64>load<f32>(predictions + o) - <f64>load<f32>(targets + o);
+    total += d * d;
+    if (grad != 0) store<f32>(grad + o, <f32>(d * gradScale));
+  }
+  return 0.5 * total;
 }

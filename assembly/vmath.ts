@@ -184,3 +184,21 @@ export function scaleRow(x: usize, out: usize, n: i32, s: f32): void {
   }
   for (; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * s);
 }
+
+// ---- f64 lanes ------------------------------------------------------------------------------
+// Kernels whose sums must not overflow near ±FLT_MAX, or whose differences must be exact (the
+// elementwise losses, column sums, sparsemax's threshold), work in f64x2 pairs of f32 lanes.
+
+// Lanes 2 and 3 of v as f64x2 (f64x2.promote_low_f32x4 gives lanes 0 and 1).
+@inline export function promoteHigh(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+}
+
+// Four floats from two f64x2 halves (lanes 0, 1 and 2, 3), each rounded once to f32.
+@inline export function demoteJoin(lo: v128, hi: v128): v128 {
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+@inline export function f64x2Sum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}

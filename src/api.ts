@@ -1,10 +1,12 @@
 // The public functions, validated and bound to one Backend. Each call: check every argument
 // (nothing has run yet if one is wrong), open a scratch scope, place the inputs in backend
 // memory (or use resident tensors as they are), run one kernel, copy the result out.
-import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, Scope } from './backend.js';
+import type { Activation, Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from './backend.js';
+import { seededRandom, type RandomSource } from './random.js';
 import { Tensor } from './tensor.js';
 import {
-  checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows, describe,
+  checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
+  describe,
 } from './validate.js';
 import { checkNoOverlap, checkTemperature, FLOAT32_MAX } from './validate.js';
 
@@ -47,18 +49,65 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
   losses?: Float32Array;
 }
 
+export interface LinearCrossEntropyOptions extends Omit<CrossEntropyOptions, 'grad'> {
+  /** Per-class bias b (length v): logits = x·W + b. */
+  bias?: Data;
+  /**
+   * true: return dx, dw (and db with a bias) in new arrays; or pick some, each true or a
+   * Float32Array / Tensor to write into: { dw: true, db: myBiasGrad }.
+   */
+  grad?: boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
+  /** Memory budget for one chunk of logits, in bytes (default 16 MiB); at least one row. */
+  chunkBytes?: number;
+}
+
+export interface LinearCrossEntropyResult {
+  loss: number;
+  losses?: Float32Array;
+  dx?: Data;
+  dw?: Data;
+  db?: Data;
+}
+
+export interface ElementwiseLossOptions {
+  /** 'mean' (default): divided by the number of elements; 'sum'; 'none' (also returns losses). */
+  reduction?: Reduction;
+  /** true: return ∂loss/∂input in a new array; a Float32Array or Tensor: write it there. */
+  grad?: boolean | Data;
+}
+
+export interface ElementwiseLossResult<G extends Data = Float32Array> {
+  /** The reduced loss ('none': the sum of the element losses). */
+  loss: number;
+  /** ∂loss/∂input, one per element, when asked for. */
+  grad?: G;
+  /** Each element's loss, with reduction 'none'. */
+  losses?: Float32Array;
+}
+
+export interface SampleOptions {
+  /** Samples from softmax(logits / temperature). Default 1. */
+  temperature?: number;
+  /** Seed of the generator (seededRandom): the same seed gives the same samples. */
+  seed?: number;
+  /** A uniform [0, 1) source instead of a seed (e.g. a seededRandom stream). Default Math.random. */
+  random?: RandomSource;
+  /** Where to write the classes (one per row). */
+  out?: Int32Array;
+}
+
+// The largest float32 below 1: uniforms are passed to the kernels as float32, and a double just
+// below 1 would otherwise round up to 1, outside [0, 1).
+const BELOW_ONE_F32 = 1 - 2 ** -24;
+
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 // Every option each function reads: any other key is a misspelling, refused rather than ignored.
 const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', 'out'];
 const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
   'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
 ];
-
-function isIndexArray(value: unknown): value is ClassIndices {
-  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint32Array || value instanceof Int16Array
-    || value instanceof Int8Array || value instanceof Uint8ClampedArray;
-}
 
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -262,6 +311,24 @@ export class Api {
   // ---- cross-entropy ------------------------------------------------------------------------
 
   /**
+   * The options crossEntropy and linearCrossEntropy share, checked, with their defaults. Kernels
+   * take the scalars as float32: rounding them here gives every backend the same values (a
+   * labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
+   */
+  private lossOptions(fn: string, opts: Omit<CrossEntropyOptions, 'grad'>, cols: number) {
+    const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
+    if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
+    return {
+      reduction: opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS),
+      ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31)),
+      labelSmoothing: opts.labelSmoothing === undefined ? 0 : Math.fround(checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1)),
+      zLoss: opts.zLoss === undefined ? 0 : Math.fround(checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX)),
+      invTemperature: opts.temperature === undefined ? 1 : Math.fround(1 / checkTemperature(fn, 'options.temperature', opts.temperature)),
+      weight,
+    };
+  }
+
+  /**
    * Softmax cross-entropy of logits (rows × cols) against targets, with PyTorch's
    * F.cross_entropy semantics, fused with its gradient (a − y) in one kernel call.
    * targets: class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[], one per
@@ -274,13 +341,7 @@ export class Api {
     const z = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', z.length, cols);
     const opts = checkOptions(fn, options, CROSS_ENTROPY_OPTION_KEYS) as CrossEntropyOptions;
-    const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
-    const ignoreIndex = opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31));
-    const labelSmoothing = opts.labelSmoothing === undefined ? 0 : checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1);
-    const zLoss = opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX);
-    const invTemperature = 1 / (opts.temperature === undefined ? 1 : checkTemperature(fn, 'options.temperature', opts.temperature));
-    const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
-    if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
+    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, cols);
 
     let gradOut: Data | undefined;
     const wantGrad = opts.grad !== undefined && opts.grad !== false;
@@ -289,38 +350,21 @@ export class Api {
       checkLength(fn, 'options.grad', gradOut.length, z.length, 'logits.length');
     }
 
-    // Class indices are checked here, in one pass that also sums the weights of counted rows
-    // (the 'mean' normaliser), so the kernel needs no checks and no second pass.
-    let normaliser = rows;
     const byIndex = !(targets instanceof Float32Array);
+    let normaliser = rows;
     if (byIndex) {
-      if (!isIndexArray(targets)) {
-        throw new TypeError(`${fn}: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got ${describe(targets)}`);
-      }
-      checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
-      normaliser = 0;
-      for (let r = 0; r < rows; r++) {
-        const t = targets[r];
-        if (t === ignoreIndex) continue;
-        if (typeof t !== 'number') {
-          throw new TypeError(`${fn}: targets[${r}] must be an integer class index, got ${describe(t)}`);
-        }
-        if (!Number.isInteger(t)) throw new RangeError(`${fn}: targets[${r}] = ${t} is not an integer class index`);
-        if (t < 0 || t >= cols) {
-          throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${opts.ignoreIndex === undefined ? '' : ` and is not ignoreIndex = ${ignoreIndex}`}`);
-        }
-        normaliser += weight ? weight[t] : 1;
-      }
+      normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight);
     } else if (targets.length !== z.length && targets.length === rows) {
       throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
     } else {
       checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
     }
-    // The kernels write the gradient over rows they still read (exponentials first, then the
-    // target logit, smoothing sums and targets), so grad shares memory with no input.
+    // The kernels read everything they need from the logits before writing the gradient over
+    // them (grad may be the logits themselves), but the probability targets and the weights are
+    // read while the gradient is written.
     if (gradOut) {
       const gradMemory = this.memoryOf(fn, gradOut);
-      checkNoOverlap(fn, 'options.grad', gradMemory, 'logits', this.memoryOf(fn, z), false);
+      checkNoOverlap(fn, 'options.grad', gradMemory, 'logits', this.memoryOf(fn, z), true);
       if (!byIndex) checkNoOverlap(fn, 'options.grad', gradMemory, 'targets', targets as Float32Array, false);
       if (weight) checkNoOverlap(fn, 'options.grad', gradMemory, 'options.weight', weight, false);
     }
@@ -334,12 +378,9 @@ export class Api {
       const logitsBuf = this.input(fn, scope, z);
       const grad = wantGrad ? this.result(fn, scope, gradOut, z.length) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, rows) : null;
-      // Kernels take scalars as float32: rounding them here gives every backend the same values
-      // (a labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
       const params: CrossEntropyParams = {
         weight: weight ? scope.f32(weight) : null,
-        labelSmoothing: Math.fround(labelSmoothing), zLoss: Math.fround(zLoss),
-        invTemperature: Math.fround(invTemperature), gradScale: Math.fround(gradScale),
+        labelSmoothing, zLoss, invTemperature, gradScale: Math.fround(gradScale), // as the kernels take it
         grad: grad ? grad.buffer : null,
         losses: losses ? losses.buffer : null,
       };
@@ -350,6 +391,377 @@ export class Api {
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
       return result;
+    });
+  }
+
+  // ---- fused linear + cross-entropy ---------------------------------------------------------
+
+  /**
+   * Cross-entropy of the logits x·W + b against class indices without materialising the n × v
+   * logits: rows are processed in chunks sized to options.chunkBytes; each chunk's logits are
+   * computed, turned into a − y in place by the fused cross-entropy kernel, and folded into
+   * dx = g·Wᵀ, dW += xᵀ·g and db += Σ g before the next chunk reuses the space. Peak extra
+   * memory is O(chunk × v), not O(n × v). x: n × h, w: h × v (matmul's B layout), bias: v.
+   */
+  linearCrossEntropy(
+    x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions,
+  ): LinearCrossEntropyResult {
+    const fn = 'linearCrossEntropy';
+    checkInteger(fn, 'n', n, 1);
+    checkInteger(fn, 'h', h, 1);
+    checkInteger(fn, 'v', v, 1);
+    const xs = this.data(fn, 'x', x);
+    checkLength(fn, 'x', xs.length, n * h, `n × h = ${n} × ${h}`);
+    const ws = this.data(fn, 'w', w);
+    checkLength(fn, 'w', ws.length, h * v, `h × v = ${h} × ${v}`);
+    const opts = checkOptions(fn, options) as LinearCrossEntropyOptions;
+    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, v);
+    const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
+    if (bias) checkLength(fn, 'options.bias', bias.length, v, 'one bias per class, v');
+    const chunkBytes = opts.chunkBytes === undefined
+      ? DEFAULT_CHUNK_BYTES : checkInteger(fn, 'options.chunkBytes', opts.chunkBytes, 4);
+    const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
+    const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
+
+    // Which gradients, and where they go: grad: true asks for all; an object picks.
+    const wanted = (key: 'dx' | 'dw' | 'db', length: number): { out: Data | undefined } | null => {
+      const spec = opts.grad === true ? true : opts.grad ? opts.grad[key] : undefined;
+      if (spec === undefined || spec === false) return null;
+      if (key === 'db' && !bias) {
+        if (opts.grad === true) return null; // no bias, so no bias gradient to give
+        throw new TypeError(`${fn}: options.grad.db needs options.bias`);
+      }
+      if (spec === true) return { out: undefined };
+      const out = this.data(fn, `options.grad.${key}`, spec);
+      checkLength(fn, `options.grad.${key}`, out.length, length, key);
+      return { out };
+    };
+    const dxSpec = wanted('dx', n * h), dwSpec = wanted('dw', h * v), dbSpec = wanted('db', v);
+    const chunkRows = Math.max(1, Math.min(n, Math.floor(chunkBytes / (4 * v))));
+
+    const backend = this.backend;
+    return backend.scoped((scope) => {
+      const xb = this.input(fn, scope, xs);
+      const wb = this.input(fn, scope, ws);
+      const biasb = bias ? this.input(fn, scope, bias) : null;
+      const targetsb = scope.i32(targets);
+      const weightb = weight ? scope.f32(weight) : null;
+      const logits = scope.f32Empty(chunkRows * v);
+      const dx = dxSpec ? this.result(fn, scope, dxSpec.out, n * h) : null;
+      const dw = dwSpec ? this.result(fn, scope, dwSpec.out, h * v) : null;
+      const db = dbSpec ? this.result(fn, scope, dbSpec.out, v) : null;
+      const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
+      const needGrad = dx !== null || dw !== null || db !== null;
+
+      let total = 0;
+      for (let first = 0; first < n; first += chunkRows) {
+        const rows = Math.min(chunkRows, n - first);
+        const xChunk = backend.sliceF32(xb, first * h, rows * h);
+        const g = backend.sliceF32(logits, 0, rows * v);
+        backend.matmul(xChunk, wb, g, rows, h, v, false, false, 1, false, biasb);
+        total += backend.crossEntropyIndex(g, backend.sliceI32(targetsb, first, rows), rows, v, ignoreIndex, {
+          weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale,
+          grad: needGrad ? g : null,
+          losses: losses ? backend.sliceF32(losses.buffer, first, rows) : null,
+        });
+        if (dx) backend.matmul(g, wb, backend.sliceF32(dx.buffer, first * h, rows * h), rows, v, h, false, true, 1, false, null);
+        if (dw) backend.matmul(xChunk, g, dw.buffer, h, rows, v, true, false, 1, first > 0, null);
+        if (db) backend.sumRows(g, db.buffer, rows, v, first > 0);
+      }
+      const result: LinearCrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
+      if (losses) result.losses = losses.finish();
+      if (dx) result.dx = dx.finish();
+      if (dw) result.dw = dw.finish();
+      if (db) result.db = db.finish();
+      return result;
+    });
+  }
+
+  // ---- activations, other losses, row utilities ----
+
+  /** Shared body of the elementwise activations: out = f(x). */
+  private activate(fn: string, kind: Activation, x: unknown, out: unknown): Data {
+    const xs = this.data(fn, 'x', x);
+    const o = this.out(fn, out, xs.length, 'x.length');
+    return this.backend.scoped((scope) => {
+      const input = this.input(fn, scope, xs);
+      const res = this.result(fn, scope, o, xs.length);
+      this.backend.activation(kind, input, res.buffer, xs.length);
+      return res.finish();
+    });
+  }
+
+  /** Shared body of the activation backward passes: out = dy ⊙ f'(x), f' from y = f(x). */
+  private activateBackward(fn: string, kind: Activation, y: unknown, dy: unknown, out: unknown): Data {
+    const ys = this.data(fn, 'y', y);
+    const dys = this.data(fn, 'dy', dy);
+    checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
+    const o = this.out(fn, out, ys.length, 'y.length');
+    return this.backend.scoped((scope) => {
+      const yb = this.input(fn, scope, ys);
+      const dyb = this.input(fn, scope, dys);
+      const res = this.result(fn, scope, o, ys.length);
+      this.backend.activationBackward(kind, yb, dyb, res.buffer, ys.length);
+      return res.finish();
+    });
+  }
+
+  /**
+   * Logistic sigmoid σ(x) = 1 / (1 + e^{−x}) elementwise, computed from e^{−|x|} so it never
+   * overflows. σ(+∞) = 1, σ(−∞) = 0, NaN stays NaN; results below 1.2e-38 (x < −87.3) are
+   * flushed to 0 on the wasm backends. out may be x itself.
+   */
+  sigmoid(x: Data, out?: Float32Array): Float32Array;
+  sigmoid(x: Data, out: Tensor): Tensor;
+  sigmoid(x: Data, out?: Data): Data {
+    return this.activate('sigmoid', 'sigmoid', x, out);
+  }
+
+  /** Hyperbolic tangent elementwise. tanh(±∞) = ±1, tanh(−0) = −0, NaN stays NaN. out may be x itself. */
+  tanh(x: Data, out?: Float32Array): Float32Array;
+  tanh(x: Data, out: Tensor): Tensor;
+  tanh(x: Data, out?: Data): Data {
+    return this.activate('tanh', 'tanh', x, out);
+  }
+
+  /** max(x, 0) elementwise. relu(+∞) = +∞, relu(−∞) = 0, NaN stays NaN. out may be x itself. */
+  relu(x: Data, out?: Float32Array): Float32Array;
+  relu(x: Data, out: Tensor): Tensor;
+  relu(x: Data, out?: Data): Data {
+    return this.activate('relu', 'relu', x, out);
+  }
+
+  /**
+   * Backward pass of sigmoid from its output: dx = dy ⊙ y(1 − y). NaN in y or dy gives NaN; an
+   * infinite dy gives ±∞ (NaN where y is 0 or 1). out may be y or dy.
+   */
+  sigmoidBackward(y: Data, dy: Data, out?: Float32Array): Float32Array;
+  sigmoidBackward(y: Data, dy: Data, out: Tensor): Tensor;
+  sigmoidBackward(y: Data, dy: Data, out?: Data): Data {
+    return this.activateBackward('sigmoidBackward', 'sigmoid', y, dy, out);
+  }
+
+  /**
+   * Backward pass of tanh from its output: dx = dy ⊙ (1 − y²), formed as (1 − y)(1 + y) so it
+   * stays accurate where |y| is close to 1. NaN in y or dy gives NaN. out may be y or dy.
+   */
+  tanhBackward(y: Data, dy: Data, out?: Float32Array): Float32Array;
+  tanhBackward(y: Data, dy: Data, out: Tensor): Tensor;
+  tanhBackward(y: Data, dy: Data, out?: Data): Data {
+    return this.activateBackward('tanhBackward', 'tanh', y, dy, out);
+  }
+
+  /** Checks an elementwise loss's inputs (same non-zero length) and options. */
+  private lossInputs(fn: string, first: string, a: unknown, b: unknown, options: unknown) {
+    const as = this.data(fn, first, a);
+    const bs = this.data(fn, 'targets', b);
+    if (as.length === 0) throw new RangeError(`${fn}: ${first}.length must be at least 1, got 0`);
+    checkLength(fn, 'targets', bs.length, as.length, `${first}.length`);
+    const opts = checkOptions(fn, options) as ElementwiseLossOptions;
+    const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
+    let gradOut: Data | undefined;
+    if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
+      gradOut = this.data(fn, 'options.grad', opts.grad);
+      checkLength(fn, 'options.grad', gradOut.length, as.length, `${first}.length`);
+    }
+    const wantGrad = opts.grad !== undefined && opts.grad !== false;
+    const n = as.length;
+    return { as, bs, n, reduction, wantGrad, gradOut, gradScale: reduction === 'mean' ? 1 / n : 1 };
+  }
+
+  /**
+   * Binary cross-entropy of independent sigmoid outputs, from logits z and targets y in [0, 1]
+   * (PyTorch's BCEWithLogitsLoss): per element max(z, 0) − z·y + log(1 + e^{−|z|}), computed
+   * without forming σ(z), so it neither overflows nor loses small losses; gradient σ(z) − y
+   * (divided by n for 'mean'). NaN in z or y gives a NaN loss and gradient. An infinite logit
+   * gives the limit: loss 0 when the target agrees with its side (z = +∞, y = 1 or z = −∞, y = 0),
+   * +∞ otherwise; its gradient is σ(±∞) − y = 1 − y or −y.
+   */
+  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options: ElementwiseLossOptions & { grad: Tensor }): ElementwiseLossResult<Tensor>;
+  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult;
+  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult<Data> {
+    const fn = 'binaryCrossEntropyWithLogits';
+    const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'logits', logits, targets, options);
+    return this.backend.scoped((scope) => {
+      const grad = wantGrad ? this.result(fn, scope, gradOut, n) : null;
+      const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
+      const total = this.backend.binaryCrossEntropyWithLogits(
+        this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale,
+        grad ? grad.buffer : null, losses ? losses.buffer : null,
+      );
+      const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
+      if (grad) result.grad = grad.finish();
+      if (losses) result.losses = losses.finish();
+      return result;
+    });
+  }
+
+  /**
+   * Squared error E = ½ Σ (y − Y)² (MATH.md; half of PyTorch's MSELoss), gradient y − Y (divided
+   * by n for 'mean', which divides the loss by n too); with 'none', losses holds ½(y_i − Y_i)².
+   * Differences are taken in double precision, so values near ±3.4e38 give finite losses. NaN
+   * gives NaN; an infinite prediction or target gives +∞ (NaN when both are the same infinity).
+   */
+  mse(predictions: Data, targets: Data, options: ElementwiseLossOptions & { grad: Tensor }): ElementwiseLossResult<Tensor>;
+  mse(predictions: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult;
+  mse(predictions: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult<Data> {
+    const fn = 'mse';
+    const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'predictions', predictions, targets, options);
+    return this.backend.scoped((scope) => {
+      // 'none' needs each difference: with gradScale 1 the gradient is exactly that.
+      const grad = wantGrad || reduction === 'none' ? this.result(fn, scope, wantGrad ? gradOut : undefined, n) : null;
+      const total = this.backend.mse(this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale, grad ? grad.buffer : null);
+      const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
+      if (reduction === 'none') {
+        const differences = grad!.buffer.view();
+        result.losses = new Float32Array(n);
+        for (let i = 0; i < n; i++) result.losses[i] = 0.5 * differences[i] * differences[i];
+      }
+      if (grad && wantGrad) result.grad = grad.finish();
+      return result;
+    });
+  }
+
+  /** Space for an int32 result (one per row), copied into out or a new array by finish(). */
+  private intResult(scope: Scope, out: Int32Array | undefined, length: number): { buffer: I32Buffer; finish(): Int32Array } {
+    const target = out ?? new Int32Array(length);
+    const buffer = this.backend.kind === 'js' ? scope.i32(target) : scope.i32Empty(length);
+    return {
+      buffer,
+      finish: () => {
+        const view = buffer.view();
+        if (view !== target) target.set(view);
+        return target;
+      },
+    };
+  }
+
+  private intOut(fn: string, name: string, value: unknown, rows: number): Int32Array | undefined {
+    if (value === undefined) return undefined;
+    if (!(value instanceof Int32Array)) throw new TypeError(`${fn}: ${name} must be an Int32Array, got ${describe(value)}`);
+    checkLength(fn, name, value.length, rows, `one class per row, rows = ${rows}`);
+    return value;
+  }
+
+  /**
+   * Index of the largest value in each row of a rows × cols matrix: the first one on ties. A NaN
+   * counts as larger than everything (the first NaN of a row wins, as in PyTorch and NumPy); +∞
+   * beats every finite value; an all −∞ row gives 0.
+   */
+  argmax(x: Data, cols: number, out?: Int32Array): Int32Array {
+    const fn = 'argmax';
+    const xs = this.data(fn, 'x', x);
+    const rows = checkRows(fn, 'x', xs.length, cols);
+    const o = this.intOut(fn, 'out', out, rows);
+    return this.backend.scoped((scope) => {
+      const input = this.input(fn, scope, xs);
+      const res = this.intResult(scope, o, rows);
+      this.backend.argmax(input, res.buffer, rows, cols);
+      return res.finish();
+    });
+  }
+
+  /**
+   * Draws one class per row of logits (rows × cols) from softmax(logits / temperature), by
+   * inverse CDF with one uniform number per row (drawn in row order, rounded to float32). The
+   * uniforms come from options.seed (a fresh seededRandom: the same seed, the same samples),
+   * options.random, or Math.random. A −∞ logit is never drawn; a row with no distribution (a NaN
+   * or +∞ logit, or every logit −∞) gives −1.
+   */
+  sampleCategorical(logits: Data, cols: number, options?: SampleOptions): Int32Array {
+    const fn = 'sampleCategorical';
+    const xs = this.data(fn, 'logits', logits);
+    const rows = checkRows(fn, 'logits', xs.length, cols);
+    const opts = checkOptions(fn, options) as SampleOptions;
+    const invT = this.invTemperature(fn, opts.temperature);
+    const o = this.intOut(fn, 'options.out', opts.out, rows);
+    if (opts.seed !== undefined && opts.random !== undefined) {
+      throw new TypeError(`${fn}: give options.seed or options.random, not both`);
+    }
+    let random: RandomSource = Math.random;
+    if (opts.seed !== undefined) random = seededRandom(checkInteger(fn, 'options.seed', opts.seed, 0, 2 ** 32 - 1));
+    else if (opts.random !== undefined) {
+      if (typeof opts.random !== 'function') throw new TypeError(`${fn}: options.random must be a function, got ${describe(opts.random)}`);
+      random = opts.random;
+    }
+    const uniforms = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const u = random();
+      if (typeof u !== 'number' || !(u >= 0 && u < 1)) {
+        throw new RangeError(`${fn}: options.random() must return a number in [0, 1), got ${describe(u)}`);
+      }
+      uniforms[r] = Math.min(Math.fround(u), BELOW_ONE_F32);
+    }
+    return this.backend.scoped((scope) => {
+      const input = this.input(fn, scope, xs);
+      const res = this.intResult(scope, o, rows);
+      this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);
+      return res.finish();
+    });
+  }
+
+  /**
+   * The Jacobian of softmax for ONE row of probabilities a = softmax(z) (length cols):
+   * J = diag(a) − a aᵀ, i.e. ∂a_i/∂z_i = a_i(1 − a_i) and ∂a_j/∂z_i = −a_i a_j, returned as a
+   * cols × cols row-major matrix. Meant for teaching and tests: softmaxBackward applies it in
+   * O(cols) without forming it. NaN or ±∞ in a spread to the entries they multiply.
+   */
+  softmaxJacobian(a: Data): Float32Array {
+    const fn = 'softmaxJacobian';
+    const as = this.data(fn, 'a', a);
+    if (as.length === 0) throw new RangeError(`${fn}: a.length must be at least 1, got 0`);
+    const probs = as instanceof Tensor ? as.toArray() : as;
+    const cols = probs.length;
+    const jacobian = new Float32Array(cols * cols);
+    for (let i = 0; i < cols; i++) {
+      for (let j = 0; j < cols; j++) jacobian[i * cols + j] = (i === j ? probs[i] : 0) - probs[i] * probs[j];
+    }
+    return jacobian;
+  }
+
+  /**
+   * Sparsemax per row (Martins & Astudillo, 2016): the Euclidean projection of each row of x
+   * (rows × cols) onto the probability simplex, y = max(x − τ, 0) with τ chosen so that each row
+   * sums to 1. Unlike softmax its outputs are exactly 0 off a support set, and a row whose largest
+   * value leads the next by at least 1 becomes one-hot. −∞ entries get 0; a row containing NaN or
+   * +∞, or all −∞, becomes all NaN (as softmax). out may be x itself.
+   */
+  sparsemax(x: Data, cols: number, out?: Float32Array): Float32Array;
+  sparsemax(x: Data, cols: number, out: Tensor): Tensor;
+  sparsemax(x: Data, cols: number, out?: Data): Data {
+    const fn = 'sparsemax';
+    const xs = this.data(fn, 'x', x);
+    const rows = checkRows(fn, 'x', xs.length, cols);
+    const o = this.out(fn, out, xs.length, 'x.length');
+    return this.backend.scoped((scope) => {
+      const input = this.input(fn, scope, xs);
+      const res = this.result(fn, scope, o, xs.length);
+      this.backend.sparsemax(input, res.buffer, rows, cols);
+      return res.finish();
+    });
+  }
+
+  /**
+   * Backward pass of sparsemax: given y = sparsemax(z) and dy = ∂L/∂y, returns ∂L/∂z with
+   * dx_j = dy_j − mean of dy over the support {y > 0} where y_j > 0, and exactly 0 elsewhere
+   * (also where dy is NaN or ±∞ off the support). NaN or ±∞ in dy on the support spread to the
+   * whole support of that row. out may be y or dy.
+   */
+  sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Float32Array): Float32Array;
+  sparsemaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
+  sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
+    const fn = 'sparsemaxBackward';
+    const ys = this.data(fn, 'y', y);
+    const dys = this.data(fn, 'dy', dy);
+    const rows = checkRows(fn, 'y', ys.length, cols);
+    checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
+    const o = this.out(fn, out, ys.length, 'y.length');
+    return this.backend.scoped((scope) => {
+      const yb = this.input(fn, scope, ys);
+      const dyb = this.input(fn, scope, dys);
+      const res = this.result(fn, scope, o, ys.length);
+      this.backend.sparsemaxBackward(yb, dyb, res.buffer, rows, cols);
+      return res.finish();
     });
   }
 }

@@ -73,6 +73,9 @@ export interface Backend {
   release(buffer: F32Buffer): void;
   /** Bytes of backend memory in use by this instance (wasm: the linear memory's size). */
   memoryBytes(): number;
+  /** Elements [start, start + length) of a buffer, sharing its memory (no copy). */
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer;
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer;
 
   // ---- softmax family (assembly/softmax.ts, src/js/softmax.ts) ----
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void;
@@ -96,6 +99,18 @@ export interface Backend {
     logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, params: CrossEntropyParams,
   ): number;
 
+  // ---- other losses (assembly/loss.ts, src/js/loss.ts) ----
+  /**
+   * Binary cross-entropy of independent sigmoid outputs from logits z and targets y (n values):
+   * per element max(z, 0) − z·y + log(1 + e^{−|z|}); gradient (σ(z) − y)·gradScale. Returns the sum.
+   */
+  binaryCrossEntropyWithLogits(
+    logits: F32Buffer, targets: F32Buffer, n: number, gradScale: number,
+    grad: F32Buffer | null, losses: F32Buffer | null,
+  ): number;
+  /** ½ Σ (y − Y)²; gradient (y − Y)·gradScale. Returns the sum. */
+  mse(predictions: F32Buffer, targets: F32Buffer, n: number, gradScale: number, grad: F32Buffer | null): number;
+
   // ---- row utilities (assembly/rows.ts, src/js/rows.ts) ----
   /** Index of the largest value per row (first on ties; a NaN wins). */
   argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void;
@@ -103,6 +118,15 @@ export interface Backend {
   gatherRows(src: F32Buffer, indices: I32Buffer, dst: F32Buffer, count: number, cols: number): void;
   /** out[j] = Σ_r x[r, j] (+ out[j] if accumulate): the bias gradient of a dense layer. */
   sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void;
+  /**
+   * One class per row drawn from softmax(x/T) by inverse CDF with uniforms u ∈ [0, 1) (one per row);
+   * classes of probability 0 are never drawn; a row with no distribution (NaN, +∞ or all −∞) gives −1.
+   */
+  sampleCategorical(x: F32Buffer, uniforms: F32Buffer, out: I32Buffer, rows: number, cols: number, invTemperature: number): void;
+  /** Sparsemax per row (Martins & Astudillo, 2016): Euclidean projection onto the simplex. */
+  sparsemax(x: F32Buffer, out: F32Buffer, rows: number, cols: number): void;
+  /** dx_j = [y_j > 0]·(dy_j − mean of dy over the support) per row. */
+  sparsemaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void;
 
   // ---- activations (assembly/activation.ts, src/js/activation.ts) ----
   /** out = f(x) elementwise over n values; out may alias x. */

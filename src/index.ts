@@ -11,8 +11,11 @@ import { checkOneOf, checkOptions } from './validate.js';
 export { Api } from './api.js';
 export type {
   Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
+  LinearCrossEntropyOptions, LinearCrossEntropyResult,
 } from './api.js';
 export { Tensor } from './tensor.js';
+export type { ElementwiseLossOptions, ElementwiseLossResult, SampleOptions } from './api.js';
+export { seededRandom, type RandomSource } from './random.js';
 export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backend.js';
 
 export interface InitOptions {
@@ -72,7 +75,10 @@ export function backendKind(): BackendKind {
 }
 
 // Module-level functions: the default instance's methods, with their overloads and docs.
-function bound<K extends 'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'crossEntropy' | 'tensor'>(name: K): Api[K] {
+// Every public method of Api except the accessors can be bound.
+type BoundName = Exclude<keyof Api, 'backend' | 'kind'>;
+
+function bound<K extends BoundName>(name: K): Api[K] {
   return ((...args: unknown[]) => {
     const api = defaultInstance(name);
     return (api[name] as (...a: unknown[]) => unknown).apply(api, args);
@@ -85,3 +91,18 @@ export const logSumExp = bound('logSumExp');
 export const softmaxBackward = bound('softmaxBackward');
 export const crossEntropy = bound('crossEntropy');
 export const tensor = bound('tensor');
+export const linearCrossEntropy = bound('linearCrossEntropy');
+
+// ---- activations, other losses, row utilities ----
+export const sigmoid = bound('sigmoid');
+export const tanh = bound('tanh');
+export const relu = bound('relu');
+export const sigmoidBackward = bound('sigmoidBackward');
+export const tanhBackward = bound('tanhBackward');
+export const binaryCrossEntropyWithLogits = bound('binaryCrossEntropyWithLogits');
+export const mse = bound('mse');
+export const argmax = bound('argmax');
+export const sampleCategorical = bound('sampleCategorical');
+export const softmaxJacobian = bound('softmaxJacobian');
+export const sparsemax = bound('sparsemax');
+export const sparsemaxBackward = bound('sparsemaxBackward');

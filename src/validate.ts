@@ -140,3 +140,41 @@ export function checkNoOverlap(
     `${fn}: ${outName} is the same memory as ${inName}, and this function cannot work in place (it reads ${inName} after writing ${outName}); pass a separate array`,
   );
 }
+
+type ClassIndexArray =
+  | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
+
+function isClassIndexArray(value: unknown): value is ClassIndexArray {
+  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
+    || value instanceof Uint16Array || value instanceof Uint32Array || value instanceof Int16Array
+    || value instanceof Int8Array || value instanceof Uint8ClampedArray;
+}
+
+/**
+ * Checks class-index targets (one per row, each in [0, cols) or equal to ignoreIndex) in one pass
+ * that also returns the 'mean' normaliser: the number of counted rows, or the sum of their
+ * target weights — so the kernel needs no checks and no second pass.
+ */
+export function checkClassTargets(
+  fn: string, targets: unknown, rows: number, cols: number, ignoreIndex: number, ignoreIndexGiven: boolean,
+  weight: Float32Array | undefined,
+): number {
+  if (!isClassIndexArray(targets)) {
+    throw new TypeError(`${fn}: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got ${describe(targets)}`);
+  }
+  checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
+  let normaliser = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (t === ignoreIndex) continue;
+    if (typeof t !== 'number') {
+      throw new TypeError(`${fn}: targets[${r}] must be an integer class index, got ${describe(t)}`);
+    }
+    if (!Number.isInteger(t)) throw new RangeError(`${fn}: targets[${r}] = ${t} is not an integer class index`);
+    if (t < 0 || t >= cols) {
+      throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${ignoreIndexGiven ? ` and is not ignoreIndex = ${ignoreIndex}` : ''}`);
+    }
+    normaliser += weight ? weight[t] : 1;
+  }
+  return normaliser;
+}

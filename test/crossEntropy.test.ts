@@ -237,3 +237,21 @@ describe.each(wasmKinds)('crossEntropy: %s against the oracle', (kind) => {
     );
   });
 });
+
+describe.each(kinds)('crossEntropy with grad aliasing logits (%s)', (kind) => {
+  it('computes a − y in place over the logits, for index and probability targets', async () => {
+    const api = await backend(kind);
+    const cols = 9, rows = 3;
+    const logits = uniform(rows * cols, -4, 4, 5);
+    const targets = randomIndices(rows, cols, 6);
+    const probs = api.softmax(uniform(rows * cols, -1, 1, 7), cols);
+    for (const t of [targets, probs]) {
+      const options = { labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, 8), reduction: 'sum' as const };
+      const expected = api.crossEntropy(logits, t, cols, { ...options, grad: true });
+      using inPlace = api.tensor(rows, cols, logits);
+      const got = api.crossEntropy(inPlace, t, cols, { ...options, grad: inPlace });
+      expect(got.loss).toBe(expected.loss);
+      expectClose(inPlace.toArray(), expected.grad!, 0);
+    }
+  });
+});

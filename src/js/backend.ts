@@ -7,6 +7,7 @@ import * as activationOps from './activation.js';
 import * as gemmOps from './gemm.js';
 import * as optimOps from './optim.js';
 import * as rowOps from './rows.js';
+import * as sparsemaxOps from './sparsemax.js';
 
 export class JsF32Buffer implements F32Buffer {
   constructor(readonly array: Float32Array) {}
@@ -44,6 +45,12 @@ export class JsBackend implements Backend {
   allocF32(length: number): F32Buffer { return new JsF32Buffer(new Float32Array(length)); }
   release(): void { /* garbage collected */ }
   memoryBytes(): number { return 0; }
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
+    return new JsF32Buffer(f32(buffer).subarray(start, start + length));
+  }
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer {
+    return new JsI32Buffer(i32(buffer).subarray(start, start + length));
+  }
 
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
     softmaxOps.softmax(f32(x), f32(out), rows, cols, invTemperature);
@@ -100,5 +107,25 @@ export class JsBackend implements Backend {
     learningRate: number, momentum: number, gradScale: number,
   ): void {
     optimOps.sgdStep(f32(param), f32(grad), f32OrNull(velocity), n, learningRate, momentum, gradScale);
+  }
+
+  // ---- other losses, sampling, sparsemax ----
+  binaryCrossEntropyWithLogits(
+    logits: F32Buffer, targets: F32Buffer, n: number, gradScale: number,
+    grad: F32Buffer | null, losses: F32Buffer | null,
+  ): number {
+    return lossOps.binaryCrossEntropyWithLogits(f32(logits), f32(targets), n, gradScale, f32OrNull(grad), f32OrNull(losses));
+  }
+  mse(predictions: F32Buffer, targets: F32Buffer, n: number, gradScale: number, grad: F32Buffer | null): number {
+    return lossOps.mse(f32(predictions), f32(targets), n, gradScale, f32OrNull(grad));
+  }
+  sampleCategorical(x: F32Buffer, uniforms: F32Buffer, out: I32Buffer, rows: number, cols: number, invTemperature: number): void {
+    rowOps.sampleCategorical(f32(x), f32(uniforms), i32(out), rows, cols, invTemperature);
+  }
+  sparsemax(x: F32Buffer, out: F32Buffer, rows: number, cols: number): void {
+    sparsemaxOps.sparsemax(f32(x), f32(out), rows, cols);
+  }
+  sparsemaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void {
+    sparsemaxOps.sparsemaxBackward(f32(y), f32(dy), f32(dx), rows, cols);
   }
 }

@@ -87,3 +87,40 @@ export function crossEntropyProb(
   }
   return total;
 }
+
+// ---- other losses -----------------------------------------------------------------------------
+
+/**
+ * Binary cross-entropy from logits, per element MATH.md's max(z, 0) − z·y + log(1 + e^{−|z|}),
+ * with the first two terms written as |z|·w, w = (z ≥ 0 ? 1 − y : y): the same value for finite z,
+ * and a zero w contributes exactly 0 even when z is infinite (the limit: a saturated logit on the
+ * target's side costs nothing), as a zero target does in cross-entropy. Gradient (σ(z) − y)·gradScale.
+ */
+export function binaryCrossEntropyWithLogits(
+  logits: Float32Array, targets: Float32Array, n: number, gradScale: number,
+  grad: Float32Array | null, losses: Float32Array | null,
+): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const z = logits[i], y = targets[i];
+    const w = z >= 0 ? 1 - y : y;
+    const loss = (w === 0 ? 0 : Math.abs(z) * w) + Math.log1p(Math.exp(-Math.abs(z)));
+    total += loss;
+    if (losses) losses[i] = loss;
+    if (grad) grad[i] = (1 / (1 + Math.exp(-z)) - y) * gradScale;
+  }
+  return total;
+}
+
+/** E = ½ Σ (y − Y)², ∂E/∂y = (y − Y)·gradScale. */
+export function mse(
+  predictions: Float32Array, targets: Float32Array, n: number, gradScale: number, grad: Float32Array | null,
+): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const d = predictions[i] - targets[i];
+    total += 0.5 * d * d;
+    if (grad) grad[i] = d * gradScale;
+  }
+  return total;
+}

@@ -26,3 +26,35 @@ export function sumRows(x: Float32Array, out: Float32Array, rows: number, cols: 
     out[j] = total;
   }
 }
+
+/**
+ * Inverse-CDF sampling from softmax(x/T), one uniform u ∈ [0, 1) per row: the first class whose
+ * cumulative probability exceeds u (classes of probability 0 are never chosen). A row with no
+ * distribution (a NaN or +∞ logit, or every logit −∞) gives −1.
+ */
+export function sampleCategorical(
+  x: Float32Array, uniforms: Float32Array, out: Int32Array, rows: number, cols: number, invTemperature: number,
+): void {
+  const weights = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const start = r * cols;
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, x[start + j]);
+    let total = 0;
+    for (let j = 0; j < cols; j++) total += (weights[j] = Math.exp((x[start + j] - m) * invTemperature));
+    if (Number.isNaN(total)) {
+      out[r] = -1;
+      continue;
+    }
+    const threshold = uniforms[r] * total;
+    let cumulative = 0;
+    let chosen = -1;
+    for (let j = 0; j < cols; j++) {
+      if (weights[j] === 0) continue;
+      cumulative += weights[j];
+      chosen = j;
+      if (cumulative > threshold) break;
+    }
+    out[r] = chosen;
+  }
+}

@@ -4,16 +4,18 @@
 import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
 // Interim: families whose wasm kernels have not landed yet run the oracle over views of linear
 // memory (correct, not fast). Each is replaced by its kernel call as the kernel lands.
-import * as activationOracle from '../js/activation.js';
 import * as gemmOracle from '../js/gemm.js';
 import * as optimOracle from '../js/optim.js';
-import * as rowOracle from '../js/rows.js';
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
 import type { SoftmaxKernels } from './softmax.js';
-import type { LossKernels } from './loss.js';
+import type { LossKernels, OtherLossKernels } from './loss.js';
+import { activationCodes, type ActivationKernels } from './activation.js';
+import type { RowKernels } from './rows.js';
+import type { SparsemaxKernels } from './sparsemax.js';
 
-type Kernels = KernelExports & SoftmaxKernels & LossKernels;
+type Kernels = KernelExports & SoftmaxKernels & LossKernels
+  & OtherLossKernels & ActivationKernels & RowKernels & SparsemaxKernels;
 
 export class WasmF32Buffer implements F32Buffer {
   constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
@@ -128,6 +130,14 @@ export class WasmBackend implements Backend {
     return this.memory.byteLength;
   }
 
+  sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
+    return new WasmF32Buffer(this.memory, ptr(buffer) + start * 4, length);
+  }
+
+  sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer {
+    return new WasmI32Buffer(this.memory, ptr(buffer) + start * 4, length);
+  }
+
   /** Scratch bytes held by the arena, and whether it is fully released (for leak tests). */
   arenaState(): { capacity: number; idle: boolean } {
     return { capacity: this.arena.capacity, idle: this.arena.idle };
@@ -168,20 +178,20 @@ export class WasmBackend implements Backend {
   }
 
   argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void {
-    rowOracle.argmax(x.view(), out.view(), rows, cols);
+    this.kernels.argmaxRows(ptr(x), ptr(out), rows, cols);
   }
   gatherRows(src: F32Buffer, indices: I32Buffer, dst: F32Buffer, count: number, cols: number): void {
-    rowOracle.gatherRows(src.view(), indices.view(), dst.view(), count, cols);
+    this.kernels.gatherRows(ptr(src), ptr(indices), ptr(dst), count, cols);
   }
   sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void {
-    rowOracle.sumRows(x.view(), out.view(), rows, cols, accumulate);
+    this.kernels.sumRows(ptr(x), ptr(out), rows, cols, accumulate);
   }
 
   activation(kind: Activation, x: F32Buffer, out: F32Buffer, n: number): void {
-    activationOracle.activation(kind, x.view(), out.view(), n);
+    this.kernels.activationForward(activationCodes[kind], ptr(x), ptr(out), n);
   }
   activationBackward(kind: Activation, y: F32Buffer, dy: F32Buffer, dx: F32Buffer, n: number): void {
-    activationOracle.activationBackward(kind, y.view(), dy.view(), dx.view(), n);
+    this.kernels.activationBackward(activationCodes[kind], ptr(y), ptr(dy), ptr(dx), n);
   }
 
   matmul(
@@ -199,5 +209,28 @@ export class WasmBackend implements Backend {
     learningRate: number, momentum: number, gradScale: number,
   ): void {
     optimOracle.sgdStep(param.view(), grad.view(), velocity ? velocity.view() : null, n, learningRate, momentum, gradScale);
+  }
+
+  // ---- other losses, sampling, sparsemax ----
+  binaryCrossEntropyWithLogits(
+    logits: F32Buffer, targets: F32Buffer, n: number, gradScale: number,
+    grad: F32Buffer | null, losses: F32Buffer | null,
+  ): number {
+    return this.kernels.binaryCrossEntropyWithLogits(ptr(logits), ptr(targets), n, gradScale, ptrOrZero(grad), ptrOrZero(losses));
+  }
+  mse(predictions: F32Buffer, targets: F32Buffer, n: number, gradScale: number, grad: F32Buffer | null): number {
+    return this.kernels.squaredError(ptr(predictions), ptr(targets), n, gradScale, ptrOrZero(grad));
+  }
+  sampleCategorical(x: F32Buffer, uniforms: F32Buffer, out: I32Buffer, rows: number, cols: number, invTemperature: number): void {
+    this.scoped((scope) => {
+      const scratch = scope.f32Empty(cols);
+      this.kernels.sampleCategoricalRows(ptr(x), ptr(uniforms), ptr(out), rows, cols, invTemperature, ptr(scratch));
+    });
+  }
+  sparsemax(x: F32Buffer, out: F32Buffer, rows: number, cols: number): void {
+    this.kernels.sparsemaxRows(ptr(x), ptr(out), rows, cols);
+  }
+  sparsemaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void {
+    this.kernels.sparsemaxBackwardRows(ptr(y), ptr(dy), ptr(dx), rows, cols);
   }
 }

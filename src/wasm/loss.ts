@@ -11,3 +11,9 @@ export interface LossKernels {
     gradScale: number, grad: number, losses: number,
   ): number;
 }
+
+/** assembly/loss.ts's elementwise losses; each returns the unnormalised sum. */
+export interface OtherLossKernels {
+  binaryCrossEntropyWithLogits(logits: number, targets: number, n: number, gradScale: number, grad: number, losses: number): number;
+  squaredError(predictions: number, targets: number, n: number, gradScale: number, grad: number): number;
+}
