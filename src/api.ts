@@ -101,6 +101,8 @@ export interface SampleOptions {
 const BELOW_ONE_F32 = 1 - 2 ** -24;
 
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+// softmaxJacobian builds a dense cols × cols matrix; past 1 GiB it is a mistake, not a use.
+const MAX_JACOBIAN_ENTRIES = 2 ** 28;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 // Every option each function reads: any other key is a misspelling, refused rather than ignored.
@@ -108,6 +110,11 @@ const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', '
 const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
   'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
 ];
+const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad', 'bias', 'chunkBytes',
+];
+const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
+const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
 
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -181,6 +188,13 @@ export class Api {
   /** The memory a data argument occupies, for aliasing checks (a Tensor's current view). */
   private memoryOf(fn: string, value: Data): Float32Array {
     return value instanceof Tensor ? value.buffer(fn).view() : value;
+  }
+
+  /** For kernels that read each element (or row) before writing it: out may be an input exactly. */
+  private checkOutOverlaps(fn: string, out: Data | undefined, inputs: ReadonlyArray<readonly [string, Data]>, outName = 'out'): void {
+    if (!out) return;
+    const outMemory = this.memoryOf(fn, out);
+    for (const [name, input] of inputs) checkNoOverlap(fn, outName, outMemory, name, this.memoryOf(fn, input), true);
   }
 
   /** Space for a result, and how to hand it back (copy into out or a new array, or the tensor). */
@@ -414,7 +428,7 @@ export class Api {
     checkLength(fn, 'x', xs.length, n * h, `n × h = ${n} × ${h}`);
     const ws = this.data(fn, 'w', w);
     checkLength(fn, 'w', ws.length, h * v, `h × v = ${h} × ${v}`);
-    const opts = checkOptions(fn, options) as LinearCrossEntropyOptions;
+    const opts = checkOptions(fn, options, LINEAR_CROSS_ENTROPY_OPTION_KEYS) as LinearCrossEntropyOptions;
     const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, v);
     const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
     if (bias) checkLength(fn, 'options.bias', bias.length, v, 'one bias per class, v');
@@ -438,9 +452,26 @@ export class Api {
     };
     const dxSpec = wanted('dx', n * h), dwSpec = wanted('dw', h * v), dbSpec = wanted('db', v);
     const chunkRows = Math.max(1, Math.min(n, Math.floor(chunkBytes / (4 * v))));
+    // Each chunk writes dx, dW and db while x, W and the bias are still read by later chunks:
+    // no gradient may share memory with an input or with another gradient.
+    const gradients = ([['options.grad.dx', dxSpec], ['options.grad.dw', dwSpec], ['options.grad.db', dbSpec]] as const)
+      .filter(([, spec]) => spec?.out !== undefined)
+      .map(([name, spec]) => [name, this.memoryOf(fn, spec!.out!)] as const);
+    const inputs = [['x', this.memoryOf(fn, xs)], ['w', this.memoryOf(fn, ws)]] as Array<readonly [string, ArrayBufferView]>;
+    if (bias) inputs.push(['options.bias', this.memoryOf(fn, bias)]);
+    if (weight) inputs.push(['options.weight', weight]);
+    if (!Array.isArray(targets)) inputs.push(['targets', targets as ArrayBufferView]);
+    gradients.forEach(([name, memory], i) => {
+      for (const [inName, inMemory] of [...inputs, ...gradients.slice(0, i)]) checkNoOverlap(fn, name, memory, inName, inMemory, false);
+    });
 
     const backend = this.backend;
     return backend.scoped((scope) => {
+      this.reserve(fn, scope, [
+        xs, ws, bias, n, weight, chunkRows * v,
+        dxSpec ? dxSpec.out ?? n * h : undefined, dwSpec ? dwSpec.out ?? h * v : undefined,
+        dbSpec ? dbSpec.out ?? v : undefined, reduction === 'none' ? n : undefined,
+      ]);
       const xb = this.input(fn, scope, xs);
       const wb = this.input(fn, scope, ws);
       const biasb = bias ? this.input(fn, scope, bias) : null;
@@ -483,7 +514,10 @@ export class Api {
   private activate(fn: string, kind: Activation, x: unknown, out: unknown): Data {
     const xs = this.data(fn, 'x', x);
     const o = this.out(fn, out, xs.length, 'x.length');
+    // Elementwise, each value read before it is written: out may be x, never a shifted x.
+    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, o, xs.length);
       this.backend.activation(kind, input, res.buffer, xs.length);
@@ -497,7 +531,9 @@ export class Api {
     const dys = this.data(fn, 'dy', dy);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
@@ -557,12 +593,14 @@ export class Api {
     const bs = this.data(fn, 'targets', b);
     if (as.length === 0) throw new RangeError(`${fn}: ${first}.length must be at least 1, got 0`);
     checkLength(fn, 'targets', bs.length, as.length, `${first}.length`);
-    const opts = checkOptions(fn, options) as ElementwiseLossOptions;
+    const opts = checkOptions(fn, options, ELEMENTWISE_LOSS_OPTION_KEYS) as ElementwiseLossOptions;
     const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
     let gradOut: Data | undefined;
     if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
       gradOut = this.data(fn, 'options.grad', opts.grad);
       checkLength(fn, 'options.grad', gradOut.length, as.length, `${first}.length`);
+      // Elementwise kernels: the gradient may be written over either input, not shifted over one.
+      this.checkOutOverlaps(fn, gradOut, [[first, as], ['targets', bs]], 'options.grad');
     }
     const wantGrad = opts.grad !== undefined && opts.grad !== false;
     const n = as.length;
@@ -583,6 +621,7 @@ export class Api {
     const fn = 'binaryCrossEntropyWithLogits';
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'logits', logits, targets, options);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [wantGrad ? gradOut ?? n : undefined, reduction === 'none' ? n : undefined, as, bs]);
       const grad = wantGrad ? this.result(fn, scope, gradOut, n) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
       const total = this.backend.binaryCrossEntropyWithLogits(
@@ -609,6 +648,7 @@ export class Api {
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'predictions', predictions, targets, options);
     return this.backend.scoped((scope) => {
       // 'none' needs each difference: with gradScale 1 the gradient is exactly that.
+      this.reserve(fn, scope, [wantGrad ? gradOut ?? n : reduction === 'none' ? n : undefined, as, bs]);
       const grad = wantGrad || reduction === 'none' ? this.result(fn, scope, wantGrad ? gradOut : undefined, n) : null;
       const total = this.backend.mse(this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale, grad ? grad.buffer : null);
       const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
@@ -653,7 +693,9 @@ export class Api {
     const xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
     const o = this.intOut(fn, 'out', out, rows);
+    if (o) checkNoOverlap(fn, 'out', o, 'x', this.memoryOf(fn, xs), false);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, rows]);
       const input = this.input(fn, scope, xs);
       const res = this.intResult(scope, o, rows);
       this.backend.argmax(input, res.buffer, rows, cols);
@@ -672,9 +714,10 @@ export class Api {
     const fn = 'sampleCategorical';
     const xs = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', xs.length, cols);
-    const opts = checkOptions(fn, options) as SampleOptions;
+    const opts = checkOptions(fn, options, SAMPLE_OPTION_KEYS) as SampleOptions;
     const invT = this.invTemperature(fn, opts.temperature);
     const o = this.intOut(fn, 'options.out', opts.out, rows);
+    if (o) checkNoOverlap(fn, 'options.out', o, 'logits', this.memoryOf(fn, xs), false);
     if (opts.seed !== undefined && opts.random !== undefined) {
       throw new TypeError(`${fn}: give options.seed or options.random, not both`);
     }
@@ -693,6 +736,7 @@ export class Api {
       uniforms[r] = Math.min(Math.fround(u), BELOW_ONE_F32);
     }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, rows, rows]);
       const input = this.input(fn, scope, xs);
       const res = this.intResult(scope, o, rows);
       this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);
@@ -710,8 +754,11 @@ export class Api {
     const fn = 'softmaxJacobian';
     const as = this.data(fn, 'a', a);
     if (as.length === 0) throw new RangeError(`${fn}: a.length must be at least 1, got 0`);
+    const cols = as.length;
+    if (cols * cols > MAX_JACOBIAN_ENTRIES) {
+      throw new RangeError(`${fn}: a.length = ${cols} would make a ${cols} × ${cols} Jacobian of ${cols * cols} floats, more than the ${MAX_JACOBIAN_ENTRIES} (1 GiB) this function builds; softmaxBackward applies it in O(cols) without forming it`);
+    }
     const probs = as instanceof Tensor ? as.toArray() : as;
-    const cols = probs.length;
     const jacobian = new Float32Array(cols * cols);
     for (let i = 0; i < cols; i++) {
       for (let j = 0; j < cols; j++) jacobian[i * cols + j] = (i === j ? probs[i] : 0) - probs[i] * probs[j];
@@ -733,7 +780,10 @@ export class Api {
     const xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
     const o = this.out(fn, out, xs.length, 'x.length');
+    // τ is found from the whole row before any output is written: out may be x.
+    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, o, xs.length);
       this.backend.sparsemax(input, res.buffer, rows, cols);
@@ -756,7 +806,10 @@ export class Api {
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    // The support's mean of dy is taken before any output is written: out may be y or dy.
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);

@@ -112,12 +112,12 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
 
 // ---- aliasing -------------------------------------------------------------------------------
 
-/** How two float arrays share memory: not at all, exactly (the same elements), or partly. */
-export function overlap(a: Float32Array, b: Float32Array): 'none' | 'same' | 'partial' {
+/** How two typed arrays share memory: not at all, exactly (the same bytes), or partly. */
+export function overlap(a: ArrayBufferView, b: ArrayBufferView): 'none' | 'same' | 'partial' {
   if (a.buffer !== b.buffer) return 'none';
   const aEnd = a.byteOffset + a.byteLength, bEnd = b.byteOffset + b.byteLength;
   if (aEnd <= b.byteOffset || bEnd <= a.byteOffset) return 'none';
-  return a.byteOffset === b.byteOffset && a.length === b.length ? 'same' : 'partial';
+  return a.byteOffset === b.byteOffset && a.byteLength === b.byteLength ? 'same' : 'partial';
 }
 
 /**
@@ -126,7 +126,7 @@ export function overlap(a: Float32Array, b: Float32Array): 'none' | 'same' | 'pa
  * `inPlace` says the kernel reads each element before it writes it.
  */
 export function checkNoOverlap(
-  fn: string, outName: string, out: Float32Array, inName: string, input: Float32Array, inPlace: boolean,
+  fn: string, outName: string, out: ArrayBufferView, inName: string, input: ArrayBufferView, inPlace: boolean,
 ): void {
   const kind = overlap(out, input);
   if (kind === 'none' || (kind === 'same' && inPlace)) return;

@@ -144,3 +144,69 @@ describe('why partial overlap is refused: the JS backend would compute on the ov
     expect(worst).toBeGreaterThan(1e-3);
   });
 });
+
+describe.each(kinds)('aliasing of the activations, elementwise losses, sparsemax and linearCrossEntropy on %s', (kind) => {
+  it('elementwise functions may write over an input exactly', async () => {
+    const api = await backend(kind);
+    const y = api.sigmoid(x);
+    for (const fn of ['sigmoid', 'tanh', 'relu'] as const) {
+      const expected = api[fn](x);
+      const inPlace = x.slice();
+      api[fn](inPlace, inPlace);
+      expect(inPlace).toEqual(expected);
+    }
+    const expectedBack = api.sigmoidBackward(y, dy);
+    const inDy = dy.slice();
+    api.sigmoidBackward(y, inDy, inDy);
+    expect(inDy).toEqual(expectedBack);
+    const targets = api.sigmoid(dy);
+    const bce = api.binaryCrossEntropyWithLogits(x, targets, { grad: true });
+    for (const into of ['logits', 'targets'] as const) {
+      const logits = x.slice(), t = targets.slice();
+      const grad = into === 'logits' ? logits : t;
+      expect(api.binaryCrossEntropyWithLogits(logits, t, { grad }).loss).toBe(bce.loss);
+      expect(grad).toEqual(bce.grad);
+    }
+    const sq = api.mse(x, dy, { grad: true, reduction: 'none' });
+    const predictions = x.slice();
+    const inPlaceSq = api.mse(predictions, dy, { grad: predictions, reduction: 'none' });
+    expect(predictions).toEqual(sq.grad);
+    expect(inPlaceSq.losses).toEqual(sq.losses);
+  });
+
+  it('sparsemax may work in place; sparsemaxBackward may write over y or dy', async () => {
+    const api = await backend(kind);
+    const expected = api.sparsemax(x, cols);
+    const inPlace = x.slice();
+    api.sparsemax(inPlace, cols, inPlace);
+    expect(inPlace).toEqual(expected);
+    const back = api.sparsemaxBackward(expected, dy, cols);
+    const inDy = dy.slice();
+    api.sparsemaxBackward(expected, inDy, cols, inDy);
+    expect(inDy).toEqual(back);
+    const inY = expected.slice();
+    api.sparsemaxBackward(inY, dy, cols, inY);
+    expect(inY).toEqual(back);
+  });
+
+  it('linearCrossEntropy refuses gradients that share memory with an input, whose later chunks still read it', async () => {
+    const api = await backend(kind);
+    const n = 4, h = 3, v = 5;
+    const xs = uniform(n * h, -1, 1, 1), w = uniform(h * v, -1, 1, 2), bias = uniform(v, -1, 1, 3);
+    const targets = [0, 4, 2, 1];
+    const options = { bias, chunkBytes: 4 * v }; // one row per chunk
+    const expected = api.linearCrossEntropy(xs, w, targets, n, h, v, { ...options, grad: true });
+    expect(() => api.linearCrossEntropy(xs, w, targets, n, h, v, { ...options, grad: { db: bias } })).toThrow(
+      /^linearCrossEntropy: options\.grad\.db is the same memory as options\.bias/);
+    const shared = new Float32Array(n * h + h * v);
+    expect(() => api.linearCrossEntropy(xs, w, targets, n, h, v, { ...options, grad: { dx: shared.subarray(0, n * h), dw: shared.subarray(n * h - 1, n * h - 1 + h * v) } })).toThrow(
+      /^linearCrossEntropy: options\.grad\.dw partly overlaps options\.grad\.dx/);
+    // Separate arrays are fine and give the same result.
+    const dx = new Float32Array(n * h), dw = new Float32Array(h * v), db = new Float32Array(v);
+    const given = api.linearCrossEntropy(xs, w, targets, n, h, v, { ...options, grad: { dx, dw, db } });
+    expect(given.loss).toBe(expected.loss);
+    expect(dx).toEqual(expected.dx);
+    expect(dw).toEqual(expected.dw);
+    expect(db).toEqual(expected.db);
+  });
+});

@@ -137,6 +137,39 @@ const tensorCases: Case[] = [
   ['more floats than memory can hold', (api) => api.tensor(2 ** 20, 2 ** 20), RangeError, /^tensor: cannot allocate 1048576 × 1048576 floats: /],
 ];
 
+const kernelCases: Case[] = [
+  ['sigmoid of a Float64Array', (api) => api.sigmoid(new Float64Array(3) as never), TypeError,
+    'sigmoid: x must be a Float32Array, got Float64Array(3) (convert with Float32Array.from(x))'],
+  ['relu into a shifted view of x', (api) => { const b = new Float32Array(8); return api.relu(b.subarray(0, 6), b.subarray(2, 8)); }, RangeError,
+    /^relu: out partly overlaps x \(byte offsets 8–32 and 0–24 of one buffer\)/],
+  ['tanhBackward into a shifted view of dy', (api) => { const b = new Float32Array(8); return api.tanhBackward(x6, b.subarray(0, 6), b.subarray(1, 7)); }, RangeError,
+    /^tanhBackward: out partly overlaps dy/],
+  ['a misspelt loss option', (api) => api.binaryCrossEntropyWithLogits(x6, y6, { gard: true } as never), TypeError,
+    "binaryCrossEntropyWithLogits: unknown option 'gard' (known: reduction, grad)"],
+  ['mse grad shifted over the predictions', (api) => { const b = new Float32Array(8); return api.mse(b.subarray(0, 6), y6, { grad: b.subarray(1, 7) }); }, RangeError,
+    /^mse: options\.grad partly overlaps predictions/],
+  ['argmax into a Float32Array', (api) => api.argmax(x6, 3, new Float32Array(2) as never), TypeError, 'argmax: out must be an Int32Array, got Float32Array(2)'],
+  ['argmax into the memory of x', (api) => api.argmax(x6, 3, new Int32Array(x6.buffer, 0, 2)), RangeError,
+    /^argmax: out is the same memory as x|^argmax: out partly overlaps x/],
+  ['argmax with cols = 0', (api) => api.argmax(x6, 0), RangeError, 'argmax: cols must be in [1, 2147483647], got 0'],
+  ['a misspelt sampling option', (api) => api.sampleCategorical(x6, 3, { tempreature: 2 } as never), TypeError,
+    "sampleCategorical: unknown option 'tempreature' (known: temperature, seed, random, out)"],
+  ['sampling temperature so small 1/T overflows', (api) => api.sampleCategorical(x6, 3, { temperature: 1e-39 }), RangeError,
+    /^sampleCategorical: temperature must be in \(0, /],
+  ['sparsemax into a shifted view of x', (api) => { const b = new Float32Array(8); return api.sparsemax(b.subarray(0, 6), 3, b.subarray(2, 8)); }, RangeError,
+    /^sparsemax: out partly overlaps x/],
+  ['a Jacobian too large to build', (api) => api.softmaxJacobian(new Float32Array(20_000)), RangeError,
+    /^softmaxJacobian: a\.length = 20000 would make a 20000 × 20000 Jacobian of 400000000 floats/],
+  ['a misspelt linearCrossEntropy option', (api) => api.linearCrossEntropy(x6, x6, [0, 1], 2, 3, 2, { chunk_bytes: 64 } as never), TypeError,
+    /^linearCrossEntropy: unknown option 'chunk_bytes' \(known: .*chunkBytes\)$/],
+  ['linearCrossEntropy writing dx over x', (api) => api.linearCrossEntropy(x6, x6, [0, 1], 2, 3, 2, { grad: { dx: x6 } }), RangeError,
+    'linearCrossEntropy: options.grad.dx is the same memory as x, and this function cannot work in place (it reads x after writing options.grad.dx); pass a separate array'],
+  ['linearCrossEntropy writing dw over w', (api) => { const w = x6.slice(); return api.linearCrossEntropy(x6, w, [0, 1], 2, 3, 2, { grad: { dw: w } }); }, RangeError,
+    /^linearCrossEntropy: options\.grad\.dw is the same memory as w/],
+  ['linearCrossEntropy writing dw over dx', (api) => { const g = new Float32Array(6); return api.linearCrossEntropy(x6, y6, [0, 1], 2, 3, 2, { grad: { dx: g, dw: g } }); }, RangeError,
+    /^linearCrossEntropy: options\.grad\.dw is the same memory as options\.grad\.dx/],
+];
+
 const allCases: Array<[string, Case[]]> = [
   ['softmax', softmaxFamily('softmax')],
   ['logSoftmax', softmaxFamily('logSoftmax')],
@@ -144,6 +177,7 @@ const allCases: Array<[string, Case[]]> = [
   ['softmaxBackward', backwardCases],
   ['crossEntropy', crossEntropyCases],
   ['tensor', tensorCases],
+  ['activations, losses, row utilities, sparsemax, linearCrossEntropy', kernelCases],
 ];
 
 /** What an instance computes and holds: it must be the same before and after a refused call. */
