@@ -1,28 +1,13 @@
 // Memory limits and leaks: requests larger than 32-bit wasm memory can hold, or a memory.grow the
 // engine refuses, end in a RangeError that says so, thrown before anything is copied; afterwards
 // the instance computes as before and holds no more heap or scratch space than before.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createBackend } from '../src/index.js';
 import type { Api } from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
 import { MAX_BLOCK_BYTES, RETAINED_ARENA_BYTES } from '../src/wasm/memory.js';
 import { kinds, wasmKinds } from './backends.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs a script of test/child/ in a fresh node with extra flags; returns its JSON report. */
-export function runChild(script: string, nodeFlags: string[], args: string[] = []): Record<string, unknown> {
-  if (!existsSync(`${root}/dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-  const stdout = execFileSync(
-    process.execPath,
-    ['--experimental-wasm-relaxed-simd', ...nodeFlags, `${root}/test/child/${script}`, ...args],
-    { cwd: root, encoding: 'utf8', timeout: 60_000 },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
-}
+import { runChild } from './child-process.js';
 
 async function wasmInstance(kind: string): Promise<{ api: Api; wasm: WasmBackend }> {
   const api = await createBackend({ backend: kind as 'simd' });
