@@ -23,7 +23,7 @@ describe.each(wasmKinds)('memory limits on %s', (kind) => {
     // 2^28 floats = 1 GiB: the JS array is lazily zeroed virtual memory, never touched here.
     const huge = new Float32Array(2 ** 28);
     expect(() => api.softmax(huge, 2 ** 14)).toThrow(new RangeError(
-      `softmax: a buffer of 1073741824 bytes (1 GiB) is larger than the ${MAX_BLOCK_BYTES} bytes (1024 MiB) one wasm memory block can hold; split the data or use the 'js' backend`));
+      `softmax: a buffer of 1073741824 bytes (1 GiB) is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`));
     expect(() => api.crossEntropy(huge, new Int32Array(2 ** 14), 2 ** 14)).toThrow(/^crossEntropy: a buffer of 1073741824 bytes/);
     expect(wasm.memoryBytes()).toBe(memory);
     expect(wasm.heapState()).toEqual(heap);

@@ -99,7 +99,7 @@ export class LinearMemory {
   alloc(bytes: number, fn = 'softmax-wasm'): number {
     if (!(bytes <= MAX_BLOCK_BYTES)) {
       throw new RangeError(
-        `${fn}: a buffer of ${formatBytes(bytes)} is larger than the ${formatBytes(MAX_BLOCK_BYTES)} one wasm memory block can hold; split the data or use the 'js' backend`,
+        `${fn}: a buffer of ${formatBytes(bytes)} is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`,
       );
     }
     let ptr: number;
