@@ -9,3 +9,5 @@ export { binaryCrossEntropyWithLogits, squaredError } from './loss';
 export { activationForward, activationBackward } from './activation';
 export { argmaxRows, sampleCategoricalRows, gatherRows, sumRows } from './rows';
 export { sparsemaxRows, sparsemaxBackwardRows } from './sparsemax';
+export { gemm, gemmScratchLength } from './gemm';
+export { sumSquares, sgdStep } from './optim';

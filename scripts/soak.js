@@ -70,7 +70,8 @@ const inputs = shapes.map(([rows, cols], s) => {
   if (s % 5 === 4) x[n - 1] = NaN;
   const targets = Int32Array.from({ length: rows }, () => Math.floor(random() * cols));
   const probs = api.softmax(unit, cols);
-  return { rows, cols, x, dy, unit, targets, probs, out: new Float32Array(n), rowsOut: new Float32Array(rows) };
+  const weights = Float32Array.from({ length: cols * 8 }, () => random() - 0.5); // a cols × 8 layer
+  return { rows, cols, x, dy, unit, targets, probs, weights, out: new Float32Array(n), rowsOut: new Float32Array(rows) };
 });
 
 const FORGETTABLE_FLOATS = 4096;
@@ -89,6 +90,8 @@ const operations = [
   ({ x, cols }) => api.argmax(x, cols),
   ({ x, cols }) => api.sampleCategorical(x, cols, { seed: 7 }),
   ({ x, cols }, t) => api.sparsemax(t ?? x, cols),
+  ({ x, rows, cols, weights }, t) => api.matmul(t ?? x, weights, rows, cols, 8, { bias: weights.subarray(0, 8) }),
+  ({ x, rows, cols, weights, targets }) => api.linearCrossEntropy(x, weights, targets.map((c) => c % 8), rows, cols, 8, { grad: true }),
 ];
 // Refused calls: each must throw before touching memory.
 const refused = [

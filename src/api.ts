@@ -8,7 +8,7 @@ import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
   describe,
 } from './validate.js';
-import { checkNoOverlap, checkTemperature, FLOAT32_MAX } from './validate.js';
+import { checkNoOverlap, checkTemperature, FLOAT32_MAX, overlap } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
@@ -115,6 +115,23 @@ const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOption
 ];
 const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
 const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
+
+export interface MatmulOptions {
+  /** Use Aᵀ: a is stored k × m. Default false. */
+  transA?: boolean;
+  /** Use Bᵀ: b is stored n × k. Default false. */
+  transB?: boolean;
+  /** Added to every row of the product: length n. */
+  bias?: Data;
+  /** Add the product to the current contents of out (which is then required). Default false. */
+  accumulate?: boolean;
+  /** Scales the product (not the bias or out), applied in float32. Default 1. */
+  alpha?: number;
+  /** Where to write C (length m·n); returned instead of a new array. */
+  out?: Data;
+}
+
+const MATMUL_OPTION_KEYS: readonly (keyof MatmulOptions)[] = ['transA', 'transB', 'bias', 'accumulate', 'alpha', 'out'];
 
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -471,6 +488,11 @@ export class Api {
         xs, ws, bias, n, weight, chunkRows * v,
         dxSpec ? dxSpec.out ?? n * h : undefined, dwSpec ? dwSpec.out ?? h * v : undefined,
         dbSpec ? dbSpec.out ?? v : undefined, reduction === 'none' ? n : undefined,
+        // The three products of a chunk each take (and give back) the kernel's packing scratch.
+        Math.max(
+          backend.matmulScratchLength(chunkRows, h, v), backend.matmulScratchLength(chunkRows, v, h),
+          backend.matmulScratchLength(h, chunkRows, v),
+        ),
       ]);
       const xb = this.input(fn, scope, xs);
       const wb = this.input(fn, scope, ws);
@@ -814,6 +836,61 @@ export class Api {
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
       this.backend.sparsemaxBackward(yb, dyb, res.buffer, rows, cols);
+      return res.finish();
+    });
+  }
+
+  // ---- dense products -----------------------------------------------------------------------
+
+  /**
+   * C[m×n] = alpha·op(A)·op(B) (+ bias per column) (+ out if accumulate), row-major, where op(A)
+   * is m×k (a stored k×m with transA) and op(B) is k×n (b stored n×k with transB). out must not
+   * overlap a, b or bias. NaN and ±Infinity propagate as in any sum of products.
+   */
+  matmul(a: Data, b: Data, m: number, k: number, n: number, options: MatmulOptions & { out: Tensor }): Tensor;
+  matmul(a: Data, b: Data, m: number, k: number, n: number, options?: MatmulOptions): Float32Array;
+  matmul(a: Data, b: Data, m: number, k: number, n: number, options?: MatmulOptions): Data {
+    const fn = 'matmul';
+    const as = this.data(fn, 'a', a);
+    const bs = this.data(fn, 'b', b);
+    checkInteger(fn, 'm', m, 1);
+    checkInteger(fn, 'k', k, 1);
+    checkInteger(fn, 'n', n, 1);
+    const opts = checkOptions(fn, options, MATMUL_OPTION_KEYS) as MatmulOptions;
+    const flag = (name: keyof MatmulOptions): boolean => {
+      const value = opts[name];
+      if (value !== undefined && typeof value !== 'boolean') {
+        throw new TypeError(`${fn}: options.${name} must be a boolean, got ${describe(value)}`);
+      }
+      return value === true;
+    };
+    const transA = flag('transA'), transB = flag('transB'), accumulate = flag('accumulate');
+    checkLength(fn, 'a', as.length, m * k, transA ? `k × m = ${k} × ${m}` : `m × k = ${m} × ${k}`);
+    checkLength(fn, 'b', bs.length, k * n, transB ? `n × k = ${n} × ${k}` : `k × n = ${k} × ${n}`);
+    // The kernels scale in float32, so alpha must be a finite float32.
+    const alpha = opts.alpha === undefined ? 1 : checkNumber(fn, 'options.alpha', opts.alpha, -FLOAT32_MAX, FLOAT32_MAX);
+    const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
+    if (bias) checkLength(fn, 'options.bias', bias.length, n, `one value per column, n = ${n}`);
+    const out = this.out(fn, opts.out, m * n, `m × n = ${m} × ${n}`);
+    if (accumulate && out === undefined) throw new TypeError(`${fn}: options.accumulate needs options.out to add to, got no out`);
+    if (out !== undefined) {
+      // By memory, not by object: on the JS backend a tensor and its view() are one array.
+      const outMemory = this.memoryOf(fn, out);
+      for (const [name, input] of [['a', as], ['b', bs], ['options.bias', bias]] as const) {
+        if (input !== undefined && overlap(outMemory, this.memoryOf(fn, input)) !== 'none') {
+          throw new RangeError(`${fn}: out must not overlap ${name}`);
+        }
+      }
+    }
+    return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [as, bs, bias, out ?? m * n, this.backend.matmulScratchLength(m, k, n)]);
+      const aBuf = this.input(fn, scope, as);
+      const bBuf = this.input(fn, scope, bs);
+      const biasBuf = bias === undefined ? null : this.input(fn, scope, bias);
+      const res = this.result(fn, scope, out, m * n);
+      // A copied-in out starts uninitialised on wasm; accumulating needs its contents.
+      if (accumulate && out instanceof Float32Array && res.buffer.view() !== out) res.buffer.view().set(out);
+      this.backend.matmul(aBuf, bBuf, res.buffer, m, k, n, transA, transB, alpha, accumulate, biasBuf);
       return res.finish();
     });
   }

@@ -136,6 +136,11 @@ export interface Backend {
 
   // ---- dense products (assembly/gemm.ts, src/js/gemm.ts) ----
   /**
+   * Floats of scratch matmul takes from the current scope for these dimensions (0 where it needs
+   * none), so callers can reserve it with the rest of a call's scratch before copying anything.
+   */
+  matmulScratchLength(m: number, k: number, n: number): number;
+  /**
    * C[m×n] = alpha·op(A)·op(B) (+ bias[j] per column) (+ C if accumulate), where op(A) is m×k
    * (A stored k×m when transA) and op(B) is k×n (B stored n×k when transB). Row-major.
    */

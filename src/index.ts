@@ -13,6 +13,7 @@ export type {
   Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
   LinearCrossEntropyOptions, LinearCrossEntropyResult,
 } from './api.js';
+export type { MatmulOptions } from './api.js';
 export { Tensor } from './tensor.js';
 export type { ElementwiseLossOptions, ElementwiseLossResult, SampleOptions } from './api.js';
 export { seededRandom, type RandomSource } from './random.js';
@@ -106,3 +107,4 @@ export const sampleCategorical = bound('sampleCategorical');
 export const softmaxJacobian = bound('softmaxJacobian');
 export const sparsemax = bound('sparsemax');
 export const sparsemaxBackward = bound('sparsemaxBackward');
+export const matmul = bound('matmul');

@@ -210,3 +210,17 @@ describe.each(kinds)('aliasing of the activations, elementwise losses, sparsemax
     expect(db).toEqual(expected.db);
   });
 });
+
+describe.each(kinds)('aliasing of matmul on %s', (kind) => {
+  it('refuses out sharing memory with a, b or the bias, judged by memory (a tensor and its view are one)', async () => {
+    const api = await backend(kind);
+    const a = uniform(6, -1, 1, 1), b = uniform(6, -1, 1, 2);
+    using t = api.tensor(2, 3, a);
+    expect(() => api.matmul(t, b, 2, 3, 2, { out: t.view().subarray(2, 6) })).toThrow(new RangeError('matmul: out must not overlap a'));
+    using u = api.tensor(2, 2);
+    expect(() => api.matmul(a, b, 2, 3, 2, { bias: u.view().subarray(0, 2), out: u })).toThrow(new RangeError('matmul: out must not overlap options.bias'));
+    const expected = api.matmul(a, b, 2, 3, 2);
+    expect(api.matmul(t, b, 2, 3, 2, { out: u })).toBe(u);
+    expect(u.toArray()).toEqual(expected);
+  });
+});

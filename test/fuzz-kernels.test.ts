@@ -98,6 +98,49 @@ describe.each(wasmKinds)('fuzz: %s kernels against the oracle on hostile values'
   });
 });
 
+// Products of values up to 1e18 stay below FLT_MAX even summed 20 times, so float32 and the
+// oracle's f64 agree on which entries are NaN or infinite; beyond that float32 overflow is the
+// expected difference, not an error.
+const productFloat = fc.oneof(
+  { arbitrary: fc.float({ min: -60, max: 60, noNaN: true }), weight: 24 },
+  { arbitrary: fc.float({ min: Math.fround(1e10), max: Math.fround(1e18), noNaN: true }).chain((v) => fc.constantFrom(v, -v)), weight: 2 },
+  { arbitrary: fc.float({ min: -Math.fround(FLT_MIN), max: Math.fround(FLT_MIN), noNaN: true }), weight: 2 },
+  { arbitrary: fc.constantFrom(0, -0), weight: 2 },
+  { arbitrary: fc.constantFrom(Infinity, -Infinity, NaN), weight: 1 },
+);
+const product = fc.record({
+  m: fc.integer({ min: 1, max: 20 }), k: fc.integer({ min: 1, max: 20 }), n: fc.integer({ min: 1, max: 20 }),
+  transA: fc.boolean(), transB: fc.boolean(), withBias: fc.boolean(), alpha: fc.constantFrom(1, -0.5, 3),
+}).chain((shape) => fc.record({
+  shape: fc.constant(shape),
+  a: fc.array(productFloat, { minLength: shape.m * shape.k, maxLength: shape.m * shape.k }).map((v) => Float32Array.from(v)),
+  b: fc.array(productFloat, { minLength: shape.k * shape.n, maxLength: shape.k * shape.n }).map((v) => Float32Array.from(v)),
+  bias: fc.array(productFloat, { minLength: shape.n, maxLength: shape.n }).map((v) => Float32Array.from(v)),
+}));
+
+describe.each(wasmKinds)('fuzz: %s matmul against the oracle on hostile values', (kind) => {
+  it('agrees entry by entry within k float32 roundings of Σ|a·b|, with the same NaN and infinities', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    fc.assert(fc.property(product, ({ shape: { m, k, n, transA, transB, withBias, alpha }, a, b, bias }) => {
+      const options = { transA, transB, alpha, bias: withBias ? bias : undefined };
+      const ours = api.matmul(a, b, m, k, n, options);
+      const theirs = ref.matmul(a, b, m, k, n, options);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let scale = withBias ? Math.abs(bias[j]) : 0;
+          for (let p = 0; p < k; p++) {
+            scale += Math.abs(alpha * (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]));
+          }
+          const o = ours[i * n + j], t = theirs[i * n + j];
+          if (!Number.isFinite(t)) expect(Object.is(o, t) || (Number.isNaN(o) && Number.isNaN(t)), `C[${i}][${j}] = ${o}, oracle ${t}`).toBe(true);
+          else expect(Math.abs(o - t), `C[${i}][${j}] = ${o}, oracle ${t}`).toBeLessThanOrEqual((k + 2) * 1.2e-7 * scale + FLT_MIN);
+        }
+      }
+    }), runs(300));
+  });
+});
+
 describe.each(kinds)('fuzz: non-finite values stay in their row on %s (kernels)', (kind) => {
   it('argmax, sparsemax and the elementwise functions give clean rows the same bits as alone', async () => {
     const api = await backend(kind);
@@ -158,6 +201,12 @@ const badCall: fc.Arbitrary<Call> = fc.oneof(
   fc.constantFrom(...badSampleOptions).map((o) => call('sampleCategorical', [x6, 3, o])),
   fc.tuple(fc.constantFrom(...badArrays), fc.boolean()).map(([bad, first]) => call('sparsemaxBackward', first ? [bad, x6, 3] : [x6, bad, 3])),
   fc.constantFrom(...badArrays.slice(0, 8), new Float32Array(0)).map((a) => call('softmaxJacobian', [a])),
+  fc.tuple(fc.constantFrom(...badArrays), fc.boolean()).map(([bad, first]) => call('matmul', first ? [bad, x6, 2, 3, 2] : [x6, bad, 2, 3, 2])),
+  fc.tuple(fc.constantFrom(...badCols), fc.integer({ min: 0, max: 2 })).map(([bad, at]) => call('matmul', [x6, x6, ...[2, 3, 2].map((d, i) => (i === at ? bad : d))])),
+  fc.constantFrom<unknown>(
+    5, { transA: 1 }, { alpha: NaN }, { alpha: 1e39 }, { bias: new Float32Array(3) }, { out: new Float32Array(3) },
+    { accumulate: true }, { out: x6.subarray(0, 4) }, { trans_b: true },
+  ).map((o) => call('matmul', [x6, x6.slice(), 2, 3, 2, o])),
 );
 
 describe.each(kinds)('fuzz: argument errors on %s (kernels)', (kind) => {
@@ -189,6 +238,7 @@ describe.each(kinds)('fuzz: argument errors on %s (kernels)', (kind) => {
       api.sampleCategorical(x, cols, { seed: 1, temperature: 0.5 });
       api.sparsemaxBackward(api.sparsemax(x, cols), other, cols);
       api.softmaxJacobian(x.subarray(0, cols));
+      api.matmul(x, other, x.length / cols, cols, x.length / cols, { transB: true });
     }), runs(150));
   });
 });

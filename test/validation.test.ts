@@ -168,6 +168,16 @@ const kernelCases: Case[] = [
     /^linearCrossEntropy: options\.grad\.dw is the same memory as w/],
   ['linearCrossEntropy writing dw over dx', (api) => { const g = new Float32Array(6); return api.linearCrossEntropy(x6, y6, [0, 1], 2, 3, 2, { grad: { dx: g, dw: g } }); }, RangeError,
     /^linearCrossEntropy: options\.grad\.dw is the same memory as options\.grad\.dx/],
+  ['a misspelt matmul option', (api) => api.matmul(x6, y6, 2, 3, 2, { transposeB: true } as never), TypeError,
+    "matmul: unknown option 'transposeB' (known: transA, transB, bias, accumulate, alpha, out)"],
+  ['matmul writing into the view of a tensor it reads', (api) => {
+    const a = api.tensor(2, 3, x6);
+    try {
+      return api.matmul(a, y6, 2, 3, 2, { out: a.view().subarray(0, 4) });
+    } finally {
+      a.dispose();
+    }
+  }, RangeError, 'matmul: out must not overlap a'],
 ];
 
 const allCases: Array<[string, Case[]]> = [

@@ -92,6 +92,7 @@ export class JsBackend implements Backend {
     activationOps.activationBackward(kind, f32(y), f32(dy), f32(dx), n);
   }
 
+  matmulScratchLength(): number { return 0; }
   matmul(
     a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
     transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,

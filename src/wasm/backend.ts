@@ -4,8 +4,6 @@
 import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
 // Interim: families whose wasm kernels have not landed yet run the oracle over views of linear
 // memory (correct, not fast). Each is replaced by its kernel call as the kernel lands.
-import * as gemmOracle from '../js/gemm.js';
-import * as optimOracle from '../js/optim.js';
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
 import type { SoftmaxKernels } from './softmax.js';
@@ -13,9 +11,11 @@ import type { LossKernels, OtherLossKernels } from './loss.js';
 import { activationCodes, type ActivationKernels } from './activation.js';
 import type { RowKernels } from './rows.js';
 import type { SparsemaxKernels } from './sparsemax.js';
+import type { GemmKernels } from './gemm.js';
+import type { OptimKernels } from './optim.js';
 
 type Kernels = KernelExports & SoftmaxKernels & LossKernels
-  & OtherLossKernels & ActivationKernels & RowKernels & SparsemaxKernels;
+  & OtherLossKernels & ActivationKernels & RowKernels & SparsemaxKernels & GemmKernels & OptimKernels;
 
 export class WasmF32Buffer implements F32Buffer {
   constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
@@ -194,21 +194,31 @@ export class WasmBackend implements Backend {
     this.kernels.activationBackward(activationCodes[kind], ptr(y), ptr(dy), ptr(dx), n);
   }
 
+  matmulScratchLength(m: number, k: number, n: number): number {
+    return this.kernels.gemmScratchLength(m, k, n);
+  }
   matmul(
     a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
     transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,
   ): void {
-    gemmOracle.matmul(a.view(), b.view(), c.view(), m, k, n, transA, transB, alpha, accumulate, bias ? bias.view() : null);
+    // The kernel packs blocks of op(B) into scratch it is handed; a nested scope releases it.
+    this.scoped((scope) => {
+      const scratch = scope.f32Empty(this.kernels.gemmScratchLength(m, k, n));
+      this.kernels.gemm(
+        ptr(a), ptr(b), ptr(c), m, k, n, transA ? 1 : 0, transB ? 1 : 0,
+        alpha, accumulate ? 1 : 0, ptrOrZero(bias), ptr(scratch),
+      );
+    });
   }
 
   sumSquares(x: F32Buffer, n: number): number {
-    return optimOracle.sumSquares(x.view(), n);
+    return this.kernels.sumSquares(ptr(x), n);
   }
   sgdStep(
     param: F32Buffer, grad: F32Buffer, velocity: F32Buffer | null, n: number,
     learningRate: number, momentum: number, gradScale: number,
   ): void {
-    optimOracle.sgdStep(param.view(), grad.view(), velocity ? velocity.view() : null, n, learningRate, momentum, gradScale);
+    this.kernels.sgdStep(ptr(param), ptr(grad), ptrOrZero(velocity), n, learningRate, momentum, gradScale);
   }
 
   // ---- other losses, sampling, sparsemax ----

@@ -22,11 +22,6 @@ export const MAX_BLOCK_BYTES = 2 ** 30 - ALIGN;
 /** wasm32 addresses at most 65 536 pages of 64 KiB; engines may cap memory lower. */
 export const MAX_MEMORY_BYTES = 2 ** 32;
 const MIN_ARENA_BLOCK = 64 * 1024;
-/**
- * Scratch space the arena keeps between calls. A call that needed more gives it back to the heap
- * when it returns, so one huge call does not keep its scratch away from tensors forever.
- */
-export const RETAINED_ARENA_BYTES = 64 * 1024 * 1024;
 
 const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
@@ -128,35 +123,45 @@ export class LinearMemory {
 }
 
 interface ArenaBlock { ptr: number; bytes: number }
-export interface ArenaMark { block: number; offset: number }
+export interface ArenaMark { block: number; offset: number; used: number }
 
 /**
  * Bump allocator for one call's scratch space. It grows by adding blocks (never moving one, so
  * pointers handed out earlier in the call stay valid); when the outermost scope closes, several
- * blocks are merged into one of their total size so the next call of that size needs one block.
+ * blocks are merged into one as large as the most any call has used, so the next call of that
+ * size needs one block. The arena keeps that block between calls: its size is the high-water
+ * mark of one call's scratch, so calls of varying sizes neither allocate nor fragment the heap
+ * (a tensor allocation that finds memory full takes it back with releaseIdle).
  */
 export class Arena {
   private blocks: ArenaBlock[] = [];
   private block = 0;
   private offset = 0;
   private depth = 0;
+  // Bytes taken in the outermost scope now, and the most at any point of it.
+  private used = 0;
+  private peak = 0;
 
   constructor(private readonly memory: LinearMemory) {}
 
   open(): ArenaMark {
+    if (this.depth === 0) this.peak = 0;
     this.depth++;
-    return { block: this.block, offset: this.offset };
+    return { block: this.block, offset: this.offset, used: this.used };
   }
 
   close(mark: ArenaMark): void {
     this.depth--;
     this.block = mark.block;
     this.offset = mark.offset;
+    this.used = mark.used;
     if (this.depth === 0) this.settle();
   }
 
   take(bytes: number): number {
     const size = alignUp(bytes);
+    this.used += size;
+    this.peak = Math.max(this.peak, this.used);
     while (this.block < this.blocks.length) {
       const current = this.blocks[this.block];
       if (this.offset + size <= current.bytes) {
@@ -244,17 +249,17 @@ export class Arena {
     this.blocks.push({ ptr, bytes });
   }
 
-  // After the outermost scope: keep one block of the call's total scratch (up to
-  // RETAINED_ARENA_BYTES) so the next call of that size needs no allocation; give back the rest.
-  // Never throws: it runs in a finally, where an error would replace the call's own outcome.
+  // After the outermost scope: merge several blocks into one as large as the largest of them or
+  // the most this call used, whichever is more. Scratch beyond one block (calls over 1 GiB) stays
+  // as it is. Never throws: it runs in a finally, where an error would replace the call's outcome.
   private settle(): void {
-    const total = this.capacity;
-    if (this.blocks.length <= 1 && total <= RETAINED_ARENA_BYTES) return;
+    if (this.blocks.length <= 1) return;
+    const target = Math.max(this.peak, ...this.blocks.map((b) => b.bytes));
+    if (target > MAX_BLOCK_BYTES) return;
     for (const b of this.blocks) this.memory.free(b.ptr);
     this.blocks = [];
-    if (total > RETAINED_ARENA_BYTES) return;
     try {
-      this.blocks.push({ ptr: this.memory.alloc(total), bytes: total });
+      this.blocks.push({ ptr: this.memory.alloc(target), bytes: target });
     } catch (error) {
       // Memory is full; the next call allocates what it needs (and says so if it cannot).
       if (!(error instanceof RangeError)) throw error;

@@ -1,0 +1,78 @@
+// Throughput of matmul in GFLOP/s against tfjs-backend-wasm (XNNPACK), one thread, same process.
+// How to run it: docs/matmul.md. Inputs and outputs are resident on both sides, so only the product
+// is timed.
+import { Bench } from 'tinybench';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { createBackend, type Api, type BackendKind } from '../src/index.js';
+
+const require = createRequire(import.meta.url);
+const args = process.argv.slice(2);
+// --shapes=256,512,64x784x128: a cube size or m×k×n.
+const shapes = (args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? '256,512').split(',').map((s) => {
+  const dims = s.split('x').map(Number);
+  return dims.length === 1 ? [dims[0], dims[0], dims[0]] : dims;
+});
+const kinds = (args.find((a) => a.startsWith('--backends='))?.slice(11) ?? 'relaxed-simd,simd').split(',') as BackendKind[];
+const time = Number(args.find((a) => a.startsWith('--time='))?.slice(7) ?? 1000);
+
+type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B' | 'Aᵀ·Bᵀ';
+const products: [Product, boolean, boolean][] = [['A·B', false, false], ['A·Bᵀ', false, true], ['Aᵀ·B', true, false], ['Aᵀ·Bᵀ', true, true]];
+
+function cpuTimeMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
+}
+
+async function main(): Promise<void> {
+  setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
+  setThreadsCount(1);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const apis: [BackendKind, Api][] = [];
+  for (const kind of kinds) apis.push([kind, await createBackend({ backend: kind })]);
+
+  for (const [m, k, n] of shapes) {
+    const label = m === k && k === n ? `${m}³` : `${m}×${k}×${n}`;
+    const flop = 2 * m * k * n;
+    const aData = random(m * k, 1), bData = random(k * n, 2);
+    // Timed in CPU time of this process: with other processes on the machine's two cores, wall
+    // time mostly measures how often this one was descheduled.
+    const bench = new Bench({ time, warmup: true, warmupTime: 200, now: cpuTimeMs });
+    for (const [name, transA, transB] of products) {
+      const tA = tf.tensor2d(aData, transA ? [k, m] : [m, k]), tB = tf.tensor2d(bData, transB ? [n, k] : [k, n]);
+      bench.add(`tfjs-wasm ${name}`, () => tf.matMul(tA, tB, transA, transB).dispose());
+      for (const [kind, api] of apis) {
+        const a = api.tensor(m, k, aData), b = api.tensor(k, n, bData), out = api.tensor(m, n);
+        bench.add(`${kind} ${name}`, () => { api.matmul(a, b, m, k, n, { transA, transB, out }); });
+      }
+    }
+    await bench.run();
+    // GFLOP/s from the median and from the fastest run: on a busy machine the fastest run is the
+    // one least disturbed by other processes.
+    type Latency = { latency: { p50: number; min: number } };
+    const gflops = new Map(bench.tasks.map((t) => {
+      const { p50, min } = (t.result as unknown as Latency).latency;
+      return [t.name, { median: flop / p50 / 1e6, best: flop / min / 1e6 }];
+    }));
+    for (const [name] of products) {
+      const base = gflops.get(`tfjs-wasm ${name}`)!;
+      const line = [`${label} ${name}`.padEnd(20), `tfjs-wasm ${base.median.toFixed(1).padStart(5)} (best ${base.best.toFixed(1)})`];
+      for (const [kind] of apis) {
+        const g = gflops.get(`${kind} ${name}`)!;
+        line.push(`${kind} ${g.median.toFixed(1).padStart(5)} (${(g.median / base.median).toFixed(2)}×; best ${g.best.toFixed(1)}, ${(g.best / base.best).toFixed(2)}×)`);
+      }
+      console.log(line.join('  '));
+    }
+  }
+}
+
+await main();
