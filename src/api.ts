@@ -170,7 +170,7 @@ export class Api {
 
   private data(fn: string, name: string, value: unknown): Data {
     if (value instanceof Tensor) {
-      if (value.backend !== this.backend) throw new Error(`${fn}: ${name} is a Tensor of another backend instance`);
+      if (value.backend !== this.backend) throw new TypeError(`${fn}: ${name} is a Tensor of another backend instance`);
       value.buffer(fn);
       return value;
     }
