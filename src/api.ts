@@ -193,13 +193,13 @@ export class Api {
    * that many 4-byte values, a Float32Array its length (copied in, or a result written into it),
    * a Tensor or undefined nothing (used in place). Fails before anything is copied.
    */
-  private reserve(fn: string, scope: Scope, items: readonly (Data | number | undefined)[]): void {
-    const lengths: number[] = [];
-    for (const item of items) {
-      if (typeof item === 'number') lengths.push(item);
-      else if (item instanceof Float32Array) lengths.push(item.length);
+  private reserve(fn: string, scope: Scope, items: (Data | number | undefined)[]): void {
+    // Rewritten in place into lengths (0 takes no space): no second array on the hot path.
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      items[i] = typeof item === 'number' ? item : item instanceof Float32Array ? item.length : 0;
     }
-    scope.reserve(fn, lengths);
+    scope.reserve(fn, items as number[]);
   }
 
   /** The memory a data argument occupies, for aliasing checks (a Tensor's current view). */

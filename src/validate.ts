@@ -114,6 +114,7 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
 
 /** How two typed arrays share memory: not at all, exactly (the same bytes), or partly. */
 export function overlap(a: ArrayBufferView, b: ArrayBufferView): 'none' | 'same' | 'partial' {
+  if (a === b) return 'same';
   if (a.buffer !== b.buffer) return 'none';
   const aEnd = a.byteOffset + a.byteLength, bEnd = b.byteOffset + b.byteLength;
   if (aEnd <= b.byteOffset || bEnd <= a.byteOffset) return 'none';

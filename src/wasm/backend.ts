@@ -63,7 +63,8 @@ export class WasmBackend implements Backend {
     const { arena } = this;
     this.scope = {
       f32: (src) => {
-        if (memory.isRetired(src.buffer)) throw staleViewError(src);
+        // A detached view has no bytes left; only then is the (slower) check worth making.
+        if (src.byteLength === 0 && memory.isRetired(src.buffer)) throw staleViewError(src);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
         return buffer;
@@ -80,7 +81,7 @@ export class WasmBackend implements Backend {
         return buffer;
       },
       i32Empty: (length) => new WasmI32Buffer(memory, arena.take(length * 4), length),
-      reserve: (fn, lengths) => arena.reserve(fn, lengths.map((length) => length * 4)),
+      reserve: (fn, lengths) => arena.reserve(fn, lengths, 4),
     };
   }
 

@@ -179,17 +179,20 @@ export class Arena {
   }
 
   /**
-   * Makes sure the next take() calls, of these byte sizes in this order, succeed without
-   * allocating — so a call that cannot fit fails here, before it copies anything. Throws a
-   * RangeError starting with `fn` otherwise; blocks added before the failure stay in the arena
-   * and are released when the scope closes.
+   * Makes sure the next take() calls, of these sizes (element counts × bytesPerElement) in this
+   * order, succeed without allocating — so a call that cannot fit fails here, before it copies
+   * anything. Throws a RangeError starting with `fn` otherwise; blocks added before the failure
+   * stay in the arena and are released when the scope closes.
    */
-  reserve(fn: string, sizes: readonly number[]): void {
+  reserve(fn: string, lengths: readonly number[], bytesPerElement: number): void {
     let total = 0;
-    for (const bytes of sizes) {
+    for (let i = 0; i < lengths.length; i++) {
+      const bytes = lengths[i] * bytesPerElement;
       if (!(bytes <= MAX_BLOCK_BYTES)) this.memory.alloc(bytes, fn); // throws, naming the limit
       total += alignUp(bytes);
     }
+    // The common case: everything fits after the current position of the current block.
+    if (this.block < this.blocks.length && this.offset + total <= this.blocks[this.block].bytes) return;
     if (total > MAX_MEMORY_BYTES) {
       throw new RangeError(
         `${fn}: needs ${formatBytes(total)} of scratch memory, more than 32-bit wasm memory can hold (4 GiB); split the data or use the 'js' backend`,
@@ -197,8 +200,8 @@ export class Arena {
     }
     // Place the sizes the way take() will, in the blocks that exist from the current position …
     let block = this.block, offset = this.offset, i = 0;
-    for (; i < sizes.length; i++) {
-      const size = alignUp(sizes[i]);
+    for (; i < lengths.length; i++) {
+      const size = alignUp(lengths[i] * bytesPerElement);
       while (block < this.blocks.length && offset + size > this.blocks[block].bytes) {
         block++;
         offset = 0;
@@ -208,8 +211,8 @@ export class Arena {
     }
     // … and the rest in new blocks appended after them, each as full as one block can be.
     let group = 0;
-    for (; i < sizes.length; i++) {
-      const size = alignUp(sizes[i]);
+    for (; i < lengths.length; i++) {
+      const size = alignUp(lengths[i] * bytesPerElement);
       if (group + size > MAX_BLOCK_BYTES) {
         this.addBlock(Math.max(group, MIN_ARENA_BLOCK), fn);
         group = 0;
