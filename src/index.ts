@@ -108,3 +108,10 @@ export const softmaxJacobian = bound('softmaxJacobian');
 export const sparsemax = bound('sparsemax');
 export const sparsemaxBackward = bound('sparsemaxBackward');
 export const matmul = bound('matmul');
+
+// ---- nn ----
+export { MLP } from './nn/mlp.js';
+export type {
+  MLPOptions, MLPJSON, FromJSONOptions, FitOptions, FitHistory, EpochStats, BatchProgress, StepOptions,
+  HiddenActivation, LayerActivation, LayerGradients, WeightInit, ToONNXOptions,
+} from './nn/mlp.js';

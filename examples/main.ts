@@ -1,0 +1,191 @@
+// `npm start`: trains one of the examples (MNIST by default), shows a progress bar per epoch and
+// a line per epoch, and writes the loss and accuracy curves to training.svg.
+//
+//   npm start -- --example seed|iris|mnist --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
+//                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg --export model.onnx
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { init, MLP, type EpochStats } from 'softmax-wasm';
+import type { Example } from './example.js';
+import { exportOnnx } from './export-onnx.js';
+import { chartsSvg } from './plot.js';
+import { iris } from './iris.js';
+import { mnist } from './mnist.js';
+import { seed } from './seed.js';
+
+const examples: Record<string, Example> = { seed, iris, mnist };
+const BACKENDS = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
+
+const usage = `Usage: npm start -- [options]
+
+  --example <name>     ${Object.keys(examples).join(' | ')} (default mnist)
+  --epochs <n>         passes over the training data (default: the example's)
+  --batch-size <n>     rows per SGD step (default: the example's)
+  --lr <η>             learning rate (default: the example's)
+  --momentum <μ>       momentum in [0, 1) (default: the example's)
+  --backend <kind>     ${BACKENDS.join(' | ')} (default auto: the fastest this runtime runs)
+  --seed <n>           seeds the split, the initialisation and the shuffling (default 1)
+  --out <file>         where to write the SVG plot (default training.svg)
+  --export <file>      also write the trained network as an ONNX model (e.g. model.onnx)
+  --help               this text
+`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+function parse() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        example: { type: 'string', default: 'mnist' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        momentum: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        seed: { type: 'string', default: '1' },
+        out: { type: 'string', default: 'training.svg' },
+        export: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (parsed.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const example = examples[parsed.example];
+  if (!example) fail(`Unknown --example '${parsed.example}'`);
+  const backend = BACKENDS.find((b) => b === parsed.backend);
+  if (!backend) fail(`Unknown --backend '${parsed.backend}'`);
+  const number = (name: string, text: string | undefined, fallback: number, integer: boolean): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+    return value;
+  };
+  const { defaults } = example;
+  return {
+    example,
+    backend,
+    epochs: number('epochs', parsed.epochs, defaults.epochs, true),
+    batchSize: number('batch-size', parsed['batch-size'], defaults.batchSize, true),
+    learningRate: number('lr', parsed.lr, defaults.learningRate, false),
+    momentum: number('momentum', parsed.momentum, defaults.momentum, false),
+    seed: number('seed', parsed.seed, 1, true),
+    out: resolve(parsed.out),
+    onnx: parsed.export === undefined ? null : resolve(parsed.export),
+  };
+}
+
+const percent = (fraction: number | undefined): string => (fraction === undefined ? '' : `${(100 * fraction).toFixed(2)}%`);
+
+function epochLine(stats: EpochStats, epochs: number): string {
+  const width = String(epochs).length;
+  const parts = [
+    `epoch ${String(stats.epoch).padStart(width)}/${epochs}`,
+    `loss ${stats.loss.toFixed(4)}`,
+    `acc ${percent(stats.accuracy).padStart(7)}`,
+  ];
+  if (stats.valAccuracy !== undefined) parts.push(`val loss ${stats.valLoss!.toFixed(4)}`, `val acc ${percent(stats.valAccuracy).padStart(7)}`);
+  parts.push(`${stats.ms.toFixed(stats.ms < 10 ? 2 : 0).padStart(6)} ms`);
+  return parts.join('  ');
+}
+
+async function main(): Promise<void> {
+  const options = parse();
+  const { example, epochs } = options;
+  const loadStarted = performance.now();
+  const api = await init({ backend: options.backend });
+  const loadMs = performance.now() - loadStarted;
+  console.log(`${example.title}\n  network  ${example.network}\n  data     ${example.data}`);
+  console.log(`  backend  ${api.kind} (loaded in ${loadMs.toFixed(0)} ms)   epochs ${epochs}   batch ${options.batchSize}   lr ${options.learningRate}   momentum ${options.momentum}   seed ${options.seed}\n`);
+
+  // The bar only makes sense on a terminal and for epochs with several batches.
+  const bar = process.stdout.isTTY
+    ? new cliProgress.SingleBar({
+      format: ' epoch {epoch} [{bar}] {value}/{total} batches  loss {loss}',
+      clearOnComplete: true,
+      hideCursor: true,
+    }, cliProgress.Presets.shades_classic)
+    : null;
+  let barRunning = false;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+
+  const started = performance.now();
+  const result = await example.run({
+    ...options,
+    api,
+    signal: controller.signal,
+    onBatch: ({ epoch, batch, batches, loss }) => {
+      if (!bar || batches < 4) return;
+      if (!barRunning) {
+        bar.start(batches, 0, { epoch, loss: '—' });
+        barRunning = true;
+      }
+      bar.update(batch, { epoch, loss: loss.toFixed(4) });
+    },
+    onEpoch: (stats) => {
+      if (barRunning) {
+        bar!.stop();
+        barRunning = false;
+      }
+      if (stats.epoch === 1 || stats.epoch % example.logEvery === 0 || stats.epoch === epochs) console.log(epochLine(stats, epochs));
+    },
+  });
+  if (barRunning) bar!.stop();
+  const seconds = (performance.now() - started) / 1000;
+
+  const { history } = result;
+  const trainMs = history.epochs.reduce((total, e) => total + e.ms, 0);
+  if (history.aborted) console.log(`\nstopped after ${history.epochs.length} epochs`);
+  console.log(`\n${result.evaluatedOn}: loss ${result.loss.toFixed(4)}, accuracy ${percent(result.accuracy)}`);
+  const perEpoch = trainMs / Math.max(1, history.epochs.length);
+  const epochsRun = `${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}`;
+  console.log(`time: ${seconds.toFixed(1)} s for ${epochsRun} with data preparation and validation; `
+    + `training ${perEpoch.toFixed(perEpoch < 10 ? 2 : 0)} ms per epoch on ${api.kind}`);
+
+  const points = (pick: (e: EpochStats) => number | undefined): Array<[number, number]> =>
+    history.epochs.filter((e) => pick(e) !== undefined).map((e) => [e.epoch, pick(e)!]);
+  const validated = history.epochs.some((e) => e.valAccuracy !== undefined);
+  const subtitle = `${example.network}; ${api.kind} backend, batch ${options.batchSize}, `
+    + `lr ${options.learningRate}, momentum ${options.momentum}, seed ${options.seed}`;
+  const svg = chartsSvg(example.title, subtitle, [
+    {
+      title: 'Cross-entropy loss', xLabel: 'epoch', yLabel: 'loss', logY: true, legend: 'top',
+      series: [
+        { name: 'training', color: '#1f77b4', points: points((e) => e.loss) },
+        ...(validated ? [{ name: 'validation', color: '#ff7f0e', points: points((e) => e.valLoss) }] : []),
+      ],
+    },
+    {
+      title: 'Accuracy', xLabel: 'epoch', yLabel: 'fraction correct', legend: 'bottom',
+      series: [
+        { name: 'training', color: '#1f77b4', points: points((e) => e.accuracy) },
+        ...(validated ? [{ name: 'validation', color: '#ff7f0e', points: points((e) => e.valAccuracy) }] : []),
+      ],
+    },
+  ]);
+  writeFileSync(options.out, svg);
+  console.log(`plot: ${options.out}`);
+  if (options.onnx) {
+    using net = MLP.fromJSON(result.model, { backend: api });
+    await exportOnnx(net, options.onnx);
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  // Bad options reach the library's validation (e.g. --momentum 1): show its message, not a stack.
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

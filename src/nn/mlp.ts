@@ -1,0 +1,726 @@
+// A multi-layer perceptron classifier trained by mini-batch SGD: dense layers with sigmoid, tanh
+// or ReLU hidden units and a softmax output fused with cross-entropy (δ = a − y, MATH.md).
+// Written against the Backend interface only. Parameters, gradients, velocities and the
+// activations of the largest batch seen stay resident in backend memory, so a training step
+// after the first allocates no backend memory: its only scratch is three small int32 arrays
+// (the batch's row indices, labels and predicted classes) from the per-call arena, which reuses
+// the same space every step.
+import type { Api, ClassIndices } from '../api.js';
+import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+// Only the function is imported (called at construction time), so this cycle with index.ts,
+// which re-exports MLP, is harmless: the default instance lives there, set by init().
+import { defaultInstance } from '../index.js';
+import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
+import { VERSION } from '../version.js';
+import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
+import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
+import { Random } from './random.js';
+
+export type { LayerActivation } from './dense.js';
+export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu';
+export type WeightInit = 'xavier' | 'uniform';
+
+export interface MLPOptions {
+  /** Activation of every hidden layer. Default 'sigmoid'. */
+  hidden?: HiddenActivation;
+  /** Seeds initialisation and shuffling: the same seed gives the same run, bit for bit, on the same backend. Default 0. */
+  seed?: number;
+  /**
+   * 'xavier' (default): Glorot uniform, W ~ U(−√(6/(in+out)), +√(6/(in+out))), b = 0.
+   * 'uniform': W and b ~ U(−0.5, 0.5), the reference training example's initialisation.
+   */
+  init?: WeightInit;
+  /** The instance (from init() or createBackend()) whose memory and kernels the net uses. Default: the init() instance. */
+  backend?: Api;
+}
+
+export interface FromJSONOptions {
+  backend?: Api;
+  /** Seeds the shuffling of later fit() calls. Default 0. */
+  seed?: number;
+}
+
+/** The serialised network. z = a·W + b per layer, W stored inputs × outputs row-major. */
+export interface MLPJSON {
+  format: 'softmax-wasm.mlp';
+  version: 1;
+  sizes: number[];
+  layers: Array<{ activation: LayerActivation; weight: number[]; bias: number[] }>;
+}
+
+export interface EpochStats {
+  /** 1-based. */
+  epoch: number;
+  /** Mean cross-entropy over the epoch's batches, each measured before its update. */
+  loss: number;
+  /** Fraction of the epoch's training rows classified correctly, measured as for loss. */
+  accuracy: number;
+  /** On options.validation after the epoch; undefined without validation data. */
+  valLoss?: number;
+  valAccuracy?: number;
+  /** Wall-clock milliseconds of the epoch's training steps (validation not included). */
+  ms: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  /** 1-based index of the batch just trained. */
+  batch: number;
+  batches: number;
+  /** Mean loss of that batch before its update. */
+  loss: number;
+}
+
+export interface StepOptions {
+  /** η. Default 0.1. */
+  learningRate?: number;
+  /** μ in [0, 1): v ← μ·v + g, p ← p − η·v. Default 0 (plain SGD). */
+  momentum?: number;
+  /** Rescales the gradients when their global L2 norm (over all parameters) exceeds this. Default: no clipping. */
+  clipNorm?: number;
+}
+
+export interface FitOptions extends StepOptions {
+  /** Passes over the training data. Default 10. */
+  epochs?: number;
+  /** Rows per step (the gradient is averaged over them); the last batch of an epoch may be smaller. Default 32. */
+  batchSize?: number;
+  /** Reshuffle the rows before every epoch. Default true. */
+  shuffle?: boolean;
+  /** Evaluated after every epoch. */
+  validation?: { x: Float32Array; labels: ClassIndices };
+  /** Called after every epoch; fit awaits it if it returns a promise. */
+  onEpoch?: (stats: EpochStats) => void | Promise<void>;
+  /** Called after every batch. */
+  onBatch?: (progress: BatchProgress) => void;
+  /** Aborting stops training before the next batch; fit then resolves with `aborted: true`. */
+  signal?: AbortSignal;
+}
+
+export interface FitHistory {
+  /** One entry per completed epoch. */
+  epochs: EpochStats[];
+  /** Whether options.signal stopped training early (a partial epoch is not recorded). */
+  aborted: boolean;
+}
+
+export interface ToONNXOptions {
+  /** Name of the graph input, shape [batch, inputs]. Default 'input'. */
+  inputName?: string;
+  /** Name of the graph output. Default 'probabilities' (softmax last layer) or 'output' ('linear'). */
+  outputName?: string;
+}
+
+export interface LayerGradients {
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+const FORMAT = 'softmax-wasm.mlp';
+const HIDDEN: readonly HiddenActivation[] = ['sigmoid', 'tanh', 'relu'];
+const INITS: readonly WeightInit[] = ['xavier', 'uniform'];
+const JSON_HIDDEN: readonly LayerActivation[] = ['sigmoid', 'tanh', 'relu', 'linear'];
+const JSON_OUTPUT: readonly LayerActivation[] = ['softmax', 'linear'];
+// Labels are validated to lie in [0, classes), so no row is ever ignored.
+const NO_IGNORED_INDEX = -1;
+// predict and evaluate work through their input in chunks of at least this many rows, so their
+// activation buffers stay bounded however large the input.
+const INFERENCE_ROWS = 256;
+
+// Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
+const disposeSymbol: typeof Symbol.dispose =
+  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
+const forgotten = new FinalizationRegistry<ResidentBuffers>((memory) => memory.freeAll());
+
+/** Resolves on the next macrotask, so that pending I/O, timers and rendering run. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === 'function') {
+      setImmediate(resolve);
+    } else if (typeof MessageChannel === 'function') {
+      // Browsers clamp nested setTimeout(0) to 4 ms; a message is delivered without delay.
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(null);
+    } else {
+      setTimeout(resolve, 0);
+    }
+  });
+}
+
+function isIndexArray(value: unknown): value is ClassIndices {
+  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
+    || value instanceof Uint16Array || value instanceof Uint32Array;
+}
+
+export class MLP {
+  readonly #api: Api;
+  readonly #backend: Backend;
+  readonly #sizes: readonly number[];
+  readonly #layers: Dense[];
+  readonly #memory: ResidentBuffers;
+  readonly #random: Random;
+  // Reused by every loss evaluation; only gradScale and grad change.
+  readonly #lossParams: CrossEntropyParams = {
+    weight: null, labelSmoothing: 0, zLoss: 0, invTemperature: 1, gradScale: 1, grad: null, losses: null,
+  };
+  /** Gathered training batch, capacity × inputs. */
+  #input: F32Buffer | null = null;
+  #capacity = 0;
+  #disposed = false;
+  #fitting = false;
+
+  /**
+   * sizes: units per layer, inputs first and classes last, e.g. [784, 128, 10]. Hidden layers use
+   * options.hidden, the output layer is softmax. Initialisation draws, layer by layer, every
+   * weight in row-major order and then (for 'uniform') every bias, from a Mulberry32 stream
+   * seeded with options.seed.
+   */
+  constructor(sizes: readonly number[], options?: MLPOptions) {
+    const fn = 'MLP';
+    if (!Array.isArray(sizes)) throw new TypeError(`${fn}: sizes must be an array of layer sizes such as [4, 5, 2], got ${describe(sizes)}`);
+    if (sizes.length < 2) throw new RangeError(`${fn}: sizes needs at least 2 entries (inputs and classes), got ${sizes.length}`);
+    sizes.forEach((size, i) => checkInteger(fn, `sizes[${i}]`, size, 1));
+    const opts = checkOptions(fn, options) as MLPOptions;
+    const hidden = opts.hidden === undefined ? 'sigmoid' : checkOneOf(fn, 'options.hidden', opts.hidden, HIDDEN);
+    const init = opts.init === undefined ? 'xavier' : checkOneOf(fn, 'options.init', opts.init, INITS);
+    const seed = opts.seed === undefined ? 0 : checkInteger(fn, 'options.seed', opts.seed, 0, 2 ** 32 - 1);
+    this.#api = MLP.#resolveApi(fn, opts.backend);
+    this.#backend = this.#api.backend;
+    this.#sizes = Object.freeze([...sizes]);
+    this.#random = new Random(seed);
+    this.#memory = new ResidentBuffers(this.#backend);
+    forgotten.register(this, this.#memory, this);
+    this.#layers = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const activation = l + 2 === sizes.length ? 'softmax' : hidden;
+      this.#layers.push(new Dense(this.#memory, sizes[l], sizes[l + 1], activation));
+    }
+    for (const layer of this.#layers) this.#initialise(layer, init);
+  }
+
+  static #resolveApi(fn: string, backend: unknown): Api {
+    if (backend === undefined) return defaultInstance(fn);
+    if (typeof backend !== 'object' || backend === null || !('backend' in backend) || !('kind' in backend)) {
+      throw new TypeError(`${fn}: options.backend must be an instance from init() or createBackend(), got ${describe(backend)}`);
+    }
+    return backend as Api;
+  }
+
+  #initialise(layer: Dense, init: WeightInit): void {
+    const weight = new Float32Array(layer.inputs * layer.outputs);
+    const bias = new Float32Array(layer.outputs);
+    if (init === 'xavier') {
+      const limit = Math.sqrt(6 / (layer.inputs + layer.outputs));
+      for (let i = 0; i < weight.length; i++) weight[i] = this.#random.uniform(-limit, limit);
+    } else {
+      for (let i = 0; i < weight.length; i++) weight[i] = this.#random.uniform(-0.5, 0.5);
+      for (let j = 0; j < bias.length; j++) bias[j] = this.#random.uniform(-0.5, 0.5);
+    }
+    layer.weight.view().set(weight);
+    layer.bias.view().set(bias);
+  }
+
+  /**
+   * A network from toJSON() output (or its JSON text). Hidden layers may have any of 'sigmoid',
+   * 'tanh', 'relu', 'linear', each its own; the last layer 'softmax' or 'linear'. With a 'linear'
+   * last layer predict() returns the logits instead of probabilities; fit() and evaluate() still
+   * use softmax cross-entropy on them, and predictClass() is unaffected.
+   */
+  static fromJSON(json: MLPJSON | string, options?: FromJSONOptions): MLP {
+    const fn = 'MLP.fromJSON';
+    const data = MLP.#checkJSON(fn, typeof json === 'string' ? MLP.#parse(fn, json) : json);
+    const opts = checkOptions(fn, options) as FromJSONOptions;
+    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed });
+    data.layers.forEach((spec, l) => {
+      const layer = net.#layers[l];
+      // Layers have not reserved activation buffers yet, so their activation may still change.
+      layer.activation = spec.activation;
+      layer.weight.view().set(spec.weight);
+      layer.bias.view().set(spec.bias);
+    });
+    return net;
+  }
+
+  static #parse(fn: string, text: string): unknown {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new TypeError(`${fn}: json is a string but not valid JSON (${(error as Error).message})`);
+    }
+  }
+
+  static #checkJSON(fn: string, json: unknown): MLPJSON {
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw new TypeError(`${fn}: json must be an object from MLP.toJSON() (or its JSON text), got ${describe(json)}`);
+    }
+    const data = json as Partial<MLPJSON>;
+    if (data.format !== FORMAT) throw new TypeError(`${fn}: json.format must be '${FORMAT}', got ${describe(data.format)}`);
+    if (data.version !== 1) throw new RangeError(`${fn}: json.version must be 1, got ${describe(data.version)}`);
+    const sizes = data.sizes;
+    if (!Array.isArray(sizes) || sizes.length < 2) {
+      throw new TypeError(`${fn}: json.sizes must be an array of at least 2 layer sizes, got ${describe(sizes)}`);
+    }
+    sizes.forEach((size, i) => checkInteger(fn, `json.sizes[${i}]`, size, 1));
+    const layers = data.layers;
+    if (!Array.isArray(layers)) throw new TypeError(`${fn}: json.layers must be an array, got ${describe(layers)}`);
+    checkLength(fn, 'json.layers', layers.length, sizes.length - 1, 'one per pair of consecutive sizes');
+    layers.forEach((layer, l) => {
+      const at = `json.layers[${l}]`;
+      if (typeof layer !== 'object' || layer === null) throw new TypeError(`${fn}: ${at} must be an object, got ${describe(layer)}`);
+      const last = l === layers.length - 1;
+      checkOneOf(fn, `${at}.activation`, layer.activation, last ? JSON_OUTPUT : JSON_HIDDEN);
+      const [inputs, outputs] = [sizes[l], sizes[l + 1]];
+      MLP.#checkNumbers(fn, `${at}.weight`, layer.weight, inputs * outputs, `inputs × outputs = ${inputs} × ${outputs}`);
+      MLP.#checkNumbers(fn, `${at}.bias`, layer.bias, outputs, `outputs = ${outputs}`);
+    });
+    return data as MLPJSON;
+  }
+
+  static #checkNumbers(fn: string, name: string, values: unknown, length: number, what: string): void {
+    if (!Array.isArray(values)) throw new TypeError(`${fn}: ${name} must be an array of numbers, got ${describe(values)}`);
+    checkLength(fn, name, values.length, length, what);
+    values.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${fn}: ${name}[${i}] must be a finite number, got ${describe(v)}`);
+    });
+  }
+
+  /** The serialised network; JSON.stringify(net) uses it. Weights are copied out as plain numbers (exact float32 values). */
+  toJSON(): MLPJSON {
+    this.#live('MLP.toJSON');
+    return {
+      format: FORMAT,
+      version: 1,
+      sizes: [...this.#sizes],
+      layers: this.#layers.map((layer) => ({
+        activation: layer.activation,
+        weight: Array.from(layer.weight.view()),
+        bias: Array.from(layer.bias.view()),
+      })),
+    };
+  }
+
+  /** Units per layer, inputs first. */
+  get sizes(): number[] {
+    return [...this.#sizes];
+  }
+
+  /** Each layer's activation, the output layer's last. */
+  get activations(): LayerActivation[] {
+    return this.#layers.map((layer) => layer.activation);
+  }
+
+  /** The backend the network runs on. */
+  get kind(): BackendKind {
+    return this.#backend.kind;
+  }
+
+  get parameterCount(): number {
+    return this.#layers.reduce((total, layer) => total + layer.parameterCount, 0);
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  get #inputs(): number {
+    return this.#sizes[0];
+  }
+
+  get #classes(): number {
+    return this.#sizes[this.#sizes.length - 1];
+  }
+
+  get #output(): Dense {
+    return this.#layers[this.#layers.length - 1];
+  }
+
+  // ---- validation ---------------------------------------------------------------------------
+
+  #live(fn: string): void {
+    if (this.#disposed) throw new Error(`${fn}: this MLP (${this.#sizes.join('→')}) was disposed and cannot be used`);
+  }
+
+  /** Rows of x, checked to be a Float32Array of whole rows of `inputs` values. */
+  #rows(fn: string, name: string, x: unknown): number {
+    const data = checkFloat32Array(fn, name, x);
+    if (data.length === 0 || data.length % this.#inputs !== 0) {
+      throw new RangeError(`${fn}: ${name}.length must be a positive multiple of inputs = ${this.#inputs}, got ${data.length}`);
+    }
+    return data.length / this.#inputs;
+  }
+
+  /** The labels as a new Int32Array, each checked to be a class index. */
+  #labels(fn: string, name: string, labels: unknown, rows: number): Int32Array {
+    if (!isIndexArray(labels)) {
+      throw new TypeError(`${fn}: ${name} must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]), got ${describe(labels)}`);
+    }
+    checkLength(fn, name, labels.length, rows, 'one class index per row of x');
+    const copy = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const label = labels[r];
+      if (!Number.isInteger(label) || label < 0 || label >= this.#classes) {
+        throw new RangeError(`${fn}: ${name}[${r}] = ${label} is outside [0, ${this.#classes})`);
+      }
+      copy[r] = label;
+    }
+    return copy;
+  }
+
+  #stepOptions(fn: string, opts: StepOptions): Required<StepOptions> {
+    const learningRate = opts.learningRate === undefined ? 0.1
+      : checkNumber(fn, 'options.learningRate', opts.learningRate, 0, Number.MAX_VALUE, { openMin: true });
+    const momentum = opts.momentum === undefined ? 0 : checkNumber(fn, 'options.momentum', opts.momentum, 0, 1);
+    if (momentum === 1) throw new RangeError(`${fn}: options.momentum must be in [0, 1), got 1`);
+    const clipNorm = opts.clipNorm === undefined ? Infinity
+      : checkNumber(fn, 'options.clipNorm', opts.clipNorm, 0, Infinity, { openMin: true });
+    return { learningRate, momentum, clipNorm };
+  }
+
+  // ---- resident buffers ---------------------------------------------------------------------
+
+  /** Grows the activation buffers (and the batch input) to hold `rows` rows. */
+  #reserve(rows: number): void {
+    if (rows <= this.#capacity) return;
+    if (this.#input) this.#memory.free(this.#input);
+    this.#input = this.#memory.alloc(rows * this.#inputs);
+    for (const layer of this.#layers) layer.reserve(rows);
+    this.#capacity = rows;
+  }
+
+  /** Rows per chunk when predicting or evaluating `total` rows. */
+  #chunkRows(total: number): number {
+    return Math.min(total, Math.max(this.#capacity, INFERENCE_ROWS));
+  }
+
+  // ---- the computation ----------------------------------------------------------------------
+
+  /** Runs the layers on `rows` rows of input; returns the output layer's buffer (logits z). */
+  #forward(input: F32Buffer, rows: number): F32Buffer {
+    let activations = input;
+    for (const layer of this.#layers) {
+      layer.forward(this.#backend, activations, rows);
+      activations = layer.output;
+    }
+    return activations;
+  }
+
+  /**
+   * Forward and backward pass over one batch: fills every layer's weightGrad and biasGrad with
+   * the gradient of the batch's mean cross-entropy and returns that mean loss.
+   */
+  #backpropagate(input: F32Buffer, targets: I32Buffer, rows: number): number {
+    const backend = this.#backend;
+    const logits = this.#forward(input, rows);
+    const output = this.#output;
+    // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
+    const params = this.#lossParams;
+    params.gradScale = 1 / rows;
+    params.grad = output.delta;
+    const total = backend.crossEntropyIndex(logits, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
+    params.grad = null;
+    for (let l = this.#layers.length - 1; l >= 0; l--) {
+      const layer = this.#layers[l];
+      if (layer !== output) layer.finishDelta(backend, rows);
+      const below = l > 0 ? this.#layers[l - 1] : null;
+      layer.parameterGradients(backend, below ? below.output : input, rows);
+      if (below) layer.propagate(backend, rows, below.gradientTarget);
+    }
+    return total / rows;
+  }
+
+  /** One SGD step with the gradients of the last backward pass. */
+  #update({ learningRate, momentum, clipNorm }: Required<StepOptions>): void {
+    const backend = this.#backend;
+    let gradScale = 1;
+    if (clipNorm !== Infinity) {
+      let squares = 0;
+      for (const layer of this.#layers) {
+        squares += backend.sumSquares(layer.weightGrad, layer.weightGrad.length);
+        squares += backend.sumSquares(layer.biasGrad, layer.biasGrad.length);
+      }
+      const norm = Math.sqrt(squares);
+      if (norm > clipNorm) gradScale = clipNorm / norm;
+    }
+    for (const layer of this.#layers) {
+      if (momentum > 0 && !layer.weightVelocity) layer.resetVelocity();
+      const withMomentum = momentum > 0;
+      backend.sgdStep(layer.weight, layer.weightGrad, withMomentum ? layer.weightVelocity : null,
+        layer.weightGrad.length, learningRate, momentum, gradScale);
+      backend.sgdStep(layer.bias, layer.biasGrad, withMomentum ? layer.biasVelocity : null,
+        layer.biasGrad.length, learningRate, momentum, gradScale);
+    }
+  }
+
+  /** How many of `rows` rows the output layer's logits classify as labels[offset + r]. */
+  #countCorrect(scope: Scope, labels: Int32Array, offset: number, rows: number): number {
+    const predicted = scope.i32Empty(rows);
+    this.#backend.argmax(this.#output.output, predicted, rows, this.#classes);
+    const classes = predicted.view();
+    let correct = 0;
+    for (let r = 0; r < rows; r++) if (classes[r] === labels[offset + r]) correct++;
+    return correct;
+  }
+
+  /**
+   * Loss and accuracy over `total` rows, chunk by chunk; load(scope, start, count) places rows
+   * start … start + count − 1 in backend memory.
+   */
+  #evaluateChunks(
+    total: number, labels: Int32Array, load: (scope: Scope, start: number, count: number) => F32Buffer,
+  ): { loss: number; accuracy: number } {
+    const chunk = this.#chunkRows(total);
+    this.#reserve(chunk);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < total; start += chunk) {
+      const count = Math.min(chunk, total - start);
+      this.#backend.scoped((scope) => {
+        const logits = this.#forward(load(scope, start, count), count);
+        const targets = scope.i32(labels.subarray(start, start + count));
+        lossSum += this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams);
+        correct += this.#countCorrect(scope, labels, start, count);
+      });
+    }
+    return { loss: lossSum / total, accuracy: correct / total };
+  }
+
+  /** Rows start … start + count − 1 of a resident rows × inputs buffer, gathered into the batch input. */
+  #gatherRange(scope: Scope, data: F32Buffer, start: number, count: number): F32Buffer {
+    const indices = scope.i32Empty(count);
+    const view = indices.view();
+    for (let r = 0; r < count; r++) view[r] = start + r;
+    this.#backend.gatherRows(data, indices, this.#input!, count, this.#inputs);
+    return this.#input!;
+  }
+
+  // ---- public operations --------------------------------------------------------------------
+
+  /**
+   * The mean cross-entropy of one batch and its gradient with respect to every parameter,
+   * without updating anything (what each training step computes before its update).
+   */
+  lossAndGradients(x: Float32Array, labels: ClassIndices): { loss: number; gradients: LayerGradients[] } {
+    const fn = 'MLP.lossAndGradients';
+    this.#live(fn);
+    const rows = this.#rows(fn, 'x', x);
+    const targets = this.#labels(fn, 'labels', labels, rows);
+    this.#reserve(rows);
+    const loss = this.#backend.scoped((scope) => this.#backpropagate(scope.f32(x), scope.i32(targets), rows));
+    const gradients = this.#layers.map((layer) => ({
+      weight: layer.weightGrad.view().slice(),
+      bias: layer.biasGrad.view().slice(),
+    }));
+    return { loss, gradients };
+  }
+
+  /**
+   * One SGD step on one batch (the gradient averaged over its rows); returns the batch's mean
+   * loss before the update. Momentum state persists across calls.
+   */
+  trainBatch(x: Float32Array, labels: ClassIndices, options?: StepOptions): number {
+    const fn = 'MLP.trainBatch';
+    this.#live(fn);
+    const rows = this.#rows(fn, 'x', x);
+    const targets = this.#labels(fn, 'labels', labels, rows);
+    const step = this.#stepOptions(fn, checkOptions(fn, options) as StepOptions);
+    this.#reserve(rows);
+    return this.#backend.scoped((scope) => {
+      const loss = this.#backpropagate(scope.f32(x), scope.i32(targets), rows);
+      this.#update(step);
+      return loss;
+    });
+  }
+
+  /**
+   * Mini-batch SGD: every epoch reshuffles the rows (unless shuffle is false), splits them into
+   * batches of batchSize, and takes one step per batch with the batch's mean gradient. x (rows ×
+   * inputs) is copied into backend memory once; batches are gathered there. Momentum starts
+   * from zero on every call. Yields to the event loop after every epoch.
+   */
+  async fit(x: Float32Array, labels: ClassIndices, options?: FitOptions): Promise<FitHistory> {
+    const fn = 'MLP.fit';
+    this.#live(fn);
+    if (this.#fitting) throw new Error(`${fn}: this MLP is already training (an earlier fit() has not finished)`);
+    const rows = this.#rows(fn, 'x', x);
+    const targets = this.#labels(fn, 'labels', labels, rows);
+    const opts = checkOptions(fn, options) as FitOptions;
+    const step = this.#stepOptions(fn, opts);
+    const epochs = opts.epochs === undefined ? 10 : checkInteger(fn, 'options.epochs', opts.epochs, 1);
+    const batchSize = Math.min(rows, opts.batchSize === undefined ? 32 : checkInteger(fn, 'options.batchSize', opts.batchSize, 1));
+    if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') {
+      throw new TypeError(`${fn}: options.shuffle must be a boolean, got ${describe(opts.shuffle)}`);
+    }
+    const shuffle = opts.shuffle ?? true;
+    for (const name of ['onEpoch', 'onBatch'] as const) {
+      if (opts[name] !== undefined && typeof opts[name] !== 'function') {
+        throw new TypeError(`${fn}: options.${name} must be a function, got ${describe(opts[name])}`);
+      }
+    }
+    const signal = opts.signal;
+    if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean')) {
+      throw new TypeError(`${fn}: options.signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    let validation: { x: Float32Array; labels: Int32Array; rows: number } | null = null;
+    if (opts.validation !== undefined) {
+      const v = checkOptions(fn, opts.validation) as { x?: unknown; labels?: unknown };
+      const valRows = this.#rows(fn, 'options.validation.x', v.x);
+      validation = { x: v.x as Float32Array, labels: this.#labels(fn, 'options.validation.labels', v.labels, valRows), rows: valRows };
+    }
+
+    const backend = this.#backend;
+    const history: FitHistory = { epochs: [], aborted: false };
+    const order = Int32Array.from({ length: rows }, (_, r) => r);
+    const batchLabels = new Int32Array(batchSize);
+    const batches = Math.ceil(rows / batchSize);
+    let data: F32Buffer | null = null;
+    let valData: F32Buffer | null = null;
+    this.#fitting = true;
+    try {
+      this.#reserve(batchSize);
+      if (validation) this.#reserve(this.#chunkRows(validation.rows));
+      if (step.momentum > 0) for (const layer of this.#layers) layer.resetVelocity();
+      data = backend.allocF32(x.length);
+      data.view().set(x);
+      if (validation) {
+        valData = backend.allocF32(validation.x.length);
+        valData.view().set(validation.x);
+      }
+
+      for (let epoch = 1; epoch <= epochs && !history.aborted; epoch++) {
+        if (shuffle) this.#random.shuffle(order);
+        const started = performance.now();
+        let lossSum = 0;
+        let correct = 0;
+        for (let batch = 0; batch < batches; batch++) {
+          if (signal?.aborted) {
+            history.aborted = true;
+            break;
+          }
+          this.#live(fn);
+          const start = batch * batchSize;
+          const count = Math.min(batchSize, rows - start);
+          for (let r = 0; r < count; r++) batchLabels[r] = targets[order[start + r]];
+          const resident = data;
+          const loss = backend.scoped((scope) => {
+            const indices = scope.i32(order.subarray(start, start + count));
+            const batchTargets = scope.i32(batchLabels.subarray(0, count));
+            backend.gatherRows(resident, indices, this.#input!, count, this.#inputs);
+            const batchLoss = this.#backpropagate(this.#input!, batchTargets, count);
+            correct += this.#countCorrect(scope, batchLabels, 0, count);
+            this.#update(step);
+            return batchLoss;
+          });
+          lossSum += loss * count;
+          opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
+        }
+        if (history.aborted) break;
+        const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms: performance.now() - started };
+        if (validation && valData) {
+          const resident = valData;
+          const v = this.#evaluateChunks(validation.rows, validation.labels, (scope, start, count) => this.#gatherRange(scope, resident, start, count));
+          stats.valLoss = v.loss;
+          stats.valAccuracy = v.accuracy;
+        }
+        history.epochs.push(stats);
+        await opts.onEpoch?.(stats);
+        await nextMacrotask();
+      }
+    } finally {
+      this.#fitting = false;
+      if (data) backend.release(data);
+      if (valData) backend.release(valData);
+    }
+    return history;
+  }
+
+  /**
+   * Class probabilities, rows × classes (softmax of the logits); logits instead if the last
+   * layer is 'linear' (a network from fromJSON).
+   */
+  predict(x: Float32Array): Float32Array {
+    const fn = 'MLP.predict';
+    this.#live(fn);
+    const rows = this.#rows(fn, 'x', x);
+    const classes = this.#classes;
+    const result = new Float32Array(rows * classes);
+    const chunk = this.#chunkRows(rows);
+    this.#reserve(chunk);
+    const softmax = this.#output.activation === 'softmax';
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      this.#backend.scoped((scope) => {
+        const logits = this.#forward(scope.f32(x.subarray(start * this.#inputs, (start + count) * this.#inputs)), count);
+        if (softmax) this.#backend.softmax(logits, logits, count, classes, 1);
+        result.set(logits.view().subarray(0, count * classes), start * classes);
+      });
+    }
+    return result;
+  }
+
+  /** The most probable class per row (the first on ties). */
+  predictClass(x: Float32Array): Int32Array {
+    const fn = 'MLP.predictClass';
+    this.#live(fn);
+    const rows = this.#rows(fn, 'x', x);
+    const result = new Int32Array(rows);
+    const chunk = this.#chunkRows(rows);
+    this.#reserve(chunk);
+    for (let start = 0; start < rows; start += chunk) {
+      const count = Math.min(chunk, rows - start);
+      this.#backend.scoped((scope) => {
+        const logits = this.#forward(scope.f32(x.subarray(start * this.#inputs, (start + count) * this.#inputs)), count);
+        const predicted = scope.i32Empty(count);
+        this.#backend.argmax(logits, predicted, count, this.#classes);
+        result.set(predicted.view(), start);
+      });
+    }
+    return result;
+  }
+
+  /** Mean cross-entropy and the fraction of rows classified correctly. */
+  evaluate(x: Float32Array, labels: ClassIndices): { loss: number; accuracy: number } {
+    const fn = 'MLP.evaluate';
+    this.#live(fn);
+    const rows = this.#rows(fn, 'x', x);
+    const targets = this.#labels(fn, 'labels', labels, rows);
+    const inputs = this.#inputs;
+    return this.#evaluateChunks(rows, targets, (scope, start, count) => scope.f32(x.subarray(start * inputs, (start + count) * inputs)));
+  }
+
+  // ---- ONNX (the conversions are src/nn/onnx.ts, over the JSON form; see docs/onnx.md) ----
+
+  /** The network as the bytes of an .onnx file (opset 13, a Gemm and an activation per layer). */
+  async toONNX(options?: ToONNXOptions): Promise<Uint8Array> {
+    const fn = 'MLP.toONNX';
+    this.#live(fn);
+    const opts = checkOptions(fn, options) as ToONNXOptions;
+    return mlpJsonToOnnx(this.toJSON(), { inputName: opts.inputName, outputName: opts.outputName, producerVersion: VERSION });
+  }
+
+  /**
+   * A network from an .onnx file holding an MLP (a chain of Gemm or MatMul + Add layers, each
+   * optionally followed by Sigmoid, Tanh, Relu or Softmax). A last layer without Softmax becomes
+   * 'linear': predict then returns its raw outputs.
+   */
+  static async fromONNX(bytes: Uint8Array | ArrayBuffer, options?: FromJSONOptions): Promise<MLP> {
+    return MLP.fromJSON(await onnxToMlpJson(bytes), options);
+  }
+
+  /** Frees the network's backend memory; any later use throws. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    forgotten.unregister(this);
+    this.#memory.freeAll();
+    this.#input = null;
+  }
+
+  [disposeSymbol](): void {
+    this.dispose();
+  }
+}
