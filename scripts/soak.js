@@ -172,18 +172,23 @@ if (typeof lib.MLP === 'function' && totalCycles > 0) {
   const features = 4, classes = 3, samples = 120;
   const data = Float32Array.from({ length: samples * features }, () => random() * 2 - 1);
   const labels = Int32Array.from({ length: samples }, (_, r) => (data[r * features] > 0 ? 0 : data[r * features + 1] > 0 ? 1 : 2));
-  const cycle = (c) => {
-    const net = new lib.MLP([features, 16, classes], { hidden: 'sigmoid', seed: c, backend: api });
-    net.fit(data, labels, { epochs: 3, batchSize: 32 });
+  // Sizes vary so that buffers of different lengths come and go; every 10th network is forgotten
+  // (left to the FinalizationRegistry) instead of disposed.
+  const hiddenSizes = [5, 16, 64, 200];
+  const cycle = async (c) => {
+    const hidden = hiddenSizes[c % hiddenSizes.length];
+    const net = new lib.MLP([features, hidden, classes], { hidden: c % 3 === 0 ? 'relu' : 'sigmoid', seed: c, backend: api });
+    await net.fit(data, labels, { epochs: 3, batchSize: 16 + (c % 4) * 16, momentum: c % 2 ? 0.9 : 0 });
     net.predict(data);
-    net.dispose();
+    net.evaluate(data, labels);
+    if (c % 10 !== 9) net.dispose();
   };
-  const warmN = Math.max(1, Math.floor(totalCycles / 10));
-  for (; cycles < warmN; cycles++) cycle(cycles);
+  const warmN = Math.max(hiddenSizes.length, Math.floor(totalCycles / 10));
+  for (; cycles < warmN; cycles++) await cycle(cycles);
   await settle();
   warmCycles = measure();
   for (; cycles < totalCycles; cycles++) {
-    cycle(cycles);
+    await cycle(cycles);
     if ((cycles + 1) % Math.max(1, Math.floor(totalCycles / 5)) === 0) log(`soak: ${cycles + 1}/${totalCycles} MLP cycles`);
   }
   await settle();
