@@ -145,7 +145,8 @@ export function checkNoOverlap(
 type ClassIndexArray =
   | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
 
-function isClassIndexArray(value: unknown): value is ClassIndexArray {
+/** number[] or an integer typed array: what class indices may be given as. */
+export function isClassIndexArray(value: unknown): value is ClassIndexArray {
   return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
     || value instanceof Uint16Array || value instanceof Uint32Array || value instanceof Int16Array
     || value instanceof Int8Array || value instanceof Uint8ClampedArray;

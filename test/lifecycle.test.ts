@@ -57,11 +57,12 @@ describe.each(kinds)('disposed tensors on %s', (kind) => {
 });
 
 describe.each(wasmKinds)('forgotten tensors on %s', (kind) => {
-  it('are reclaimed by the FinalizationRegistry after garbage collection (child process with --expose-gc)', () => {
+  it('and forgotten networks are reclaimed by the FinalizationRegistry after garbage collection (child process with --expose-gc)', () => {
     type Heap = { liveBlocks: number; liveBytes: number };
     const report = runChild('finalization.mjs', ['--expose-gc'], [kind]) as {
       baseline: Heap; afterForgetting: Heap; afterCollect: Heap; afterRounds: Heap; final: Heap;
       memoryAfterFirstRound: number; memoryAfterRounds: number; keptStillUsable: boolean;
+      afterForgettingNetworks: Heap; afterCollectingNetworks: Heap;
     };
     const baseline = report.baseline;
     // 100 forgotten tensors of 256 KiB are live until collected …
@@ -75,6 +76,9 @@ describe.each(wasmKinds)('forgotten tensors on %s', (kind) => {
     // Disposed tensors are unregistered: collection frees nothing twice.
     expect(report.keptStillUsable).toBe(true);
     expect(report.final).toEqual(baseline);
+    // Forgotten networks (each ~10 buffers) likewise.
+    expect(report.afterForgettingNetworks.liveBlocks).toBeGreaterThanOrEqual(baseline.liveBlocks + 30 * 9);
+    expect(report.afterCollectingNetworks).toEqual(baseline);
   });
 });
 

@@ -43,4 +43,12 @@ report.keptStillUsable = api.softmax(kept, 4)[0] === 0.25;
 kept.dispose();
 await collect();
 report.final = wasm.heapState();
+// Networks too: 30 forgotten MLPs, trained once each, are freed after collection.
+const { MLP } = await import('../../dist/index.js');
+const x = Float32Array.from({ length: 32 * 4 }, (_, i) => Math.cos(i));
+const labels = Int32Array.from({ length: 32 }, (_, r) => r % 3);
+for (let i = 0; i < 30; i++) new MLP([4, 64, 3], { seed: i, backend: api }).trainBatch(x, labels);
+report.afterForgettingNetworks = wasm.heapState();
+await collect();
+report.afterCollectingNetworks = wasm.heapState();
 console.log(JSON.stringify(report));
