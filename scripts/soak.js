@@ -172,8 +172,9 @@ if (typeof lib.MLP === 'function' && totalCycles > 0) {
   const features = 4, classes = 3, samples = 120;
   const data = Float32Array.from({ length: samples * features }, () => random() * 2 - 1);
   const labels = Int32Array.from({ length: samples }, (_, r) => (data[r * features] > 0 ? 0 : data[r * features + 1] > 0 ? 1 : 2));
-  // Sizes vary so that buffers of different lengths come and go; every 10th network is forgotten
-  // (left to the FinalizationRegistry) instead of disposed.
+  // Sizes vary so that buffers of different lengths come and go; every 100th network is forgotten
+  // (left to the FinalizationRegistry) instead of disposed. (Forgetting every 10th, 10 000 cycles
+  // doubled wasm memory: the collector, blind to wasm memory, let ~150 KB networks pile up.)
   const hiddenSizes = [5, 16, 64, 200];
   const cycle = async (c) => {
     const hidden = hiddenSizes[c % hiddenSizes.length];
@@ -181,7 +182,7 @@ if (typeof lib.MLP === 'function' && totalCycles > 0) {
     await net.fit(data, labels, { epochs: 3, batchSize: 16 + (c % 4) * 16, momentum: c % 2 ? 0.9 : 0 });
     net.predict(data);
     net.evaluate(data, labels);
-    if (c % 10 !== 9) net.dispose();
+    if (c % 100 !== 99) net.dispose();
   };
   const warmN = Math.max(hiddenSizes.length, Math.floor(totalCycles / 10));
   for (; cycles < warmN; cycles++) await cycle(cycles);
@@ -193,6 +194,7 @@ if (typeof lib.MLP === 'function' && totalCycles > 0) {
   }
   await settle();
   afterCycles = measure();
+  log(`soak: MLP cycles ${warmN} → ${totalCycles}: wasm memory ${warmCycles.wasmBytes} → ${afterCycles.wasmBytes} bytes, wasm heap live ${warmCycles.heap?.liveBytes ?? '-'} → ${afterCycles.heap?.liveBytes ?? '-'} bytes, RSS ${mb(warmCycles.rssBytes)} → ${mb(afterCycles.rssBytes)} (outside the JS heap ${mb(warmCycles.rssBytes - warmCycles.jsHeapTotalBytes)} → ${mb(afterCycles.rssBytes - afterCycles.jsHeapTotalBytes)})`);
 } else if (totalCycles > 0) {
   log('soak: no MLP export yet (the nn layer has not landed): skipping the create/fit/dispose cycles');
 }
