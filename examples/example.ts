@@ -22,6 +22,8 @@ export interface RunResult {
   accuracy: number;
   /** The trained network (the example disposes its MLP before returning). */
   model: MLPJSON;
+  /** Anything else the example wants printed after the results (e.g. generated text). */
+  notes?: string;
 }
 
 export interface Example {

@@ -1,7 +1,7 @@
 // `npm start`: trains one of the examples (MNIST by default), shows a progress bar per epoch and
 // a line per epoch, and writes the loss and accuracy curves to training.svg.
 //
-//   npm start -- --example seed|iris|mnist --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
+//   npm start -- --example seed|iris|mnist|charlm --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
 //                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg --export model.onnx
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,11 +11,12 @@ import { init, MLP, type EpochStats } from 'softmax-wasm';
 import type { Example } from './example.js';
 import { exportOnnx } from './export-onnx.js';
 import { chartsSvg } from './plot.js';
+import { charlm } from './charlm.js';
 import { iris } from './iris.js';
 import { mnist } from './mnist.js';
 import { seed } from './seed.js';
 
-const examples: Record<string, Example> = { seed, iris, mnist };
+const examples: Record<string, Example> = { seed, iris, mnist, charlm };
 const BACKENDS = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
 
 const usage = `Usage: npm start -- [options]
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
   const trainMs = history.epochs.reduce((total, e) => total + e.ms, 0);
   if (history.aborted) console.log(`\nstopped after ${history.epochs.length} epochs`);
   console.log(`\n${result.evaluatedOn}: loss ${result.loss.toFixed(4)}, accuracy ${percent(result.accuracy)}`);
+  if (result.notes) console.log(`\n${result.notes}\n`);
   const perEpoch = trainMs / Math.max(1, history.epochs.length);
   const epochsRun = `${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}`;
   console.log(`time: ${seconds.toFixed(1)} s for ${epochsRun} with data preparation and validation; `

@@ -3,6 +3,7 @@
 // builds only: a few seconds there, minutes on the plain-TypeScript oracle.
 import { describe, expect, it } from 'vitest';
 import type { Example } from '../examples/example.js';
+import { charlm } from '../examples/charlm.js';
 import { iris } from '../examples/iris.js';
 import { mnist } from '../examples/mnist.js';
 import { seed } from '../examples/seed.js';
@@ -40,3 +41,20 @@ describe.each(wasmKinds)('the MNIST example on %s', (kind) => {
     expect(result.accuracy).toBeGreaterThanOrEqual(0.94);
   });
 });
+
+describe.each(wasmKinds)('the charlm example on %s', (kind) => {
+  it('learns the next character and writes a sample from its vocabulary', async () => {
+    const result = await charlm.run({
+      ...charlm.defaults, epochs: 3, api: await backend(kind), seed: 1,
+      onEpoch: () => {}, onBatch: () => {}, signal: new AbortController().signal,
+    });
+    const losses = result.history.epochs.map((e) => e.loss);
+    expect(losses[2]).toBeLessThan(losses[0]);
+    // Far better than guessing uniformly among ~100 characters (ln 100 ≈ 4.6 nats).
+    expect(losses[2]).toBeLessThan(2.6);
+    const sample = result.notes!.split('\n').slice(1).join('\n');
+    expect(sample.startsWith('The softmax')).toBe(true);
+    expect(sample.length).toBe('The softmax'.length + 280);
+  });
+});
+

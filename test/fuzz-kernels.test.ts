@@ -11,8 +11,10 @@ import { expectClose } from './util.js';
 const FLT_MAX = 3.4028234663852886e38;
 const FLT_MIN = 1.1754943508222875e-38;
 const REL = 2e-6;
-const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+// process is Node's; the browser suite runs these files too.
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const SEED = Number(env.FUZZ_SEED ?? 20240611);
+const SCALE = Number(env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => ({ numRuns: Math.round(n * SCALE), seed: SEED });
 
 const hostileFloat = fc.oneof(

@@ -150,7 +150,8 @@ describe.each(wasmKinds)('MLP training on %s against the oracle', (kind) => {
 
 // ---- behaviour on every backend ----------------------------------------------------------------
 
-it('VERSION (written into ONNX files) equals package.json\'s version', async () => {
+// Reads package.json from disk, so Node only; the rest of this file also runs in Chromium.
+it.skipIf(typeof window !== 'undefined')('VERSION (written into ONNX files) equals package.json\'s version', async () => {
   const { readFile } = await import('node:fs/promises');
   expect(VERSION).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
 });
@@ -325,6 +326,17 @@ describe.each(kinds)('MLP on %s', (kind) => {
     net.dispose();
   });
 
+  it('takes one hidden activation per layer, including linear (an embedding-like layer)', async () => {
+    const api = await backend(kind);
+    using net = new MLP([6, 4, 5, 3], { hidden: ['linear', 'tanh'], seed: 3, backend: api });
+    expect(net.toJSON().layers.map((l) => l.activation)).toEqual(['linear', 'tanh', 'softmax']);
+    const x = uniform(4 * 6, -1, 1, 5);
+    const labels = [0, 2, 1, 2];
+    const before = net.evaluate(x, labels).loss;
+    for (let i = 0; i < 50; i++) net.trainBatch(x, labels, { learningRate: 0.2 });
+    expect(net.evaluate(x, labels).loss).toBeLessThan(before / 2);
+  });
+
   it('toJSON / fromJSON round-trips and predicts identically', async () => {
     const api = await backend(kind);
     const { x, labels } = problem(50, 4, 3, 11);
@@ -414,6 +426,9 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(() => new MLP([3, 0, 2], { backend: api })).toThrow(RangeError);
     expect(() => new MLP([3, 2.5], { backend: api })).toThrow(/MLP: sizes\[1\] must be an integer, got number 2.5/);
     expect(() => new MLP([3, 2], { hidden: 'softmax' as HiddenActivation, backend: api })).toThrow(/options.hidden must be one of 'sigmoid', 'tanh', 'relu'/);
+    expect(() => new MLP([3, 4, 2], { hidden: ['tanh', 'relu'], backend: api })).toThrow(
+      'MLP: options.hidden must list one activation per hidden layer (1), got 2');
+    expect(() => new MLP([3, 4, 2], { hidden: ['gelu' as HiddenActivation], backend: api })).toThrow(/options.hidden\[0\] must be one of/);
     expect(() => new MLP([3, 2], { backend: {} as Api })).toThrow(/options.backend must be an instance from init\(\) or createBackend\(\)/);
     expect(() => net.predict([1, 2, 3] as unknown as Float32Array)).toThrow(/MLP.predict: x must be a Float32Array, got Array\(3\)/);
     expect(() => net.predict(new Float32Array(4))).toThrow(/MLP.predict: x.length must be a positive multiple of inputs = 3, got 4/);

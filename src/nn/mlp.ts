@@ -18,12 +18,15 @@ import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
 import { Random } from './random.js';
 
 export type { LayerActivation } from './dense.js';
-export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu';
+export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu' | 'linear';
 export type WeightInit = 'xavier' | 'uniform';
 
 export interface MLPOptions {
-  /** Activation of every hidden layer. Default 'sigmoid'. */
-  hidden?: HiddenActivation;
+  /**
+   * Activation of the hidden layers: one for all, or one per hidden layer (e.g. ['linear',
+   * 'tanh'] for an embedding-like linear layer followed by a tanh layer). Default 'sigmoid'.
+   */
+  hidden?: HiddenActivation | readonly HiddenActivation[];
   /** Seeds initialisation and shuffling: the same seed gives the same run, bit for bit, on the same backend. Default 0. */
   seed?: number;
   /**
@@ -118,9 +121,8 @@ export interface LayerGradients {
 }
 
 const FORMAT = 'softmax-wasm.mlp';
-const HIDDEN: readonly HiddenActivation[] = ['sigmoid', 'tanh', 'relu'];
+const HIDDEN: readonly HiddenActivation[] = ['sigmoid', 'tanh', 'relu', 'linear'];
 const INITS: readonly WeightInit[] = ['xavier', 'uniform'];
-const JSON_HIDDEN: readonly LayerActivation[] = ['sigmoid', 'tanh', 'relu', 'linear'];
 const JSON_OUTPUT: readonly LayerActivation[] = ['softmax', 'linear'];
 // Labels are validated to lie in [0, classes), so no row is ever ignored.
 const NO_IGNORED_INDEX = -1;
@@ -196,7 +198,7 @@ export class MLP {
     if (sizes.length < 2) throw new RangeError(`${fn}: sizes needs at least 2 entries (inputs and classes), got ${sizes.length}`);
     sizes.forEach((size, i) => checkInteger(fn, `sizes[${i}]`, size, 1));
     const opts = checkOptions(fn, options, MLP_OPTION_KEYS) as MLPOptions;
-    const hidden = opts.hidden === undefined ? 'sigmoid' : checkOneOf(fn, 'options.hidden', opts.hidden, HIDDEN);
+    const hidden = MLP.#hiddenActivations(fn, opts.hidden, sizes.length - 2);
     const init = opts.init === undefined ? 'xavier' : checkOneOf(fn, 'options.init', opts.init, INITS);
     const seed = opts.seed === undefined ? 0 : checkInteger(fn, 'options.seed', opts.seed, 0, 2 ** 32 - 1);
     this.#api = MLP.#resolveApi(fn, opts.backend);
@@ -208,7 +210,7 @@ export class MLP {
     this.#layers = [];
     try {
       for (let l = 0; l + 1 < sizes.length; l++) {
-        const activation = l + 2 === sizes.length ? 'softmax' : hidden;
+        const activation = l + 2 === sizes.length ? 'softmax' : hidden[l];
         this.#layers.push(new Dense(this.#memory, sizes[l], sizes[l + 1], activation));
       }
     } catch (error) {
@@ -218,6 +220,16 @@ export class MLP {
       throw namedAllocationError(fn, `the parameters of a ${sizes.join('→')} network`, error);
     }
     for (const layer of this.#layers) this.#initialise(layer, init);
+  }
+
+  /** options.hidden as one activation per hidden layer. */
+  static #hiddenActivations(fn: string, hidden: unknown, layers: number): HiddenActivation[] {
+    if (hidden === undefined) return Array(layers).fill('sigmoid');
+    if (!Array.isArray(hidden)) return Array(layers).fill(checkOneOf(fn, 'options.hidden', hidden, HIDDEN));
+    if (hidden.length !== layers) {
+      throw new RangeError(`${fn}: options.hidden must list one activation per hidden layer (${layers}), got ${hidden.length}`);
+    }
+    return hidden.map((h, i) => checkOneOf(fn, `options.hidden[${i}]`, h, HIDDEN));
   }
 
   static #resolveApi(fn: string, backend: unknown): Api {
@@ -290,7 +302,7 @@ export class MLP {
       const at = `json.layers[${l}]`;
       if (typeof layer !== 'object' || layer === null) throw new TypeError(`${fn}: ${at} must be an object, got ${describe(layer)}`);
       const last = l === layers.length - 1;
-      checkOneOf(fn, `${at}.activation`, layer.activation, last ? JSON_OUTPUT : JSON_HIDDEN);
+      checkOneOf(fn, `${at}.activation`, layer.activation, last ? JSON_OUTPUT : HIDDEN);
       const [inputs, outputs] = [sizes[l], sizes[l + 1]];
       MLP.#checkNumbers(fn, `${at}.weight`, layer.weight, inputs * outputs, `inputs × outputs = ${inputs} × ${outputs}`);
       MLP.#checkNumbers(fn, `${at}.bias`, layer.bias, outputs, `outputs = ${outputs}`);

@@ -1,0 +1,187 @@
+// Panel 1: the derivation of MATH.md made visible. Every number comes from the library: softmax
+// for the probabilities, crossEntropy (grad: true) for the loss and ∂J/∂z = (a − y)/T, and
+// softmaxJacobian for J = diag(a) − a aᵀ.
+import type { Api } from 'softmax-wasm';
+import { el, fixed } from './format.js';
+
+interface Example {
+  logits: number[];
+  target: number;
+}
+
+/** MATH.md's worked examples. */
+const EXAMPLES: Example[] = [
+  { logits: [2.0, 1.0, 0.1], target: 0 },
+  { logits: [1, 5, 3], target: 1 },
+];
+const MAX_CLASSES = 10;
+
+interface State extends Example {
+  temperature: number;
+}
+
+export function setupExplorer(api: Api, root: HTMLElement): void {
+  const state: State = { ...EXAMPLES[0], logits: [...EXAMPLES[0].logits], temperature: 1 };
+  const rows = root.querySelector<HTMLElement>('#explorer-rows')!;
+  const temperature = root.querySelector<HTMLInputElement>('#temperature')!;
+  const temperatureValue = root.querySelector<HTMLOutputElement>('#temperature-value')!;
+  const lossValue = root.querySelector<HTMLElement>('#loss')!;
+  const lossFormula = root.querySelector<HTMLElement>('#loss-formula')!;
+  const gradHeader = root.querySelector<HTMLElement>('#grad-header')!;
+  const showJacobian = root.querySelector<HTMLInputElement>('#show-jacobian')!;
+  const jacobian = root.querySelector<HTMLElement>('#jacobian')!;
+  const addClass = root.querySelector<HTMLButtonElement>('#add-class')!;
+  const removeClass = root.querySelector<HTMLButtonElement>('#remove-class')!;
+  const presets = root.querySelectorAll<HTMLButtonElement>('[data-example]');
+
+  function compute() {
+    const cols = state.logits.length;
+    const z = Float32Array.from(state.logits);
+    const probs = api.softmax(z, cols, { temperature: state.temperature });
+    const { loss, grad } = api.crossEntropy(z, [state.target], cols, { temperature: state.temperature, grad: true });
+    return { probs, loss, grad: grad!, jacobian: api.softmaxJacobian(probs) };
+  }
+
+  function renderRows(): void {
+    rows.replaceChildren();
+    state.logits.forEach((logit, i) => {
+      const row = el('div', 'erow');
+      row.dataset.class = String(i);
+      row.append(el('span', 'cls', String(i)));
+
+      const input = el('input', 'logit');
+      input.type = 'number';
+      input.step = '0.1';
+      input.value = String(logit);
+      input.setAttribute('aria-label', `logit z${i}`);
+      input.addEventListener('input', () => {
+        const value = Number(input.value);
+        if (input.value.trim() !== '' && Number.isFinite(value)) {
+          state.logits[i] = value;
+          update();
+        }
+      });
+      row.append(input);
+
+      const target = el('label', 'target');
+      const radio = el('input');
+      radio.type = 'radio';
+      radio.name = 'target';
+      radio.checked = i === state.target;
+      radio.setAttribute('aria-label', `target class ${i}`);
+      radio.addEventListener('change', () => {
+        state.target = i;
+        update();
+      });
+      target.append(radio, el('span', 'target-y'));
+      row.append(target);
+
+      const prob = el('div', 'bar prob');
+      prob.append(el('span', 'fill'), el('span', 'value'));
+      const grad = el('div', 'bar grad');
+      grad.append(el('span', 'axis'), el('span', 'fill'), el('span', 'value'));
+      row.append(prob, grad);
+      rows.append(row);
+    });
+  }
+
+  function update(): void {
+    const { probs, loss, grad, jacobian: jac } = compute();
+    const cols = state.logits.length;
+    const gradScale = Math.max(1, ...Array.from(grad, Math.abs));
+    rows.querySelectorAll<HTMLElement>('.erow').forEach((row, i) => {
+      row.classList.toggle('is-target', i === state.target);
+      row.querySelector<HTMLElement>('.target-y')!.textContent = i === state.target ? '1' : '0';
+      const prob = row.querySelector<HTMLElement>('.prob')!;
+      prob.querySelector<HTMLElement>('.fill')!.style.width = `${(probs[i] * 100).toFixed(2)}%`;
+      prob.querySelector<HTMLElement>('.value')!.textContent = fixed(probs[i], 6);
+      const g = grad[i];
+      const fill = row.querySelector<HTMLElement>('.grad .fill')!;
+      const half = (Math.abs(g) / gradScale) * 50;
+      fill.style.width = `${half.toFixed(2)}%`;
+      fill.style.left = g < 0 ? `${(50 - half).toFixed(2)}%` : '50%';
+      fill.classList.toggle('negative', g < 0);
+      row.querySelector<HTMLElement>('.grad .value')!.textContent = fixed(g, 6);
+    });
+    const t = state.temperature;
+    const unit = t === 1;
+    gradHeader.textContent = unit ? '∂J/∂z = a − y' : '∂J/∂z = (a − y)/T';
+    lossFormula.textContent = unit
+      ? `J = −log a${sub(state.target)} = logsumexp(z) − z${sub(state.target)}`
+      : `J = −log a${sub(state.target)} = logsumexp(z/T) − z${sub(state.target)}/T`;
+    lossValue.textContent = fixed(loss, 6);
+    temperatureValue.textContent = t.toFixed(2);
+    addClass.disabled = cols >= MAX_CLASSES;
+    removeClass.disabled = cols <= 2;
+    presets.forEach((button) => {
+      const example = EXAMPLES[Number(button.dataset.example)];
+      const active = t === 1 && example.target === state.target
+        && example.logits.length === cols && example.logits.every((v, i) => v === state.logits[i]);
+      button.setAttribute('aria-pressed', String(active));
+    });
+    if (showJacobian.checked) renderJacobian(jacobian, jac, cols);
+    jacobian.hidden = !showJacobian.checked;
+  }
+
+  presets.forEach((button) => {
+    button.addEventListener('click', () => {
+      const example = EXAMPLES[Number(button.dataset.example)];
+      state.logits = [...example.logits];
+      state.target = example.target;
+      state.temperature = 1;
+      temperature.value = '1';
+      renderRows();
+      update();
+    });
+  });
+  temperature.addEventListener('input', () => {
+    state.temperature = Number(temperature.value);
+    update();
+  });
+  addClass.addEventListener('click', () => {
+    state.logits.push(0);
+    renderRows();
+    update();
+  });
+  removeClass.addEventListener('click', () => {
+    state.logits.pop();
+    state.target = Math.min(state.target, state.logits.length - 1);
+    renderRows();
+    update();
+  });
+  showJacobian.addEventListener('change', update);
+  renderRows();
+  update();
+}
+
+const SUBSCRIPTS = '₀₁₂₃₄₅₆₇₈₉';
+function sub(n: number): string {
+  return String(n).replace(/\d/g, (d) => SUBSCRIPTS[Number(d)]);
+}
+
+/** A diverging heat map: positive entries (the diagonal a_i(1 − a_i)) warm, negative (−a_i a_j) cool. */
+function renderJacobian(container: HTMLElement, jac: Float32Array, cols: number): void {
+  const scale = Math.max(1e-12, ...Array.from(jac, Math.abs));
+  const grid = el('div', 'heat');
+  grid.style.gridTemplateColumns = `auto repeat(${cols}, minmax(0, 1fr))`;
+  grid.append(el('span', 'heat-corner', '∂aᵢ/∂zⱼ'));
+  for (let j = 0; j < cols; j++) grid.append(el('span', 'heat-head', `z${sub(j)}`));
+  for (let i = 0; i < cols; i++) {
+    grid.append(el('span', 'heat-head', `a${sub(i)}`));
+    for (let j = 0; j < cols; j++) {
+      const value = jac[i * cols + j];
+      const cell = el('span', 'heat-cell', cols <= 6 ? fixed(value, 3) : '');
+      const strength = Math.abs(value) / scale;
+      cell.style.background = value >= 0
+        ? `rgba(220, 95, 40, ${(0.08 + 0.85 * strength).toFixed(3)})`
+        : `rgba(40, 110, 220, ${(0.08 + 0.85 * strength).toFixed(3)})`;
+      cell.classList.toggle('strong', strength > 0.55);
+      cell.title = `∂a${sub(i)}/∂z${sub(j)} = ${fixed(value, 6)}`;
+      grid.append(cell);
+    }
+  }
+  const note = el('p', 'note',
+    'Diagonal aᵢ(1 − aᵢ) > 0, off-diagonal −aᵢaⱼ < 0; every row sums to 0 because the probabilities always sum to 1. '
+    + 'Training never forms this matrix: softmaxBackward applies it as a ⊙ (g − ⟨g, a⟩) in O(cols).');
+  container.replaceChildren(grid, note);
+}

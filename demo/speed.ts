@@ -1,0 +1,197 @@
+// Panel 3: a quick benchmark in the reader's own browser. Each case runs the library's wasm
+// builds, the plain-JS loops of plain.ts and, once the reader loads it, TensorFlow.js on its wasm
+// backend, on the same seeded data; inputs are copied in and results copied out for everyone
+// (tfjs: tensor2d + dataSync), so every column measures what an application would pay.
+import { availableBackends, createBackend, type Api } from 'softmax-wasm';
+import { el, millis } from './format.js';
+import * as plain from './plain.js';
+
+interface Case {
+  name: string;
+  rows: number;
+  cols: number;
+}
+
+const CASES: Case[] = [
+  { name: 'softmax', rows: 256, cols: 1000 },
+  { name: 'logSoftmax', rows: 256, cols: 1000 },
+  { name: 'crossEntropy + gradient', rows: 256, cols: 1000 },
+  { name: 'softmax', rows: 4096, cols: 10 },
+];
+
+type Run = () => void;
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+interface Column {
+  label: string;
+  prepare(c: Case, x: Float32Array, targets: Int32Array): Run;
+}
+
+function uniform(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    out[i] = (a / 4294967296) * 20 - 10;
+  }
+  return out;
+}
+
+function oursColumn(api: Api): Column {
+  return {
+    label: `softmax-wasm (${api.kind})`,
+    prepare(c, x, targets) {
+      const out = new Float32Array(x.length);
+      if (c.name === 'softmax') return () => api.softmax(x, c.cols, out);
+      if (c.name === 'logSoftmax') return () => api.logSoftmax(x, c.cols, out);
+      return () => api.crossEntropy(x, targets, c.cols, { grad: out });
+    },
+  };
+}
+
+const plainColumn: Column = {
+  label: 'plain JS',
+  prepare(c, x, targets) {
+    const out = new Float32Array(x.length);
+    if (c.name === 'softmax') return () => plain.softmax(x, out, c.cols);
+    if (c.name === 'logSoftmax') return () => plain.logSoftmax(x, out, c.cols);
+    return () => plain.crossEntropy(x, targets, out, c.cols);
+  },
+};
+
+function tfColumn(tf: Tf): Column {
+  return {
+    label: 'tfjs-wasm',
+    prepare(c, x, targets) {
+      const shape: [number, number] = [c.rows, c.cols];
+      if (c.name === 'softmax') return () => tf.tidy(() => tf.softmax(tf.tensor2d(x, shape))).dataSync();
+      if (c.name === 'logSoftmax') return () => tf.tidy(() => tf.logSoftmax(tf.tensor2d(x, shape))).dataSync();
+      const oneHot = Float32Array.from({ length: x.length }, (_, i) => (targets[Math.floor(i / c.cols)] === i % c.cols ? 1 : 0));
+      // The gradient of the mean loss, as tf.grad computes it (softmax, minus the one-hot, / rows).
+      const lossGrad = tf.grad((z: import('@tensorflow/tfjs-core').Tensor) => tf.losses.softmaxCrossEntropy(tf.tensor2d(oneHot, shape), z));
+      return () => tf.tidy(() => lossGrad(tf.tensor2d(x, shape))).dataSync();
+    },
+  };
+}
+
+const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Milliseconds per call: batches of k calls, k doubled until a batch takes ≥ 8 ms (the page's
+ * timer is coarse), then the median over batches within a small time budget.
+ */
+async function measure(run: Run): Promise<number> {
+  run();
+  run();
+  let k = 1;
+  for (;;) {
+    const start = performance.now();
+    for (let i = 0; i < k; i++) run();
+    if (performance.now() - start >= 8 || k >= 1 << 16) break;
+    k *= 2;
+  }
+  const perCall: number[] = [];
+  const deadline = performance.now() + 250;
+  while (perCall.length < 5 || (perCall.length < 25 && performance.now() < deadline)) {
+    const start = performance.now();
+    for (let i = 0; i < k; i++) run();
+    perCall.push((performance.now() - start) / k);
+  }
+  await nextFrame();
+  perCall.sort((a, b) => a - b);
+  return perCall[perCall.length >> 1];
+}
+
+async function loadTf(): Promise<Tf> {
+  // One after the other: tfjs-core registers its flags on load, and the rest reads them on load.
+  const tf = await import('@tensorflow/tfjs-core');
+  // tf.grad needs the gradient functions, which tfjs-core registers only on request.
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const [simd, threaded] = await Promise.all([
+    import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url'),
+    import('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url'),
+  ]);
+  // Bundled with the page: no network beyond the server that serves it.
+  wasm.setWasmPaths({
+    'tfjs-backend-wasm.wasm': simd.default,
+    'tfjs-backend-wasm-simd.wasm': simd.default,
+    'tfjs-backend-wasm-threaded-simd.wasm': threaded.default,
+  });
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start its wasm backend');
+  await tf.ready();
+  return tf;
+}
+
+export function setupSpeed(root: HTMLElement): void {
+  const runButton = root.querySelector<HTMLButtonElement>('#run-bench')!;
+  const tfButton = root.querySelector<HTMLButtonElement>('#load-tf')!;
+  const status = root.querySelector<HTMLElement>('#bench-status')!;
+  const table = root.querySelector<HTMLTableElement>('#bench-table')!;
+  let tf: Tf | null = null;
+
+  tfButton.addEventListener('click', async () => {
+    tfButton.disabled = true;
+    status.textContent = 'Loading TensorFlow.js and its wasm backend…';
+    try {
+      tf = await loadTf();
+      tfButton.textContent = 'tfjs-wasm loaded';
+      status.textContent = 'tfjs-wasm loaded: the next run includes it.';
+    } catch (error) {
+      tfButton.disabled = false;
+      status.textContent = `Could not load tfjs-wasm: ${String(error)}`;
+    }
+  });
+
+  runButton.addEventListener('click', async () => {
+    runButton.disabled = true;
+    root.dataset.state = 'running';
+    try {
+      const columns: Column[] = [];
+      for (const kind of availableBackends()) {
+        if (kind !== 'js') columns.push(oursColumn(await createBackend({ backend: kind })));
+      }
+      columns.push(plainColumn);
+      if (tf) columns.push(tfColumn(tf));
+      const baseline = columns.indexOf(plainColumn);
+      renderHead(table, columns);
+      const body = el('tbody');
+      table.tBodies[0]?.remove();
+      table.append(body);
+      for (const [index, c] of CASES.entries()) {
+        status.textContent = `Running ${c.name} ${c.rows} × ${c.cols} (${index + 1} of ${CASES.length})…`;
+        const x = uniform(c.rows * c.cols, 17 + index);
+        const targets = Int32Array.from({ length: c.rows }, (_, r) => (r * 7) % c.cols);
+        const row = el('tr');
+        row.append(el('th', '', c.name), el('td', 'shape', `${c.rows} × ${c.cols}`));
+        const cells = columns.map(() => row.appendChild(el('td', 'time', '…')));
+        body.append(row);
+        const times: number[] = [];
+        for (const [i, column] of columns.entries()) {
+          times[i] = await measure(column.prepare(c, x, targets));
+          cells[i].textContent = millis(times[i]);
+        }
+        for (const [i, cell] of cells.entries()) {
+          if (i === baseline) continue;
+          const speedup = times[baseline] / times[i];
+          cell.append(el('span', speedup >= 1 ? 'speedup' : 'speedup slower', `×${speedup.toFixed(speedup >= 10 ? 0 : 1)}`));
+        }
+      }
+      status.textContent = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.';
+      root.dataset.state = 'done';
+    } catch (error) {
+      status.textContent = `Benchmark failed: ${String(error)}`;
+      root.dataset.state = 'failed';
+    } finally {
+      runButton.disabled = false;
+    }
+  });
+}
+
+function renderHead(table: HTMLTableElement, columns: Column[]): void {
+  const head = table.tHead ?? table.createTHead();
+  const row = el('tr');
+  row.append(el('th', '', 'operation'), el('th', '', 'shape'));
+  for (const column of columns) row.append(el('th', '', column.label));
+  head.replaceChildren(row);
+}
