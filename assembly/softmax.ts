@@ -71,12 +71,23 @@ export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
   return total;
 }
 
+// Whether one of n floats is NaN (for rows whose maximum is +∞ only, so a plain loop).
+function rowHasNaN(x: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return true;
+  }
+  return false;
+}
+
 // log Σ_j e^{x_j·s} of one row = m·s + log Σ e^{(x_j − m)·s}, where m = max x. An infinite
-// maximum is not subtracted (as in PyTorch), so a row containing +∞ gives +∞ and an all −∞ row
-// gives log 0 = −∞ instead of NaN from ∞ − ∞.
+// maximum is not subtracted (as in PyTorch): a row containing +∞ gives +∞ (NaN if it also holds a
+// NaN), decided without exp, whose approximation is only valid for arguments ≤ ln FLT_MAX; an all
+// −∞ row gives log 0 = −∞ instead of NaN from ∞ − ∞.
 @inline function logSumExpRow(x: usize, n: i32, s: f32): f32 {
   let m = rowMax(x, n);
-  if (abs(m) == Infinity) m = 0;
+  if (m == Infinity) return rowHasNaN(x, n) ? NaN : Infinity;
+  if (m == -Infinity) m = 0;
   return <f32>(<f64>(m * s) + Math.log(sumExpShiftedRow(x, n, m, s)));
 }
 
@@ -90,6 +101,16 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTempe
   }
 }
 
+// log a_j of a row whose range max − min overflows float32 (logits beyond ±1.7e38): x_j − m
+// would round to −∞ even where (x_j − m)·s, for s < 1, is a finite float32. Rare, so plain f64.
+function logSoftmaxWideRow(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logTotal: f32): void {
+  for (let i = 0; i < cols; i++) {
+    const o = <usize>i << 2;
+    const xi = load<f32>(xr + o);
+    store<f32>(yr + o, <f32>((<f64>xi - <f64>m) * <f64>s - <f64>logTotal));
+  }
+}
+
 // log a_j = (x_j − m)·s − log Σ_k e^{(x_k − m)·s}: never forms log(a).
 export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
@@ -98,6 +119,10 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTe
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     const m = rowMax(xr, cols);
     const logTotal = <f32>Math.log(sumExpShiftedRow(xr, cols, m, invTemperature));
+    if (m - lastRowMin == Infinity && abs(m) != Infinity) {
+      logSoftmaxWideRow(xr, yr, cols, m, invTemperature, logTotal);
+      continue;
+    }
     const mv = f32x4.splat(m), lv = f32x4.splat(logTotal);
     let i = 0;
     for (; i + 4 <= cols; i += 4) {
