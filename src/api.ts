@@ -3,6 +3,7 @@
 // memory (or use resident tensors as they are), run one kernel, copy the result out.
 import type { Activation, Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from './backend.js';
 import { seededRandom, type RandomSource } from './random.js';
+import { linearCrossEntropyChunks, linearCrossEntropyScratch } from './linear-cross-entropy.js';
 import { Tensor } from './tensor.js';
 import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
@@ -489,10 +490,7 @@ export class Api {
         dxSpec ? dxSpec.out ?? n * h : undefined, dwSpec ? dwSpec.out ?? h * v : undefined,
         dbSpec ? dbSpec.out ?? v : undefined, reduction === 'none' ? n : undefined,
         // The three products of a chunk each take (and give back) the kernel's packing scratch.
-        Math.max(
-          backend.matmulScratchLength(chunkRows, h, v), backend.matmulScratchLength(chunkRows, v, h),
-          backend.matmulScratchLength(h, chunkRows, v),
-        ),
+        linearCrossEntropyScratch(backend, h, v, chunkRows),
       ]);
       const xb = this.input(fn, scope, xs);
       const wb = this.input(fn, scope, ws);
@@ -504,23 +502,11 @@ export class Api {
       const dw = dwSpec ? this.result(fn, scope, dwSpec.out, h * v) : null;
       const db = dbSpec ? this.result(fn, scope, dbSpec.out, v) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
-      const needGrad = dx !== null || dw !== null || db !== null;
-
-      let total = 0;
-      for (let first = 0; first < n; first += chunkRows) {
-        const rows = Math.min(chunkRows, n - first);
-        const xChunk = backend.sliceF32(xb, first * h, rows * h);
-        const g = backend.sliceF32(logits, 0, rows * v);
-        backend.matmul(xChunk, wb, g, rows, h, v, false, false, 1, false, biasb);
-        total += backend.crossEntropyIndex(g, backend.sliceI32(targetsb, first, rows), rows, v, ignoreIndex, {
-          weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale,
-          grad: needGrad ? g : null,
-          losses: losses ? backend.sliceF32(losses.buffer, first, rows) : null,
-        });
-        if (dx) backend.matmul(g, wb, backend.sliceF32(dx.buffer, first * h, rows * h), rows, v, h, false, true, 1, false, null);
-        if (dw) backend.matmul(xChunk, g, dw.buffer, h, rows, v, true, false, 1, first > 0, null);
-        if (db) backend.sumRows(g, db.buffer, rows, v, first > 0);
-      }
+      const total = linearCrossEntropyChunks(backend, {
+        x: xb, w: wb, bias: biasb, targets: targetsb, logits,
+        dx: dx ? dx.buffer : null, dw: dw ? dw.buffer : null, db: db ? db.buffer : null,
+        losses: losses ? losses.buffer : null,
+      }, n, h, v, chunkRows, ignoreIndex, { weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale });
       const result: LinearCrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
       if (losses) result.losses = losses.finish();
       if (dx) result.dx = dx.finish();

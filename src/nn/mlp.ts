@@ -13,6 +13,7 @@ import { defaultInstance } from '../index.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
 import { isClassIndexArray } from '../validate.js';
 import { VERSION } from '../version.js';
+import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
 import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
 import { Random } from './random.js';
@@ -36,10 +37,18 @@ export interface MLPOptions {
   init?: WeightInit;
   /** The instance (from init() or createBackend()) whose memory and kernels the net uses. Default: the init() instance. */
   backend?: Api;
+  /**
+   * Train the output layer through the fused linear + cross-entropy (linearCrossEntropy's chunk
+   * loop), so a batch's batch × classes logits never exist at once: 'auto' (default) does it
+   * from FUSED_OUTPUT_MIN_CLASSES = 1024 classes, where those logits dominate memory.
+   */
+  fusedOutput?: boolean | 'auto';
 }
 
 export interface FromJSONOptions {
   backend?: Api;
+  /** As MLPOptions.fusedOutput. */
+  fusedOutput?: boolean | 'auto';
   /** Seeds the shuffling of later fit() calls. Default 0. */
   seed?: number;
 }
@@ -129,9 +138,13 @@ const NO_IGNORED_INDEX = -1;
 // predict and evaluate work through their input in chunks of at least this many rows, so their
 // activation buffers stay bounded however large the input.
 const INFERENCE_ROWS = 256;
+// From this many classes the output layer trains through the fused linear + cross-entropy, in
+// chunks whose logits take at most FUSED_CHUNK_BYTES (the MNIST-sized nets keep the plain path).
+export const FUSED_OUTPUT_MIN_CLASSES = 1024;
+const FUSED_CHUNK_BYTES = 4 * 1024 * 1024;
 // Every option each method reads: any other key is a misspelling, refused rather than ignored.
-const MLP_OPTION_KEYS: readonly (keyof MLPOptions)[] = ['hidden', 'seed', 'init', 'backend'];
-const FROM_JSON_OPTION_KEYS: readonly (keyof FromJSONOptions)[] = ['backend', 'seed'];
+const MLP_OPTION_KEYS: readonly (keyof MLPOptions)[] = ['hidden', 'seed', 'init', 'backend', 'fusedOutput'];
+const FROM_JSON_OPTION_KEYS: readonly (keyof FromJSONOptions)[] = ['backend', 'seed', 'fusedOutput'];
 const STEP_OPTION_KEYS: readonly (keyof StepOptions)[] = ['learningRate', 'momentum', 'clipNorm'];
 const FIT_OPTION_KEYS: readonly (keyof FitOptions)[] = [
   ...STEP_OPTION_KEYS, 'epochs', 'batchSize', 'shuffle', 'validation', 'onEpoch', 'onBatch', 'signal',
@@ -180,6 +193,8 @@ export class MLP {
   readonly #lossParams: CrossEntropyParams = {
     weight: null, labelSmoothing: 0, zLoss: 0, invTemperature: 1, gradScale: 1, grad: null, losses: null,
   };
+  /** Rows per chunk of the fused output layer, or 0 when it trains on whole batches. */
+  readonly #fusedChunkRows: number;
   /** Gathered training batch, capacity × inputs. */
   #input: F32Buffer | null = null;
   #capacity = 0;
@@ -204,6 +219,13 @@ export class MLP {
     this.#api = MLP.#resolveApi(fn, opts.backend);
     this.#backend = this.#api.backend;
     this.#sizes = Object.freeze([...sizes]);
+    const classes = sizes[sizes.length - 1];
+    const { fusedOutput = 'auto' } = opts;
+    if (fusedOutput !== 'auto' && typeof fusedOutput !== 'boolean') {
+      throw new TypeError(`${fn}: options.fusedOutput must be true, false or 'auto', got ${describe(fusedOutput)}`);
+    }
+    const fused = fusedOutput === 'auto' ? classes >= FUSED_OUTPUT_MIN_CLASSES : fusedOutput;
+    this.#fusedChunkRows = fused ? Math.max(1, Math.floor(FUSED_CHUNK_BYTES / (4 * classes))) : 0;
     this.#random = new Random(seed);
     this.#memory = new ResidentBuffers(this.#backend);
     forgotten.register(this, this.#memory, this);
@@ -264,7 +286,7 @@ export class MLP {
     const fn = 'MLP.fromJSON';
     const data = MLP.#checkJSON(fn, typeof json === 'string' ? MLP.#parse(fn, json) : json);
     const opts = checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions;
-    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed });
+    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed, fusedOutput: opts.fusedOutput });
     data.layers.forEach((spec, l) => {
       const layer = net.#layers[l];
       // Layers have not reserved activation buffers yet, so their activation may still change.
@@ -424,7 +446,7 @@ export class MLP {
     this.#input = null;
     try {
       this.#input = this.#memory.alloc(rows * this.#inputs);
-      for (const layer of this.#layers) layer.reserve(rows);
+      for (const layer of this.#layers) layer.reserve(layer === this.#output ? this.#outputRows(rows) : rows);
     } catch (error) {
       throw namedAllocationError(fn, `the activations of ${rows} rows`, error);
     }
@@ -448,9 +470,14 @@ export class MLP {
     return most;
   }
 
+  /** Rows the output layer's buffers hold for batches of `rows`: one chunk when it is fused. */
+  #outputRows(rows: number): number {
+    return this.#fusedChunkRows ? Math.min(rows, this.#fusedChunkRows) : rows;
+  }
+
   /** Rows per chunk when predicting or evaluating `total` rows. */
   #chunkRows(total: number): number {
-    return Math.min(total, Math.max(this.#capacity, INFERENCE_ROWS));
+    return this.#outputRows(Math.min(total, Math.max(this.#capacity, INFERENCE_ROWS)));
   }
 
   // ---- the computation ----------------------------------------------------------------------
@@ -471,18 +498,38 @@ export class MLP {
    */
   #backpropagate(input: F32Buffer, targets: I32Buffer, rows: number): number {
     const backend = this.#backend;
-    const logits = this.#forward(input, rows);
     const output = this.#output;
-    // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
+    const hidden = this.#layers.slice(0, -1);
+    let activations = input;
+    for (const layer of hidden) {
+      layer.forward(backend, activations, rows);
+      activations = layer.output;
+    }
+    const last = hidden.at(-1) ?? null;
     const params = this.#lossParams;
     params.gradScale = 1 / rows;
-    params.grad = output.delta;
-    const total = backend.crossEntropyIndex(logits, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
-    params.grad = null;
-    for (let l = this.#layers.length - 1; l >= 0; l--) {
-      const layer = this.#layers[l];
-      if (layer !== output) layer.finishDelta(backend, rows);
-      const below = l > 0 ? this.#layers[l - 1] : null;
+    let total: number;
+    if (this.#fusedChunkRows) {
+      // The output layer through the fused linear + cross-entropy: per chunk of rows its logits
+      // (in the output buffer, one chunk long), δ = (a − y)/rows in place over them, and their
+      // contributions to ∂C/∂W, ∂C/∂b and the layer below's gradient.
+      total = linearCrossEntropyChunks(backend, {
+        x: activations, w: output.weight, bias: output.bias, targets, logits: output.output,
+        dx: last ? last.gradientTarget : null, dw: output.weightGrad, db: output.biasGrad, losses: null,
+      }, rows, output.inputs, output.outputs, this.#fusedChunkRows, NO_IGNORED_INDEX, params);
+    } else {
+      // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
+      output.forward(backend, activations, rows);
+      params.grad = output.delta;
+      total = backend.crossEntropyIndex(output.output, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
+      params.grad = null;
+      output.parameterGradients(backend, activations, rows);
+      if (last) output.propagate(backend, rows, last.gradientTarget);
+    }
+    for (let l = hidden.length - 1; l >= 0; l--) {
+      const layer = hidden[l];
+      layer.finishDelta(backend, rows);
+      const below = l > 0 ? hidden[l - 1] : null;
       layer.parameterGradients(backend, below ? below.output : input, rows);
       if (below) layer.propagate(backend, rows, below.gradientTarget);
     }
