@@ -21,7 +21,7 @@ const cases: Case[] = [
   ['a zero layer size', (api) => new MLP([4, 0, 3], { backend: api }), RangeError, 'MLP: sizes[1] must be in [1, 2147483647], got 0'],
   ['a fractional layer size', (api) => new MLP([4, 2.5, 3], { backend: api }), TypeError, 'MLP: sizes[1] must be an integer, got number 2.5'],
   ['a misspelt option', (api) => new MLP([4, 3], { backend: api, activation: 'relu' } as never), TypeError,
-    "MLP: unknown option 'activation' (known: hidden, seed, init, backend)"],
+    "MLP: unknown option 'activation' (known: hidden, seed, init, backend, fusedOutput)"],
   ['an unknown hidden activation', (api) => new MLP([4, 3], { backend: api, hidden: 'softmax' as never }), RangeError, /^MLP: options\.hidden must be one of/],
   // 2^40 weights: beyond a wasm block and beyond a JS typed array, refused before anything is touched.
   ['a network larger than memory', (api) => new MLP([1 << 20, 1 << 20, 3], { backend: api }), RangeError,
