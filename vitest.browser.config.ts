@@ -17,6 +17,10 @@ import { launchOptions } from './test-browser/chromium.js';
 const nodeOnlyTests: string[] = [
   // The examples read their data from disk (examples/charlm.ts reads README.md with node:fs).
   'test/examples.test.ts',
+  // Memory limits and the MLP under them are tested in child node processes (test/child-process.ts)
+  // with flags such as --wasm-max-mem-pages; the rest of these files allocates up to 1 GiB.
+  'test/memory.test.ts',
+  'test/nn-reliability.test.ts',
 ];
 const testDir = fileURLToPath(new URL('./test/', import.meta.url));
 const importsNode = /\bfrom\s+['"]node:/;

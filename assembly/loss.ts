@@ -6,7 +6,7 @@
 // (target (1 − ε)·y + ε/C), ignoreIndex rows contribute nothing, optional z-loss zl·lse², and a
 // temperature T applied as z/T (so every gradient carries a factor 1/T). The wrapper computes the
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
-import { madd, rowMax, rowSum, rowDot } from './vmath';
+import { madd, rowMax, rowSum, rowDot, hsum, lastRowMin, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow } from './softmax';
 import { exp4, promoteHigh, f64x2Sum, demoteJoin } from './vmath';
 import { sigmoidFromExpNegAbs4 } from './activation';
@@ -36,6 +36,54 @@ function affineGradRow(grad: usize, weight: usize, n: i32, alpha: f32, beta: f32
   }
 }
 
+// affineGradRow in f64, for rows where alpha overflows float32 (z-loss on logits near FLT_MAX):
+// there α·e_j with e_j = 0 must stay 0 rather than become ∞·0 = NaN.
+function affineGradRowWide(grad: usize, weight: usize, n: i32, alpha: f64, beta: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi: f64 = weight != 0 ? <f64>load<f32>(weight + o) : 1;
+    store<f32>(grad + o, <f32>(<f64>load<f32>(grad + o) * alpha - beta * wi));
+  }
+}
+
+// The largest |w_j| (1 without weights): bounds how large a weighted sum of a row can grow.
+function weightBound(weight: usize, n: i32): f64 {
+  if (weight == 0) return 1;
+  let bound: f64 = 0;
+  for (let i = 0; i < n; i++) bound = max(bound, abs(<f64>load<f32>(weight + (<usize>i << 2))));
+  return bound;
+}
+
+// Σ_j w_j·(m − x_j) over a row just scanned by rowMax (w = 0 means all ones). Every term is ≥ 0
+// (for w ≥ 0), so unlike m·Σw − Σ w·x it does not cancel when the logits are large. Float32 lanes
+// add up to SUM_BLOCK terms; rows whose finite range could overflow them are summed in f64.
+function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
+  const laneSafe = (<f64>m - <f64>lastRowMin) * wBound * <f64>SUM_BLOCK < <f64>F32.MAX_VALUE;
+  const simdEnd = laneSafe ? n : 0;
+  const mv = f32x4.splat(m);
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= simdEnd) {
+    const end = min(simdEnd & ~3, i + SUM_BLOCK);
+    let acc = f32x4.splat(0);
+    if (weight == 0) {
+      for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.sub(mv, v128.load(x + (<usize>i << 2))));
+    } else {
+      for (; i < end; i += 4) {
+        const o = <usize>i << 2;
+        acc = madd(v128.load(weight + o), f32x4.sub(mv, v128.load(x + o)), acc);
+      }
+    }
+    total += <f64>hsum(acc);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi: f64 = weight != 0 ? <f64>load<f32>(weight + o) : 1;
+    total += wi * (<f64>m - <f64>load<f32>(x + o));
+  }
+  return total;
+}
+
 // Targets as class indices (i32). Returns Σ over rows of the row losses.
 export function crossEntropyIndexRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
@@ -46,6 +94,7 @@ export function crossEntropyIndexRows(
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
+  const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -59,21 +108,26 @@ export function crossEntropyIndexRows(
     }
     // Everything read from the logits is read before the exp pass, which may overwrite them
     // (grad may alias logits: the fused linear cross-entropy computes a − y in place).
-    const zt = <f64>load<f32>(x + (<usize>t << 2)) * <f64>s;
-    const weightedLogits = eps > 0 ? (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols)) * <f64>s : 0;
     const m = rowMax(x, cols);
+    const xt = <f64>load<f32>(x + (<usize>t << 2));
+    const gapSum = eps > 0 ? rowGapSum(weight, x, m, cols, wBound) : 0;
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
-    const lse = <f64>m * <f64>s + Math.log(sum);
+    // −log a_j = lse − z_j·s = (m − z_j)·s + log Σ, with m − z_j exact in f64: forming lse and
+    // z_j·s separately would cancel their rounding errors (|m·s|·6e-8) into the loss.
+    const logSum = Math.log(sum);
+    const lse = <f64>m * <f64>s + logSum;
     const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
-    let loss = (1 - eps) * wt * (lse - zt);
-    if (eps > 0) loss += epsPerClass * (weightTotal * lse - weightedLogits);
+    // With ε = 1 the target is uniform: the class's own term is absent, not 0·∞ = NaN for a −∞ logit.
+    let loss = eps < 1 ? (1 - eps) * wt * ((<f64>m - xt) * <f64>s + logSum) : 0;
+    if (eps > 0) loss += epsPerClass * (weightTotal * logSum + gapSum * <f64>s);
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
     if (g != 0) {
       const gs = <f64>gradScale * <f64>s;
       const alpha = gs * ((1 - eps) * wt + epsPerClass * weightTotal + 2 * <f64>zLoss * lse) / sum;
-      affineGradRow(g, weight, cols, <f32>alpha, <f32>(gs * epsPerClass));
+      if (abs(<f32>alpha) != Infinity) affineGradRow(g, weight, cols, <f32>alpha, <f32>(gs * epsPerClass));
+      else affineGradRowWide(g, weight, cols, alpha, gs * epsPerClass);
       const gt = g + (<usize>t << 2);
       store<f32>(gt, load<f32>(gt) - <f32>(gs * (1 - eps) * wt));
     }
@@ -81,16 +135,17 @@ export function crossEntropyIndexRows(
   return total;
 }
 
-// Σ_j w_j·y_j·z_j over one row (w = 0 means all ones). A zero target contributes nothing even when
-// its logit is −∞ (a mask), where 0·(−∞) would otherwise turn the loss into NaN.
-function weightedTargetDot(weight: usize, y: usize, z: usize, n: i32): f64 {
+// Σ_j w_j·y_j·(m − z_j) over one row whose maximum is m (w = 0 means all ones), in f64 where
+// m − z_j is exact. A zero target contributes nothing even when its logit is −∞ (a mask), where
+// 0·∞ would otherwise turn the loss into NaN.
+function weightedTargetGap(weight: usize, y: usize, z: usize, m: f32, n: i32): f64 {
   let total: f64 = 0;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     const yi = load<f32>(y + o);
     if (yi == 0) continue;
     const wi: f32 = weight != 0 ? load<f32>(weight + o) : 1;
-    total += <f64>wi * <f64>yi * <f64>load<f32>(z + o);
+    total += <f64>wi * <f64>yi * (<f64>m - <f64>load<f32>(z + o));
   }
   return total;
 }
@@ -105,34 +160,40 @@ export function crossEntropyProbRows(
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
+  const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;
     const g = grad != 0 ? grad + off : 0;
-    // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is lse·Σ w ỹ − Σ w ỹ z/T. The logits terms
-    // are read before the exp pass, which may overwrite the logits (grad aliasing logits).
+    // Smoothed target ỹ = (1 − ε)·y + ε/C; the loss is Σ w ỹ (lse − z·s), summed as
+    // log Σ·Σ w ỹ + s·Σ w ỹ (m − z): terms ≥ 0, no cancellation when the logits are large. The
+    // logits terms are read before the exp pass, which may overwrite the logits (grad aliasing
+    // logits).
+    const m = rowMax(x, cols);
     const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
     const targetMass = (1 - eps) * wy + epsPerClass * weightTotal;
-    let targetLogit = (1 - eps) * weightedTargetDot(weight, y, x, cols);
-    if (eps > 0) targetLogit += epsPerClass * (weight != 0 ? rowDot(weight, x, cols) : rowSum(x, cols));
-    const m = rowMax(x, cols);
+    let targetGap = eps < 1 ? (1 - eps) * weightedTargetGap(weight, y, x, m, cols) : 0;
+    if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols, wBound);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
-    const lse = <f64>m * <f64>s + Math.log(sum);
-    let loss = lse * targetMass - targetLogit * <f64>s;
+    const logSum = Math.log(sum);
+    const lse = <f64>m * <f64>s + logSum;
+    let loss = logSum * targetMass + targetGap * <f64>s;
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
     if (g != 0) {
       const gs = <f64>gradScale * <f64>s;
-      const alpha = <f32>(gs * (targetMass + 2 * <f64>zLoss * lse) / sum);
-      const beta = <f32>(gs * (1 - eps)), betaEps = <f32>(gs * epsPerClass);
-      // grad_j = alpha·e_j − w_j·(beta·y_j + betaEps)
+      const alpha = gs * (targetMass + 2 * <f64>zLoss * lse) / sum;
+      const beta = gs * (1 - eps), betaEps = gs * epsPerClass;
+      // grad_j = alpha·e_j − w_j·(beta·y_j + betaEps), in f64 (a scalar loop either way) so that an
+      // alpha beyond FLT_MAX still gives 0·alpha = 0 where e_j = 0.
       for (let i = 0; i < cols; i++) {
         const o = <usize>i << 2;
-        const wj: f32 = weight != 0 ? load<f32>(weight + o) : 1;
-        store<f32>(g + o, load<f32>(g + o) * alpha - wj * (beta * load<f32>(y + o) + betaEps));
+        const wj: f64 = weight != 0 ? <f64>load<f32>(weight + o) : 1;
+        const e = <f64>load<f32>(g + o);
+        store<f32>(g + o, <f32>(e * alpha - wj * (beta * <f64>load<f32>(y + o) + betaEps)));
       }
     }
   }

@@ -7,7 +7,7 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hsum, keepLanes, loadTail, rowMax,
+  demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hsum, keepLanes, promoteHigh, loadTail, rowMax,
   rowDot, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 
@@ -112,18 +112,24 @@ export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
   return sumExpRowExactScaled(x, n, m, s);
 }
 
-// log Σ_j e^{x_j·s} of one row = m·s + log Σ e^{(x_j − m)·s}, where m = max x. An infinite
-// maximum is not subtracted (as in PyTorch): a row containing +∞ gives +∞, an all −∞ row gives
-// log 0 = −∞ instead of NaN from ∞ − ∞ — unless the row holds a NaN, which rowMax may skip.
-@inline function logSumExpRow(x: usize, n: i32, s: f32): f32 {
-  const m = rowMax(x, n);
-  if (abs(m) == Infinity) return hasNaN(x, n) ? NaN : m;
-  return <f32>(<f64>m * <f64>s + Math.log(sumExpShiftedRow(x, n, m, s)));
+// Whether one of n floats is NaN (for rows whose maximum is +∞ only, so a plain loop).
+function rowHasNaN(x: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v != v) return true;
+  }
+  return false;
 }
 
-function hasNaN(x: usize, n: i32): bool {
-  for (let i = 0; i < n; i++) if (isNaN(load<f32>(x + (<usize>i << 2)))) return true;
-  return false;
+// log Σ_j e^{x_j·s} of one row = m·s + log Σ e^{(x_j − m)·s}, where m = max x. An infinite
+// maximum is not subtracted (as in PyTorch): a row containing +∞ gives +∞ (NaN if it also holds a
+// NaN), decided without exp, whose approximation is only valid for arguments ≤ ln FLT_MAX; an all
+// −∞ row gives log 0 = −∞ instead of NaN from ∞ − ∞.
+@inline function logSumExpRow(x: usize, n: i32, s: f32): f32 {
+  let m = rowMax(x, n);
+  if (m == Infinity) return rowHasNaN(x, n) ? NaN : Infinity;
+  if (m == -Infinity) m = 0;
+  return <f32>(<f64>m * <f64>s + Math.log(sumExpShiftedRow(x, n, m, s)));
 }
 
 // ---- short rows -------------------------------------------------------------------------------
@@ -132,9 +138,16 @@ function hasNaN(x: usize, n: i32): bool {
 // done four rows at a time with the rows in the lanes: a 4×4 transpose turns four rows' columns
 // j…j+3 into four vectors, each holding one column of the four rows, so the maxima, the sums and
 // the reciprocals of four rows are plain vertical vector operations. 32 × 10 takes 0.45 µs this
-// way against 1.0 µs row by row. Up to 64 columns each row's sum stays a plain f32 sum of at most
-// 64 terms, the precision SUM_BLOCK allows elsewhere; beyond, the row-wise path is as fast.
+// way against 1.0 µs row by row.
+//
+// A row's result must not depend on the rows around it (the same bits alone or in any batch), so
+// a short row has one definition, computed alike by the four-row path and, for the rows left
+// over, by softmaxShortRow: e_j by the row's own exp mode, Σ e_j added in f64 in column order,
+// out_j = e_j · f32(1 / Σ). Up to 64 columns the in-order f64 sum costs little; beyond, the
+// row-wise path is as fast.
 const SHORT_ROW = 64;
+// A four-row group whose rows need different exp modes computes both and picks per lane.
+const MIXED = 4;
 
 @inline function zipLo(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 4, 1, 5); }
 @inline function zipHi(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 6, 3, 7); }
@@ -157,22 +170,37 @@ const SHORT_ROW = 64;
   store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
 }
 
-// Pass 2 for four rows whose maxima are −negM: out = e^{(x − max)·s}, returns the four sums.
-@inline function groupExpLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, mode: i32): v128 {
+// One column of a group: e^{(x − max)·s} lane by lane in `mode`; with MIXED, the narrow exp in
+// the lanes of narrowLanes and the exact one elsewhere (each lane as its row alone would get).
+@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32): v128 {
+  if (mode & MIXED) {
+    const scaled = mode & SCALED;
+    return v128.bitselect(
+      expShifted4(c, negM, sv, sHi, sLo, scaled), expShifted4(c, negM, sv, sHi, sLo, scaled | EXACT), narrowLanes);
+  }
+  return expShifted4(c, negM, sv, sHi, sLo, mode);
+}
+
+// Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row in
+// f64 in column order, then every row times f32(1 / its sum).
+@inline function groupRestLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128, mode: i32): void {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
-  let sum = f32x4.splat(0);
+  // Rows 0, 1 in sum01, rows 2, 3 in sum23.
+  let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
   let j = 0;
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
     const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
     const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
     const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
-    const e0 = expShifted4(lowHalves(p, q), negM, sv, sHi, sLo, mode);
-    const e1 = expShifted4(highHalves(p, q), negM, sv, sHi, sLo, mode);
-    const e2 = expShifted4(lowHalves(u, w), negM, sv, sHi, sLo, mode);
-    const e3 = expShifted4(highHalves(u, w), negM, sv, sHi, sLo, mode);
-    sum = f32x4.add(sum, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
+    const e0 = groupExp4(lowHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
+    sum01 = f64x2.add(f64x2.add(f64x2.add(f64x2.add(sum01, f64x2.promote_low_f32x4(e0)),
+      f64x2.promote_low_f32x4(e1)), f64x2.promote_low_f32x4(e2)), f64x2.promote_low_f32x4(e3));
+    sum23 = f64x2.add(f64x2.add(f64x2.add(f64x2.add(sum23, promoteHigh(e0)), promoteHigh(e1)), promoteHigh(e2)), promoteHigh(e3));
     const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
     v128.store(out + o, lowHalves(pe, qe));
     v128.store(out + stride + o, highHalves(pe, qe));
@@ -181,23 +209,45 @@ const SHORT_ROW = 64;
   }
   for (; j < cols; j++) {
     const o = <usize>j << 2;
-    const e = expShifted4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, mode);
-    sum = f32x4.add(sum, e);
+    const e = groupExp4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, narrowLanes, mode);
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e));
+    sum23 = f64x2.add(sum23, promoteHigh(e));
     scatterColumn(out + o, stride, e);
   }
-  return sum;
+  const one = f64x2.splat(1);
+  const inv = demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
+  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
+  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
+  j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
+    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
+    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
+    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
+  }
 }
-function groupExpUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, 0);
+function groupRestUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, 0);
 }
-function groupExpScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, SCALED);
+function groupRestScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, SCALED);
 }
-function groupExpExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, EXACT);
+function groupRestExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT);
 }
-function groupExpExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, EXACT | SCALED);
+function groupRestExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT | SCALED);
+}
+function groupRestMixed(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED);
+}
+function groupRestMixedScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED | SCALED);
 }
 
 // Softmax of four rows shorter than SHORT_ROW at x (row k at x + k·stride).
@@ -219,51 +269,62 @@ function softmaxRowGroup(x: usize, out: usize, stride: usize, cols: i32, s: f32)
     mx = f32x4.pmax(mx, c);
     mn = f32x4.pmin(mn, c);
   }
-  // The widest span of the four decides (a −∞ minimum makes it +∞, a NaN makes it NaN: both
-  // fail the narrow test).
-  const span = f32x4.sub(mx, mn);
-  const widest = hmax(span);
-  const mode = spanMode(i32x4.all_true(f32x4.eq(span, span)) ? widest : NaN, s);
+  // Each row's mode as rowMode would give it alone: narrow when its span·s is below the limit
+  // (a −∞ minimum makes the span +∞, a NaN makes the test false: both exact).
+  const scaled = s != 1;
+  const limit = scaled ? NARROW_SPAN_SCALED : NARROW_SPAN;
+  const narrowLanes = f32x4.lt(f32x4.mul(f32x4.sub(mx, mn), f32x4.splat(s)), f32x4.splat(limit));
+  const narrowRows = i32x4.bitmask(narrowLanes);
   const negM = f32x4.neg(mx);
-  // Pass 2.
-  let sum: v128;
-  if (mode == 0) sum = groupExpUnscaled(x, out, stride, cols, negM, s);
-  else if (mode == SCALED) sum = groupExpScaled(x, out, stride, cols, negM, s);
-  else if (mode == EXACT) sum = groupExpExact(x, out, stride, cols, negM, s);
-  else sum = groupExpExactScaled(x, out, stride, cols, negM, s);
-  // Pass 3: every row times the reciprocal of its sum.
-  const inv = f32x4.div(f32x4.splat(1), sum);
-  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
-  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
-  j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const o = <usize>j << 2;
-    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
-    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
-    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
-    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+  if (narrowRows == 0b1111) {
+    if (scaled) groupRestScaled(x, out, stride, cols, negM, s, narrowLanes);
+    else groupRestUnscaled(x, out, stride, cols, negM, s, narrowLanes);
+  } else if (narrowRows == 0) {
+    if (scaled) groupRestExactScaled(x, out, stride, cols, negM, s, narrowLanes);
+    else groupRestExact(x, out, stride, cols, negM, s, narrowLanes);
+  } else if (scaled) {
+    groupRestMixedScaled(x, out, stride, cols, negM, s, narrowLanes);
+  } else {
+    groupRestMixed(x, out, stride, cols, negM, s, narrowLanes);
   }
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
-  }
+}
+
+// One short row, with the result the four-row path gives it.
+function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
+  const m = rowMax(x, cols);
+  expShiftedRow(x, out, cols, m, s);
+  let total: f64 = 0;
+  for (let j = 0; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
+  scaleRow(out, out, cols, <f32>(1.0 / total));
 }
 
 // ---- kernels ----------------------------------------------------------------------------------
 
 export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
-  let r = 0;
   if (cols < SHORT_ROW) {
+    let r = 0;
     for (; r + 4 <= rows; r += 4) {
       softmaxRowGroup(x + <usize>r * stride, out + <usize>r * stride, stride, cols, invTemperature);
     }
+    for (; r < rows; r++) softmaxShortRow(x + <usize>r * stride, out + <usize>r * stride, cols, invTemperature);
+    return;
   }
-  for (; r < rows; r++) {
+  for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     const m = rowMax(xr, cols);
     const total = expShiftedRow(xr, yr, cols, m, invTemperature);
     scaleRow(yr, yr, cols, <f32>(1.0 / total));
+  }
+}
+
+// log a_j of a row whose range max − min overflows float32 (logits beyond ±1.7e38): x_j − m
+// would round to −∞ even where (x_j − m)·s, for s < 1, is a finite float32. Rare, so plain f64.
+function logSoftmaxWideRow(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logTotal: f32): void {
+  for (let i = 0; i < cols; i++) {
+    const o = <usize>i << 2;
+    const xi = load<f32>(xr + o);
+    store<f32>(yr + o, <f32>((<f64>xi - <f64>m) * <f64>s - <f64>logTotal));
   }
 }
 
@@ -275,6 +336,10 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTe
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     const m = rowMax(xr, cols);
     const logTotal = <f32>Math.log(sumExpShiftedRow(xr, cols, m, invTemperature));
+    if (m - lastRowMin == Infinity && abs(m) != Infinity) {
+      logSoftmaxWideRow(xr, yr, cols, m, invTemperature, logTotal);
+      continue;
+    }
     const mv = f32x4.splat(m), lv = f32x4.splat(logTotal);
     let i = 0;
     for (; i + 4 <= cols; i += 4) {

@@ -3,16 +3,19 @@
 // memory (or use resident tensors as they are), run one kernel, copy the result out.
 import type { Activation, Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from './backend.js';
 import { seededRandom, type RandomSource } from './random.js';
+import { linearCrossEntropyChunks, linearCrossEntropyScratch } from './linear-cross-entropy.js';
 import { Tensor } from './tensor.js';
 import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
   describe,
 } from './validate.js';
+import { checkNoOverlap, checkTemperature, FLOAT32_MAX, overlap } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
 export type Reduction = 'mean' | 'sum' | 'none';
-export type ClassIndices = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+export type ClassIndices =
+  | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
 
 export interface SoftmaxOptions {
   /** Divides the logits: softmax(x / temperature). Default 1. */
@@ -99,6 +102,8 @@ export interface SampleOptions {
 const BELOW_ONE_F32 = 1 - 2 ** -24;
 
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+// softmaxJacobian builds a dense cols × cols matrix; past 1 GiB it is a mistake, not a use.
+const MAX_JACOBIAN_ENTRIES = 2 ** 28;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 // The options of a call that passes none (shared, so such calls allocate no options object).
@@ -112,6 +117,16 @@ function blockRows(cols: number): number {
   const rows = Math.floor(BLOCK_ELEMENTS / cols);
   return rows >= 4 ? rows & ~3 : Math.max(1, rows);
 }
+// Every option each function reads: any other key is a misspelling, refused rather than ignored.
+const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', 'out'];
+const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
+];
+const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad', 'bias', 'chunkBytes',
+];
+const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
+const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
 
 export interface MatmulOptions {
   /** Use Aᵀ: a is stored k × m. Default false. */
@@ -128,13 +143,7 @@ export interface MatmulOptions {
   out?: Data;
 }
 
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** Whether two data arguments share memory (the same tensor, or overlapping views of one buffer). */
-function overlaps(x: Data, y: Data): boolean {
-  if (x instanceof Tensor || y instanceof Tensor) return x === y;
-  return x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
-}
+const MATMUL_OPTION_KEYS: readonly (keyof MatmulOptions)[] = ['transA', 'transB', 'bias', 'accumulate', 'alpha', 'out'];
 
 export class Api {
   constructor(readonly backend: Backend) {}
@@ -149,8 +158,23 @@ export class Api {
     checkInteger('tensor', 'rows', rows, 1);
     checkInteger('tensor', 'cols', cols, 1);
     if (data !== undefined) checkLength('tensor', 'data', checkFloat32Array('tensor', 'data', data).length, rows * cols, `${rows} × ${cols}`);
-    const t = new Tensor(this.backend, this.backend.allocF32(rows * cols), rows, cols);
-    if (data) t.write(data);
+    let buffer: F32Buffer;
+    try {
+      buffer = this.backend.allocF32(rows * cols);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      const reason = error.message.replace(/^softmax-wasm: /, '');
+      throw new RangeError(`tensor: cannot allocate ${rows} × ${cols} floats: ${reason}`);
+    }
+    const t = new Tensor(this.backend, buffer, rows, cols);
+    if (data) {
+      try {
+        t.write(data);
+      } catch (error) {
+        t.dispose();
+        throw error;
+      }
+    }
     return t;
   }
 
@@ -158,7 +182,7 @@ export class Api {
 
   private data(fn: string, name: string, value: unknown): Data {
     if (value instanceof Tensor) {
-      if (value.backend !== this.backend) throw new Error(`${fn}: ${name} is a Tensor of another backend instance`);
+      if (value.backend !== this.backend) throw new TypeError(`${fn}: ${name} is a Tensor of another backend instance`);
       value.buffer(fn);
       return value;
     }
@@ -176,6 +200,32 @@ export class Api {
     return value instanceof Tensor ? value.buffer(fn) : scope.f32(value);
   }
 
+  /**
+   * Reserves the scratch space of one call up front, in the order the call takes it: a number is
+   * that many 4-byte values, a Float32Array its length (copied in, or a result written into it),
+   * a Tensor or undefined nothing (used in place). Fails before anything is copied.
+   */
+  private reserve(fn: string, scope: Scope, items: (Data | number | undefined)[]): void {
+    // Rewritten in place into lengths (0 takes no space): no second array on the hot path.
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      items[i] = typeof item === 'number' ? item : item instanceof Float32Array ? item.length : 0;
+    }
+    scope.reserve(fn, items as number[]);
+  }
+
+  /** The memory a data argument occupies, for aliasing checks (a Tensor's current view). */
+  private memoryOf(fn: string, value: Data): Float32Array {
+    return value instanceof Tensor ? value.buffer(fn).view() : value;
+  }
+
+  /** For kernels that read each element (or row) before writing it: out may be an input exactly. */
+  private checkOutOverlaps(fn: string, out: Data | undefined, inputs: ReadonlyArray<readonly [string, Data]>, outName = 'out'): void {
+    if (!out) return;
+    const outMemory = this.memoryOf(fn, out);
+    for (const [name, input] of inputs) checkNoOverlap(fn, outName, outMemory, name, this.memoryOf(fn, input), true);
+  }
+
   /** Space for a result, and how to hand it back (copy into out or a new array, or the tensor). */
   private result<T extends Data | undefined>(
     fn: string, scope: Scope, out: T, length: number,
@@ -183,6 +233,10 @@ export class Api {
     type R = T extends Tensor ? Tensor : Float32Array;
     if (out instanceof Tensor) return { buffer: out.buffer(fn), finish: () => out as unknown as R };
     const target = (out as Float32Array | undefined) ?? new Float32Array(length);
+    if (target.length !== length) {
+      // Only possible for a view of wasm memory that this call's allocation just detached.
+      throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+    }
     const buffer = this.backend.kind === 'js' ? scope.f32(target) : scope.f32Empty(length);
     return {
       buffer,
@@ -197,17 +251,21 @@ export class Api {
   private splitOut(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
     if (outOrOptions === undefined && options === undefined) return NO_OPTIONS;
     if (outOrOptions instanceof Float32Array || outOrOptions instanceof Tensor) {
-      return { ...checkOptions(fn, options), out: outOrOptions };
+      const opts = checkOptions(fn, options, SOFTMAX_OPTION_KEYS);
+      if (opts.out !== undefined) throw new TypeError(`${fn}: out is given twice, as the third argument and as options.out`);
+      return { ...opts, out: outOrOptions };
     }
+    // An array of the wrong type in out's place: say what out must be, not that options must be an object.
+    if (Array.isArray(outOrOptions) || ArrayBuffer.isView(outOrOptions)) this.data(fn, 'out', outOrOptions);
     if (outOrOptions !== undefined && options !== undefined) {
       throw new TypeError(`${fn}: the third argument must be out (Float32Array or Tensor) when options follow, got ${describe(outOrOptions)}`);
     }
-    return checkOptions(fn, outOrOptions ?? options) as SoftmaxOptions;
+    return checkOptions(fn, outOrOptions ?? options, SOFTMAX_OPTION_KEYS) as SoftmaxOptions;
   }
 
   private invTemperature(fn: string, temperature: unknown): number {
     if (temperature === undefined) return 1;
-    return 1 / checkNumber(fn, 'temperature', temperature, 0, Number.MAX_VALUE, { openMin: true });
+    return Math.fround(1 / checkTemperature(fn, 'temperature', temperature)); // kernels take it as float32
   }
 
   /** The shared body of the row-wise softmax functions. */
@@ -221,10 +279,13 @@ export class Api {
     const invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
+    // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
+    if (out) checkNoOverlap(fn, 'out', this.memoryOf(fn, out), 'x', this.memoryOf(fn, xs), true);
     if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js') {
-      return this.rowwiseInBlocks(xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
+      return this.rowwiseInBlocks(fn, xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
     }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, out ?? length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, out, length);
       kernel.call(this.backend, input, res.buffer, rows, cols, invT);
@@ -236,16 +297,25 @@ export class Api {
    * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
    * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
    * making three passes over arrays of the full size (two of them through DRAM), and small ones
-   * take the shortest path (one scratch buffer, one view of it, no result object).
+   * take the shortest path (one scratch buffer, one view of it, no result object). Scratch for the
+   * whole call is still reserved up front, as by every function: a call that cannot fit fails
+   * before copying anything, and memory grows (detaching views of it) exactly as before.
    */
   private rowwiseInBlocks(
-    xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
+    fn: string, xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
     kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
   ): Float32Array {
     const step = Math.min(rows, blockRows(cols));
     const outCols = perRow ? 1 : cols;
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, out ?? rows * outCols]);
+      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
+      // as every function does (scope.f32 throws its stale-view error for such an x).
+      if (xs.length !== rows * cols) scope.f32(xs);
+      if (target.length !== rows * outCols) {
+        throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+      }
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
       // Kernels never allocate, so these views stay valid across the calls below.
@@ -306,7 +376,14 @@ export class Api {
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    // The kernel reads each row (⟨dy, y⟩) before writing it: out may be y or dy exactly.
+    if (o) {
+      const outMemory = this.memoryOf(fn, o);
+      checkNoOverlap(fn, 'out', outMemory, 'y', this.memoryOf(fn, ys), true);
+      checkNoOverlap(fn, 'out', outMemory, 'dy', this.memoryOf(fn, dys), true);
+    }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
@@ -317,16 +394,20 @@ export class Api {
 
   // ---- cross-entropy ------------------------------------------------------------------------
 
-  /** The options crossEntropy and linearCrossEntropy share, checked, with their defaults. */
+  /**
+   * The options crossEntropy and linearCrossEntropy share, checked, with their defaults. Kernels
+   * take the scalars as float32: rounding them here gives every backend the same values (a
+   * labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
+   */
   private lossOptions(fn: string, opts: Omit<CrossEntropyOptions, 'grad'>, cols: number) {
     const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
     if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
     return {
       reduction: opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS),
       ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31)),
-      labelSmoothing: opts.labelSmoothing === undefined ? 0 : checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1),
-      zLoss: opts.zLoss === undefined ? 0 : checkNumber(fn, 'options.zLoss', opts.zLoss, 0, Number.MAX_VALUE),
-      invTemperature: this.invTemperature(fn, opts.temperature),
+      labelSmoothing: opts.labelSmoothing === undefined ? 0 : Math.fround(checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1)),
+      zLoss: opts.zLoss === undefined ? 0 : Math.fround(checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX)),
+      invTemperature: opts.temperature === undefined ? 1 : Math.fround(1 / checkTemperature(fn, 'options.temperature', opts.temperature)),
       weight,
     };
   }
@@ -343,7 +424,7 @@ export class Api {
     const fn = 'crossEntropy';
     const z = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', z.length, cols);
-    const opts = checkOptions(fn, options) as CrossEntropyOptions;
+    const opts = checkOptions(fn, options, CROSS_ENTROPY_OPTION_KEYS) as CrossEntropyOptions;
     const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, cols);
 
     let gradOut: Data | undefined;
@@ -355,17 +436,35 @@ export class Api {
 
     const byIndex = !(targets instanceof Float32Array);
     let normaliser = rows;
-    if (byIndex) normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight);
-    else checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
+    if (byIndex) {
+      normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight);
+    } else if (targets.length !== z.length && targets.length === rows) {
+      throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
+    } else {
+      checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
+    }
+    // The kernels read everything they need from the logits before writing the gradient over
+    // them (grad may be the logits themselves), but the probability targets and the weights are
+    // read while the gradient is written.
+    if (gradOut) {
+      const gradMemory = this.memoryOf(fn, gradOut);
+      checkNoOverlap(fn, 'options.grad', gradMemory, 'logits', this.memoryOf(fn, z), true);
+      if (!byIndex) checkNoOverlap(fn, 'options.grad', gradMemory, 'targets', targets as Float32Array, false);
+      if (weight) checkNoOverlap(fn, 'options.grad', gradMemory, 'options.weight', weight, false);
+    }
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
 
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [
+        z, wantGrad ? gradOut ?? z.length : undefined, reduction === 'none' ? rows : undefined,
+        weight, byIndex ? rows : (targets as Float32Array),
+      ]);
       const logitsBuf = this.input(fn, scope, z);
       const grad = wantGrad ? this.result(fn, scope, gradOut, z.length) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, rows) : null;
       const params: CrossEntropyParams = {
         weight: weight ? scope.f32(weight) : null,
-        labelSmoothing, zLoss, invTemperature, gradScale,
+        labelSmoothing, zLoss, invTemperature, gradScale: Math.fround(gradScale), // as the kernels take it
         grad: grad ? grad.buffer : null,
         losses: losses ? losses.buffer : null,
       };
@@ -399,7 +498,7 @@ export class Api {
     checkLength(fn, 'x', xs.length, n * h, `n × h = ${n} × ${h}`);
     const ws = this.data(fn, 'w', w);
     checkLength(fn, 'w', ws.length, h * v, `h × v = ${h} × ${v}`);
-    const opts = checkOptions(fn, options) as LinearCrossEntropyOptions;
+    const opts = checkOptions(fn, options, LINEAR_CROSS_ENTROPY_OPTION_KEYS) as LinearCrossEntropyOptions;
     const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, v);
     const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
     if (bias) checkLength(fn, 'options.bias', bias.length, v, 'one bias per class, v');
@@ -423,9 +522,28 @@ export class Api {
     };
     const dxSpec = wanted('dx', n * h), dwSpec = wanted('dw', h * v), dbSpec = wanted('db', v);
     const chunkRows = Math.max(1, Math.min(n, Math.floor(chunkBytes / (4 * v))));
+    // Each chunk writes dx, dW and db while x, W and the bias are still read by later chunks:
+    // no gradient may share memory with an input or with another gradient.
+    const gradients = ([['options.grad.dx', dxSpec], ['options.grad.dw', dwSpec], ['options.grad.db', dbSpec]] as const)
+      .filter(([, spec]) => spec?.out !== undefined)
+      .map(([name, spec]) => [name, this.memoryOf(fn, spec!.out!)] as const);
+    const inputs = [['x', this.memoryOf(fn, xs)], ['w', this.memoryOf(fn, ws)]] as Array<readonly [string, ArrayBufferView]>;
+    if (bias) inputs.push(['options.bias', this.memoryOf(fn, bias)]);
+    if (weight) inputs.push(['options.weight', weight]);
+    if (!Array.isArray(targets)) inputs.push(['targets', targets as ArrayBufferView]);
+    gradients.forEach(([name, memory], i) => {
+      for (const [inName, inMemory] of [...inputs, ...gradients.slice(0, i)]) checkNoOverlap(fn, name, memory, inName, inMemory, false);
+    });
 
     const backend = this.backend;
     return backend.scoped((scope) => {
+      this.reserve(fn, scope, [
+        xs, ws, bias, n, weight, chunkRows * v,
+        dxSpec ? dxSpec.out ?? n * h : undefined, dwSpec ? dwSpec.out ?? h * v : undefined,
+        dbSpec ? dbSpec.out ?? v : undefined, reduction === 'none' ? n : undefined,
+        // The three products of a chunk each take (and give back) the kernel's packing scratch.
+        linearCrossEntropyScratch(backend, h, v, chunkRows),
+      ]);
       const xb = this.input(fn, scope, xs);
       const wb = this.input(fn, scope, ws);
       const biasb = bias ? this.input(fn, scope, bias) : null;
@@ -436,23 +554,11 @@ export class Api {
       const dw = dwSpec ? this.result(fn, scope, dwSpec.out, h * v) : null;
       const db = dbSpec ? this.result(fn, scope, dbSpec.out, v) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
-      const needGrad = dx !== null || dw !== null || db !== null;
-
-      let total = 0;
-      for (let first = 0; first < n; first += chunkRows) {
-        const rows = Math.min(chunkRows, n - first);
-        const xChunk = backend.sliceF32(xb, first * h, rows * h);
-        const g = backend.sliceF32(logits, 0, rows * v);
-        backend.matmul(xChunk, wb, g, rows, h, v, false, false, 1, false, biasb);
-        total += backend.crossEntropyIndex(g, backend.sliceI32(targetsb, first, rows), rows, v, ignoreIndex, {
-          weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale,
-          grad: needGrad ? g : null,
-          losses: losses ? backend.sliceF32(losses.buffer, first, rows) : null,
-        });
-        if (dx) backend.matmul(g, wb, backend.sliceF32(dx.buffer, first * h, rows * h), rows, v, h, false, true, 1, false, null);
-        if (dw) backend.matmul(xChunk, g, dw.buffer, h, rows, v, true, false, 1, first > 0, null);
-        if (db) backend.sumRows(g, db.buffer, rows, v, first > 0);
-      }
+      const total = linearCrossEntropyChunks(backend, {
+        x: xb, w: wb, bias: biasb, targets: targetsb, logits,
+        dx: dx ? dx.buffer : null, dw: dw ? dw.buffer : null, db: db ? db.buffer : null,
+        losses: losses ? losses.buffer : null,
+      }, n, h, v, chunkRows, ignoreIndex, { weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale });
       const result: LinearCrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
       if (losses) result.losses = losses.finish();
       if (dx) result.dx = dx.finish();
@@ -468,7 +574,10 @@ export class Api {
   private activate(fn: string, kind: Activation, x: unknown, out: unknown): Data {
     const xs = this.data(fn, 'x', x);
     const o = this.out(fn, out, xs.length, 'x.length');
+    // Elementwise, each value read before it is written: out may be x, never a shifted x.
+    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, o, xs.length);
       this.backend.activation(kind, input, res.buffer, xs.length);
@@ -482,7 +591,9 @@ export class Api {
     const dys = this.data(fn, 'dy', dy);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
@@ -542,12 +653,14 @@ export class Api {
     const bs = this.data(fn, 'targets', b);
     if (as.length === 0) throw new RangeError(`${fn}: ${first}.length must be at least 1, got 0`);
     checkLength(fn, 'targets', bs.length, as.length, `${first}.length`);
-    const opts = checkOptions(fn, options) as ElementwiseLossOptions;
+    const opts = checkOptions(fn, options, ELEMENTWISE_LOSS_OPTION_KEYS) as ElementwiseLossOptions;
     const reduction = opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS);
     let gradOut: Data | undefined;
     if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
       gradOut = this.data(fn, 'options.grad', opts.grad);
       checkLength(fn, 'options.grad', gradOut.length, as.length, `${first}.length`);
+      // Elementwise kernels: the gradient may be written over either input, not shifted over one.
+      this.checkOutOverlaps(fn, gradOut, [[first, as], ['targets', bs]], 'options.grad');
     }
     const wantGrad = opts.grad !== undefined && opts.grad !== false;
     const n = as.length;
@@ -568,6 +681,7 @@ export class Api {
     const fn = 'binaryCrossEntropyWithLogits';
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'logits', logits, targets, options);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [wantGrad ? gradOut ?? n : undefined, reduction === 'none' ? n : undefined, as, bs]);
       const grad = wantGrad ? this.result(fn, scope, gradOut, n) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
       const total = this.backend.binaryCrossEntropyWithLogits(
@@ -594,6 +708,7 @@ export class Api {
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'predictions', predictions, targets, options);
     return this.backend.scoped((scope) => {
       // 'none' needs each difference: with gradScale 1 the gradient is exactly that.
+      this.reserve(fn, scope, [wantGrad ? gradOut ?? n : reduction === 'none' ? n : undefined, as, bs]);
       const grad = wantGrad || reduction === 'none' ? this.result(fn, scope, wantGrad ? gradOut : undefined, n) : null;
       const total = this.backend.mse(this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale, grad ? grad.buffer : null);
       const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
@@ -638,7 +753,9 @@ export class Api {
     const xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
     const o = this.intOut(fn, 'out', out, rows);
+    if (o) checkNoOverlap(fn, 'out', o, 'x', this.memoryOf(fn, xs), false);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, rows]);
       const input = this.input(fn, scope, xs);
       const res = this.intResult(scope, o, rows);
       this.backend.argmax(input, res.buffer, rows, cols);
@@ -657,9 +774,10 @@ export class Api {
     const fn = 'sampleCategorical';
     const xs = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', xs.length, cols);
-    const opts = checkOptions(fn, options) as SampleOptions;
+    const opts = checkOptions(fn, options, SAMPLE_OPTION_KEYS) as SampleOptions;
     const invT = this.invTemperature(fn, opts.temperature);
     const o = this.intOut(fn, 'options.out', opts.out, rows);
+    if (o) checkNoOverlap(fn, 'options.out', o, 'logits', this.memoryOf(fn, xs), false);
     if (opts.seed !== undefined && opts.random !== undefined) {
       throw new TypeError(`${fn}: give options.seed or options.random, not both`);
     }
@@ -678,6 +796,7 @@ export class Api {
       uniforms[r] = Math.min(Math.fround(u), BELOW_ONE_F32);
     }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, rows, rows]);
       const input = this.input(fn, scope, xs);
       const res = this.intResult(scope, o, rows);
       this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);
@@ -695,8 +814,11 @@ export class Api {
     const fn = 'softmaxJacobian';
     const as = this.data(fn, 'a', a);
     if (as.length === 0) throw new RangeError(`${fn}: a.length must be at least 1, got 0`);
+    const cols = as.length;
+    if (cols * cols > MAX_JACOBIAN_ENTRIES) {
+      throw new RangeError(`${fn}: a.length = ${cols} would make a ${cols} × ${cols} Jacobian of ${cols * cols} floats, more than the ${MAX_JACOBIAN_ENTRIES} (1 GiB) this function builds; softmaxBackward applies it in O(cols) without forming it`);
+    }
     const probs = as instanceof Tensor ? as.toArray() : as;
-    const cols = probs.length;
     const jacobian = new Float32Array(cols * cols);
     for (let i = 0; i < cols; i++) {
       for (let j = 0; j < cols; j++) jacobian[i * cols + j] = (i === j ? probs[i] : 0) - probs[i] * probs[j];
@@ -718,7 +840,10 @@ export class Api {
     const xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
     const o = this.out(fn, out, xs.length, 'x.length');
+    // τ is found from the whole row before any output is written: out may be x.
+    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, o, xs.length);
       this.backend.sparsemax(input, res.buffer, rows, cols);
@@ -741,7 +866,10 @@ export class Api {
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
+    // The support's mean of dy is taken before any output is written: out may be y or dy.
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
@@ -766,7 +894,7 @@ export class Api {
     checkInteger(fn, 'm', m, 1);
     checkInteger(fn, 'k', k, 1);
     checkInteger(fn, 'n', n, 1);
-    const opts = checkOptions(fn, options) as MatmulOptions;
+    const opts = checkOptions(fn, options, MATMUL_OPTION_KEYS) as MatmulOptions;
     const flag = (name: keyof MatmulOptions): boolean => {
       const value = opts[name];
       if (value !== undefined && typeof value !== 'boolean') {
@@ -784,11 +912,16 @@ export class Api {
     const out = this.out(fn, opts.out, m * n, `m × n = ${m} × ${n}`);
     if (accumulate && out === undefined) throw new TypeError(`${fn}: options.accumulate needs options.out to add to, got no out`);
     if (out !== undefined) {
+      // By memory, not by object: on the JS backend a tensor and its view() are one array.
+      const outMemory = this.memoryOf(fn, out);
       for (const [name, input] of [['a', as], ['b', bs], ['options.bias', bias]] as const) {
-        if (input !== undefined && overlaps(out, input)) throw new RangeError(`${fn}: out must not overlap ${name}`);
+        if (input !== undefined && overlap(outMemory, this.memoryOf(fn, input)) !== 'none') {
+          throw new RangeError(`${fn}: out must not overlap ${name}`);
+        }
       }
     }
     return this.backend.scoped((scope) => {
+      this.reserve(fn, scope, [as, bs, bias, out ?? m * n, this.backend.matmulScratchLength(m, k, n)]);
       const aBuf = this.input(fn, scope, as);
       const bBuf = this.input(fn, scope, bs);
       const biasBuf = bias === undefined ? null : this.input(fn, scope, bias);

@@ -40,6 +40,12 @@ export interface Scope {
   i32(src: ArrayLike<number>): I32Buffer;
   /** Uninitialised space for `length` int32 values. */
   i32Empty(length: number): I32Buffer;
+  /**
+   * Makes room for the scratch buffers requested next (element counts of 4-byte values, in the
+   * order they will be requested), so that a call which cannot fit throws a RangeError starting
+   * with `fn` before it copies anything. A no-op where scratch is ordinary JS memory.
+   */
+  reserve(fn: string, lengths: readonly number[]): void;
 }
 
 export interface CrossEntropyParams {
@@ -129,6 +135,11 @@ export interface Backend {
   activationBackward(kind: Activation, y: F32Buffer, dy: F32Buffer, dx: F32Buffer, n: number): void;
 
   // ---- dense products (assembly/gemm.ts, src/js/gemm.ts) ----
+  /**
+   * Floats of scratch matmul takes from the current scope for these dimensions (0 where it needs
+   * none), so callers can reserve it with the rest of a call's scratch before copying anything.
+   */
+  matmulScratchLength(m: number, k: number, n: number): number;
   /**
    * C[m×n] = alpha·op(A)·op(B) (+ bias[j] per column) (+ C if accumulate), where op(A) is m×k
    * (A stored k×m when transA) and op(B) is k×n (B stored n×k when transB). Row-major.

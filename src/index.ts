@@ -40,7 +40,7 @@ export function availableBackends(): BackendKind[] {
 }
 
 async function makeBackend(fn: string, options: unknown): Promise<Backend> {
-  const opts = checkOptions(fn, options) as InitOptions;
+  const opts = checkOptions(fn, options, ['backend']) as InitOptions;
   const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
   const kind = choice === 'auto' ? availableBackends()[0] : choice;
   if (kind === 'js') return new JsBackend();

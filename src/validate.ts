@@ -72,19 +72,84 @@ export function checkOneOf<T extends string>(fn: string, name: string, value: un
   return value as T;
 }
 
-export function checkOptions(fn: string, options: unknown): Record<string, unknown> {
+/**
+ * An options object (or {} for undefined). With `known`, a key outside it is a TypeError: a
+ * misspelt option would otherwise be ignored and silently give a different result.
+ */
+export function checkOptions(fn: string, options: unknown, known?: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options) || ArrayBuffer.isView(options)) {
     throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
   }
+  if (known) {
+    for (const key in options) {
+      if (!known.includes(key)) {
+        throw new TypeError(`${fn}: unknown option '${key}' (known: ${known.join(', ')})`);
+      }
+    }
+  }
   return options as Record<string, unknown>;
 }
 
-type ClassIndexArray = Int32Array | Uint8Array | Uint16Array | Uint32Array | readonly number[];
+/** The largest finite float32: kernels take their scalar options as f32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
-function isClassIndexArray(value: unknown): value is ClassIndexArray {
+/**
+ * A temperature T > 0 for softmax(z / T). Kernels multiply by 1/T in float32, so 1/T must be a
+ * finite float32 too (T ≥ 2^-128): a smaller T would turn every logit into ±∞ or NaN.
+ */
+export function checkTemperature(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`);
+  }
+  if (!(value > 0 && value <= FLOAT32_MAX && Number.isFinite(Math.fround(1 / value)))) {
+    throw new RangeError(
+      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} a finite float32 (${name} ≥ 2^-128 ≈ 2.94e-39), got ${value}`,
+    );
+  }
+  return value;
+}
+
+// ---- aliasing -------------------------------------------------------------------------------
+
+/** How two typed arrays share memory: not at all, exactly (the same bytes), or partly. */
+export function overlap(a: ArrayBufferView, b: ArrayBufferView): 'none' | 'same' | 'partial' {
+  if (a === b) return 'same';
+  if (a.buffer !== b.buffer) return 'none';
+  const aEnd = a.byteOffset + a.byteLength, bEnd = b.byteOffset + b.byteLength;
+  if (aEnd <= b.byteOffset || bEnd <= a.byteOffset) return 'none';
+  return a.byteOffset === b.byteOffset && a.byteLength === b.byteLength ? 'same' : 'partial';
+}
+
+/**
+ * Refuses an output that shares memory with an input in a way the kernel cannot handle: partial
+ * overlap always (rows would be overwritten before they are read); exact aliasing unless
+ * `inPlace` says the kernel reads each element before it writes it.
+ */
+export function checkNoOverlap(
+  fn: string, outName: string, out: ArrayBufferView, inName: string, input: ArrayBufferView, inPlace: boolean,
+): void {
+  const kind = overlap(out, input);
+  if (kind === 'none' || (kind === 'same' && inPlace)) return;
+  const where = `byte offsets ${out.byteOffset}–${out.byteOffset + out.byteLength} and ${input.byteOffset}–${input.byteOffset + input.byteLength} of one buffer`;
+  if (kind === 'partial') {
+    throw new RangeError(
+      `${fn}: ${outName} partly overlaps ${inName} (${where}); pass ${inPlace ? `${inName} itself to work in place, or ` : ''}an array that does not share memory with it`,
+    );
+  }
+  throw new RangeError(
+    `${fn}: ${outName} is the same memory as ${inName}, and this function cannot work in place (it reads ${inName} after writing ${outName}); pass a separate array`,
+  );
+}
+
+type ClassIndexArray =
+  | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
+
+/** number[] or an integer typed array: what class indices may be given as. */
+export function isClassIndexArray(value: unknown): value is ClassIndexArray {
   return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint32Array;
+    || value instanceof Uint16Array || value instanceof Uint32Array || value instanceof Int16Array
+    || value instanceof Int8Array || value instanceof Uint8ClampedArray;
 }
 
 /**
@@ -104,7 +169,11 @@ export function checkClassTargets(
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
     if (t === ignoreIndex) continue;
-    if (!Number.isInteger(t) || t < 0 || t >= cols) {
+    if (typeof t !== 'number') {
+      throw new TypeError(`${fn}: targets[${r}] must be an integer class index, got ${describe(t)}`);
+    }
+    if (!Number.isInteger(t)) throw new RangeError(`${fn}: targets[${r}] = ${t} is not an integer class index`);
+    if (t < 0 || t >= cols) {
       throw new RangeError(`${fn}: targets[${r}] = ${t} is outside [0, ${cols})${ignoreIndexGiven ? ` and is not ignoreIndex = ${ignoreIndex}` : ''}`);
     }
     normaliser += weight ? weight[t] : 1;

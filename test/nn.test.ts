@@ -501,3 +501,50 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(() => new MLP([2, 2])).toThrow(/MLP\(\) was called before init\(\)/);
   });
 });
+
+describe.each(kinds)('MLP with a fused output layer (%s)', (kind) => {
+  it('gives the same loss and gradients as the plain output layer, for one or many chunks', async () => {
+    const api = await backend(kind);
+    // 1 100 classes: 'auto' fuses (≥ 1 024), in chunks of 953 rows (4 MiB of logits), so a batch
+    // of 1 000 rows takes two chunks; a batch of 7 rows takes one.
+    for (const rows of [7, 1000]) {
+      const sizes = [5, 6, 1100];
+      using fused = new MLP(sizes, { hidden: 'tanh', seed: 4, backend: api });
+      using plain = new MLP(sizes, { hidden: 'tanh', seed: 4, backend: api, fusedOutput: false });
+      const x = uniform(rows * 5, -1, 1, rows);
+      const labels = randomIndices(rows, 1100, rows + 1);
+      const a = fused.lossAndGradients(x, labels);
+      const b = plain.lossAndGradients(x, labels);
+      expectClose([a.loss], [b.loss], 1e-6);
+      a.gradients.forEach((layer, l) => {
+        expectClose(layer.weight, b.gradients[l].weight, 1e-4, 1e-7);
+        expectClose(layer.bias, b.gradients[l].bias, 1e-4, 1e-7);
+      });
+      expectClose(fused.predict(x.subarray(0, 5 * 3)), plain.predict(x.subarray(0, 5 * 3)), 1e-6, 1e-9);
+      expectClose([fused.evaluate(x, labels).loss], [plain.evaluate(x, labels).loss], 1e-6);
+    }
+  });
+
+  it('refuses a fusedOutput that is not true, false or auto', async () => {
+    const api = await backend(kind);
+    expect(() => new MLP([2, 3], { backend: api, fusedOutput: 'yes' as never })).toThrow(
+      'MLP: options.fusedOutput must be true, false or \'auto\', got string "yes"');
+  });
+});
+
+describe.each(wasmKinds)('MLP fused output memory (%s)', (kind) => {
+  it('keeps a training batch\'s output activations to one chunk instead of batch × classes', async () => {
+    const { createBackend } = await import('../src/index.js');
+    const grow = async (fusedOutput: boolean) => {
+      const api = await createBackend({ backend: kind });
+      const before = api.backend.memoryBytes();
+      using net = new MLP([16, 32, 8192], { backend: api, seed: 1, fusedOutput });
+      net.trainBatch(uniform(512 * 16, -1, 1, 2), randomIndices(512, 8192, 3), { learningRate: 0.1 });
+      return api.backend.memoryBytes() - before;
+    };
+    const plain = await grow(false), fused = await grow(true);
+    // Plain: output and delta of 512 × 8 192 floats (32 MiB) besides the 2 MiB of weights and
+    // gradients; fused: one 128-row chunk of each (8 MiB).
+    expect(fused).toBeLessThan(plain / 2);
+  });
+});

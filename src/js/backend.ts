@@ -31,6 +31,7 @@ const jsScope: Scope = {
   f32Zeros: (length) => new JsF32Buffer(new Float32Array(length)),
   i32: (src) => new JsI32Buffer(src instanceof Int32Array ? src : Int32Array.from(src)),
   i32Empty: (length) => new JsI32Buffer(new Int32Array(length)),
+  reserve: () => {},
 };
 
 function arraysOf(p: CrossEntropyParams): lossOps.CrossEntropyArrays {
@@ -91,6 +92,7 @@ export class JsBackend implements Backend {
     activationOps.activationBackward(kind, f32(y), f32(dy), f32(dx), n);
   }
 
+  matmulScratchLength(): number { return 0; }
   matmul(
     a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
     transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,

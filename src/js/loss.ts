@@ -2,7 +2,19 @@
 // build the (smoothed, weighted) target, take log a = z/T − logsumexp(z/T), and the gradient
 // a − y scaled by the weights, the reduction and 1/T. Slow and plain on purpose.
 import type { CrossEntropyParams } from '../backend.js';
-import { logSumExpRow } from './softmax.js';
+
+/**
+ * log Σ_j e^{z_j·s} the way log_softmax (and so PyTorch's cross_entropy) computes it: the row
+ * maximum is subtracted even when infinite, so a row containing +∞ (or only −∞) gives NaN —
+ * unlike logsumexp itself, which keeps +∞ for a row with +∞.
+ */
+function logSoftmaxNormaliser(logits: Float32Array, start: number, cols: number, s: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < cols; j++) m = Math.max(m, logits[start + j]);
+  let total = 0;
+  for (let j = 0; j < cols; j++) total += Math.exp((logits[start + j] - m) * s);
+  return m * s + Math.log(total);
+}
 
 export interface CrossEntropyArrays {
   weight: Float32Array | null;
@@ -21,7 +33,7 @@ function row(
   p: Params, arrays: CrossEntropyArrays, r: number,
 ): number {
   const s = p.invTemperature;
-  const lse = logSumExpRow(logits, start, cols, s);
+  const lse = logSoftmaxNormaliser(logits, start, cols, s);
   let loss = 0;
   let mass = 0;
   for (let j = 0; j < cols; j++) {

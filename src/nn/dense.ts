@@ -77,6 +77,9 @@ export class Dense {
   /** Makes room for batches of up to `rows` rows; buffers are only ever grown. */
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
+    // No capacity until every buffer has grown: if an allocation below fails (memory full), the
+    // freed buffers are never used, and the next reserve allocates them again.
+    this.capacity = 0;
     for (const buffer of [this.output, this.delta, this.upstream]) if (buffer) this.memory.free(buffer);
     const length = rows * this.outputs;
     this.output = this.memory.alloc(length);

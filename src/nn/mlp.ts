@@ -11,7 +11,9 @@ import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Sc
 // which re-exports MLP, is harmless: the default instance lives there, set by init().
 import { defaultInstance } from '../index.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
+import { isClassIndexArray } from '../validate.js';
 import { VERSION } from '../version.js';
+import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
 import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
 import { Random } from './random.js';
@@ -35,10 +37,18 @@ export interface MLPOptions {
   init?: WeightInit;
   /** The instance (from init() or createBackend()) whose memory and kernels the net uses. Default: the init() instance. */
   backend?: Api;
+  /**
+   * Train the output layer through the fused linear + cross-entropy (linearCrossEntropy's chunk
+   * loop), so a batch's batch × classes logits never exist at once: 'auto' (default) does it
+   * from FUSED_OUTPUT_MIN_CLASSES = 1024 classes, where those logits dominate memory.
+   */
+  fusedOutput?: boolean | 'auto';
 }
 
 export interface FromJSONOptions {
   backend?: Api;
+  /** As MLPOptions.fusedOutput. */
+  fusedOutput?: boolean | 'auto';
   /** Seeds the shuffling of later fit() calls. Default 0. */
   seed?: number;
 }
@@ -128,12 +138,30 @@ const NO_IGNORED_INDEX = -1;
 // predict and evaluate work through their input in chunks of at least this many rows, so their
 // activation buffers stay bounded however large the input.
 const INFERENCE_ROWS = 256;
+// From this many classes the output layer trains through the fused linear + cross-entropy, in
+// chunks whose logits take at most FUSED_CHUNK_BYTES (the MNIST-sized nets keep the plain path).
+export const FUSED_OUTPUT_MIN_CLASSES = 1024;
+const FUSED_CHUNK_BYTES = 4 * 1024 * 1024;
+// Every option each method reads: any other key is a misspelling, refused rather than ignored.
+const MLP_OPTION_KEYS: readonly (keyof MLPOptions)[] = ['hidden', 'seed', 'init', 'backend', 'fusedOutput'];
+const FROM_JSON_OPTION_KEYS: readonly (keyof FromJSONOptions)[] = ['backend', 'seed', 'fusedOutput'];
+const STEP_OPTION_KEYS: readonly (keyof StepOptions)[] = ['learningRate', 'momentum', 'clipNorm'];
+const FIT_OPTION_KEYS: readonly (keyof FitOptions)[] = [
+  ...STEP_OPTION_KEYS, 'epochs', 'batchSize', 'shuffle', 'validation', 'onEpoch', 'onBatch', 'signal',
+];
+const TO_ONNX_OPTION_KEYS: readonly (keyof ToONNXOptions)[] = ['inputName', 'outputName'];
 
 // Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
 const disposeSymbol: typeof Symbol.dispose =
   (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 const forgotten = new FinalizationRegistry<ResidentBuffers>((memory) => memory.freeAll());
+
+/** A backend's allocation RangeError, reworded to name the network's operation and what it allocated. */
+function namedAllocationError(fn: string, what: string, error: unknown): unknown {
+  if (!(error instanceof RangeError)) return error;
+  return new RangeError(`${fn}: cannot allocate ${what}: ${error.message.replace(/^softmax-wasm: /, '')}`);
+}
 
 /** Resolves on the next macrotask, so that pending I/O, timers and rendering run. */
 function nextMacrotask(): Promise<void> {
@@ -154,11 +182,6 @@ function nextMacrotask(): Promise<void> {
   });
 }
 
-function isIndexArray(value: unknown): value is ClassIndices {
-  return Array.isArray(value) || value instanceof Int32Array || value instanceof Uint8Array
-    || value instanceof Uint16Array || value instanceof Uint32Array;
-}
-
 export class MLP {
   readonly #api: Api;
   readonly #backend: Backend;
@@ -170,6 +193,8 @@ export class MLP {
   readonly #lossParams: CrossEntropyParams = {
     weight: null, labelSmoothing: 0, zLoss: 0, invTemperature: 1, gradScale: 1, grad: null, losses: null,
   };
+  /** Rows per chunk of the fused output layer, or 0 when it trains on whole batches. */
+  readonly #fusedChunkRows: number;
   /** Gathered training batch, capacity × inputs. */
   #input: F32Buffer | null = null;
   #capacity = 0;
@@ -187,20 +212,34 @@ export class MLP {
     if (!Array.isArray(sizes)) throw new TypeError(`${fn}: sizes must be an array of layer sizes such as [4, 5, 2], got ${describe(sizes)}`);
     if (sizes.length < 2) throw new RangeError(`${fn}: sizes needs at least 2 entries (inputs and classes), got ${sizes.length}`);
     sizes.forEach((size, i) => checkInteger(fn, `sizes[${i}]`, size, 1));
-    const opts = checkOptions(fn, options) as MLPOptions;
+    const opts = checkOptions(fn, options, MLP_OPTION_KEYS) as MLPOptions;
     const hidden = MLP.#hiddenActivations(fn, opts.hidden, sizes.length - 2);
     const init = opts.init === undefined ? 'xavier' : checkOneOf(fn, 'options.init', opts.init, INITS);
     const seed = opts.seed === undefined ? 0 : checkInteger(fn, 'options.seed', opts.seed, 0, 2 ** 32 - 1);
     this.#api = MLP.#resolveApi(fn, opts.backend);
     this.#backend = this.#api.backend;
     this.#sizes = Object.freeze([...sizes]);
+    const classes = sizes[sizes.length - 1];
+    const { fusedOutput = 'auto' } = opts;
+    if (fusedOutput !== 'auto' && typeof fusedOutput !== 'boolean') {
+      throw new TypeError(`${fn}: options.fusedOutput must be true, false or 'auto', got ${describe(fusedOutput)}`);
+    }
+    const fused = fusedOutput === 'auto' ? classes >= FUSED_OUTPUT_MIN_CLASSES : fusedOutput;
+    this.#fusedChunkRows = fused ? Math.max(1, Math.floor(FUSED_CHUNK_BYTES / (4 * classes))) : 0;
     this.#random = new Random(seed);
     this.#memory = new ResidentBuffers(this.#backend);
     forgotten.register(this, this.#memory, this);
     this.#layers = [];
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      const activation = l + 2 === sizes.length ? 'softmax' : hidden[l];
-      this.#layers.push(new Dense(this.#memory, sizes[l], sizes[l + 1], activation));
+    try {
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        const activation = l + 2 === sizes.length ? 'softmax' : hidden[l];
+        this.#layers.push(new Dense(this.#memory, sizes[l], sizes[l + 1], activation));
+      }
+    } catch (error) {
+      // Memory cannot hold the parameters: give back the layers allocated so far, now.
+      forgotten.unregister(this);
+      this.#memory.freeAll();
+      throw namedAllocationError(fn, `the parameters of a ${sizes.join('→')} network`, error);
     }
     for (const layer of this.#layers) this.#initialise(layer, init);
   }
@@ -246,8 +285,8 @@ export class MLP {
   static fromJSON(json: MLPJSON | string, options?: FromJSONOptions): MLP {
     const fn = 'MLP.fromJSON';
     const data = MLP.#checkJSON(fn, typeof json === 'string' ? MLP.#parse(fn, json) : json);
-    const opts = checkOptions(fn, options) as FromJSONOptions;
-    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed });
+    const opts = checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions;
+    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed, fusedOutput: opts.fusedOutput });
     data.layers.forEach((spec, l) => {
       const layer = net.#layers[l];
       // Layers have not reserved activation buffers yet, so their activation may still change.
@@ -368,14 +407,16 @@ export class MLP {
 
   /** The labels as a new Int32Array, each checked to be a class index. */
   #labels(fn: string, name: string, labels: unknown, rows: number): Int32Array {
-    if (!isIndexArray(labels)) {
+    if (!isClassIndexArray(labels)) {
       throw new TypeError(`${fn}: ${name} must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]), got ${describe(labels)}`);
     }
     checkLength(fn, name, labels.length, rows, 'one class index per row of x');
     const copy = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       const label = labels[r];
-      if (!Number.isInteger(label) || label < 0 || label >= this.#classes) {
+      if (typeof label !== 'number') throw new TypeError(`${fn}: ${name}[${r}] must be an integer class index, got ${describe(label)}`);
+      if (!Number.isInteger(label)) throw new RangeError(`${fn}: ${name}[${r}] = ${label} is not an integer class index`);
+      if (label < 0 || label >= this.#classes) {
         throw new RangeError(`${fn}: ${name}[${r}] = ${label} is outside [0, ${this.#classes})`);
       }
       copy[r] = label;
@@ -396,17 +437,47 @@ export class MLP {
   // ---- resident buffers ---------------------------------------------------------------------
 
   /** Grows the activation buffers (and the batch input) to hold `rows` rows. */
-  #reserve(rows: number): void {
+  #reserve(fn: string, rows: number): void {
     if (rows <= this.#capacity) return;
+    // Until every buffer has grown the network has no capacity: if an allocation below fails
+    // (memory full), no freed buffer stays in use, and the next call grows them again.
+    this.#capacity = 0;
     if (this.#input) this.#memory.free(this.#input);
-    this.#input = this.#memory.alloc(rows * this.#inputs);
-    for (const layer of this.#layers) layer.reserve(rows);
+    this.#input = null;
+    try {
+      this.#input = this.#memory.alloc(rows * this.#inputs);
+      for (const layer of this.#layers) layer.reserve(layer === this.#output ? this.#outputRows(rows) : rows);
+    } catch (error) {
+      throw namedAllocationError(fn, `the activations of ${rows} rows`, error);
+    }
     this.#capacity = rows;
+  }
+
+  /**
+   * Floats of packing scratch the largest product of a pass over `rows` rows takes (forward,
+   * weight gradient, delta below): each call reserves it, with the rest of its scratch, before it
+   * copies anything, so a call that cannot fit fails with nothing copied or changed.
+   */
+  #productScratch(rows: number): number {
+    const backend = this.#backend;
+    let most = 0;
+    for (const { inputs, outputs } of this.#layers) {
+      most = Math.max(
+        most, backend.matmulScratchLength(rows, inputs, outputs), backend.matmulScratchLength(inputs, rows, outputs),
+        backend.matmulScratchLength(rows, outputs, inputs),
+      );
+    }
+    return most;
+  }
+
+  /** Rows the output layer's buffers hold for batches of `rows`: one chunk when it is fused. */
+  #outputRows(rows: number): number {
+    return this.#fusedChunkRows ? Math.min(rows, this.#fusedChunkRows) : rows;
   }
 
   /** Rows per chunk when predicting or evaluating `total` rows. */
   #chunkRows(total: number): number {
-    return Math.min(total, Math.max(this.#capacity, INFERENCE_ROWS));
+    return this.#outputRows(Math.min(total, Math.max(this.#capacity, INFERENCE_ROWS)));
   }
 
   // ---- the computation ----------------------------------------------------------------------
@@ -427,18 +498,38 @@ export class MLP {
    */
   #backpropagate(input: F32Buffer, targets: I32Buffer, rows: number): number {
     const backend = this.#backend;
-    const logits = this.#forward(input, rows);
     const output = this.#output;
-    // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
+    const hidden = this.#layers.slice(0, -1);
+    let activations = input;
+    for (const layer of hidden) {
+      layer.forward(backend, activations, rows);
+      activations = layer.output;
+    }
+    const last = hidden.at(-1) ?? null;
     const params = this.#lossParams;
     params.gradScale = 1 / rows;
-    params.grad = output.delta;
-    const total = backend.crossEntropyIndex(logits, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
-    params.grad = null;
-    for (let l = this.#layers.length - 1; l >= 0; l--) {
-      const layer = this.#layers[l];
-      if (layer !== output) layer.finishDelta(backend, rows);
-      const below = l > 0 ? this.#layers[l - 1] : null;
+    let total: number;
+    if (this.#fusedChunkRows) {
+      // The output layer through the fused linear + cross-entropy: per chunk of rows its logits
+      // (in the output buffer, one chunk long), δ = (a − y)/rows in place over them, and their
+      // contributions to ∂C/∂W, ∂C/∂b and the layer below's gradient.
+      total = linearCrossEntropyChunks(backend, {
+        x: activations, w: output.weight, bias: output.bias, targets, logits: output.output,
+        dx: last ? last.gradientTarget : null, dw: output.weightGrad, db: output.biasGrad, losses: null,
+      }, rows, output.inputs, output.outputs, this.#fusedChunkRows, NO_IGNORED_INDEX, params);
+    } else {
+      // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
+      output.forward(backend, activations, rows);
+      params.grad = output.delta;
+      total = backend.crossEntropyIndex(output.output, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
+      params.grad = null;
+      output.parameterGradients(backend, activations, rows);
+      if (last) output.propagate(backend, rows, last.gradientTarget);
+    }
+    for (let l = hidden.length - 1; l >= 0; l--) {
+      const layer = hidden[l];
+      layer.finishDelta(backend, rows);
+      const below = l > 0 ? hidden[l - 1] : null;
       layer.parameterGradients(backend, below ? below.output : input, rows);
       if (below) layer.propagate(backend, rows, below.gradientTarget);
     }
@@ -483,15 +574,17 @@ export class MLP {
    * start … start + count − 1 in backend memory.
    */
   #evaluateChunks(
-    total: number, labels: Int32Array, load: (scope: Scope, start: number, count: number) => F32Buffer,
+    fn: string, total: number, labels: Int32Array, load: (scope: Scope, start: number, count: number) => F32Buffer,
+    loadLength: (count: number) => number,
   ): { loss: number; accuracy: number } {
     const chunk = this.#chunkRows(total);
-    this.#reserve(chunk);
+    this.#reserve(fn, chunk);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < total; start += chunk) {
       const count = Math.min(chunk, total - start);
       this.#backend.scoped((scope) => {
+        scope.reserve(fn, [loadLength(count), this.#productScratch(count), count, count]);
         const logits = this.#forward(load(scope, start, count), count);
         const targets = scope.i32(labels.subarray(start, start + count));
         lossSum += this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams);
@@ -521,8 +614,11 @@ export class MLP {
     this.#live(fn);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
-    this.#reserve(rows);
-    const loss = this.#backend.scoped((scope) => this.#backpropagate(scope.f32(x), scope.i32(targets), rows));
+    this.#reserve(fn, rows);
+    const loss = this.#backend.scoped((scope) => {
+      scope.reserve(fn, [x.length, rows, this.#productScratch(rows)]);
+      return this.#backpropagate(scope.f32(x), scope.i32(targets), rows);
+    });
     const gradients = this.#layers.map((layer) => ({
       weight: layer.weightGrad.view().slice(),
       bias: layer.biasGrad.view().slice(),
@@ -539,9 +635,10 @@ export class MLP {
     this.#live(fn);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
-    const step = this.#stepOptions(fn, checkOptions(fn, options) as StepOptions);
-    this.#reserve(rows);
+    const step = this.#stepOptions(fn, checkOptions(fn, options, STEP_OPTION_KEYS) as StepOptions);
+    this.#reserve(fn, rows);
     return this.#backend.scoped((scope) => {
+      scope.reserve(fn, [x.length, rows, this.#productScratch(rows)]);
       const loss = this.#backpropagate(scope.f32(x), scope.i32(targets), rows);
       this.#update(step);
       return loss;
@@ -560,7 +657,7 @@ export class MLP {
     if (this.#fitting) throw new Error(`${fn}: this MLP is already training (an earlier fit() has not finished)`);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
-    const opts = checkOptions(fn, options) as FitOptions;
+    const opts = checkOptions(fn, options, FIT_OPTION_KEYS) as FitOptions;
     const step = this.#stepOptions(fn, opts);
     const epochs = opts.epochs === undefined ? 10 : checkInteger(fn, 'options.epochs', opts.epochs, 1);
     const batchSize = Math.min(rows, opts.batchSize === undefined ? 32 : checkInteger(fn, 'options.batchSize', opts.batchSize, 1));
@@ -593,15 +690,18 @@ export class MLP {
     let valData: F32Buffer | null = null;
     this.#fitting = true;
     try {
-      this.#reserve(batchSize);
-      if (validation) this.#reserve(this.#chunkRows(validation.rows));
+      this.#reserve(fn, batchSize);
+      if (validation) this.#reserve(fn, this.#chunkRows(validation.rows));
       if (step.momentum > 0) for (const layer of this.#layers) layer.resetVelocity();
-      data = backend.allocF32(x.length);
-      data.view().set(x);
-      if (validation) {
-        valData = backend.allocF32(validation.x.length);
-        valData.view().set(validation.x);
+      // Both allocated before either is copied: a full memory fails with nothing copied.
+      try {
+        data = backend.allocF32(x.length);
+        if (validation) valData = backend.allocF32(validation.x.length);
+      } catch (error) {
+        throw namedAllocationError(fn, 'a resident copy of the training data', error);
       }
+      data.view().set(x);
+      if (validation && valData) valData.view().set(validation.x);
 
       for (let epoch = 1; epoch <= epochs && !history.aborted; epoch++) {
         if (shuffle) this.#random.shuffle(order);
@@ -619,6 +719,7 @@ export class MLP {
           for (let r = 0; r < count; r++) batchLabels[r] = targets[order[start + r]];
           const resident = data;
           const loss = backend.scoped((scope) => {
+            scope.reserve(fn, [count, count, this.#productScratch(count), count]);
             const indices = scope.i32(order.subarray(start, start + count));
             const batchTargets = scope.i32(batchLabels.subarray(0, count));
             backend.gatherRows(resident, indices, this.#input!, count, this.#inputs);
@@ -634,7 +735,7 @@ export class MLP {
         const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms: performance.now() - started };
         if (validation && valData) {
           const resident = valData;
-          const v = this.#evaluateChunks(validation.rows, validation.labels, (scope, start, count) => this.#gatherRange(scope, resident, start, count));
+          const v = this.#evaluateChunks(fn, validation.rows, validation.labels, (scope, start, count) => this.#gatherRange(scope, resident, start, count), (count) => count);
           stats.valLoss = v.loss;
           stats.valAccuracy = v.accuracy;
         }
@@ -661,11 +762,12 @@ export class MLP {
     const classes = this.#classes;
     const result = new Float32Array(rows * classes);
     const chunk = this.#chunkRows(rows);
-    this.#reserve(chunk);
+    this.#reserve(fn, chunk);
     const softmax = this.#output.activation === 'softmax';
     for (let start = 0; start < rows; start += chunk) {
       const count = Math.min(chunk, rows - start);
       this.#backend.scoped((scope) => {
+        scope.reserve(fn, [count * this.#inputs, this.#productScratch(count)]);
         const logits = this.#forward(scope.f32(x.subarray(start * this.#inputs, (start + count) * this.#inputs)), count);
         if (softmax) this.#backend.softmax(logits, logits, count, classes, 1);
         result.set(logits.view().subarray(0, count * classes), start * classes);
@@ -681,10 +783,11 @@ export class MLP {
     const rows = this.#rows(fn, 'x', x);
     const result = new Int32Array(rows);
     const chunk = this.#chunkRows(rows);
-    this.#reserve(chunk);
+    this.#reserve(fn, chunk);
     for (let start = 0; start < rows; start += chunk) {
       const count = Math.min(chunk, rows - start);
       this.#backend.scoped((scope) => {
+        scope.reserve(fn, [count * this.#inputs, this.#productScratch(count), count]);
         const logits = this.#forward(scope.f32(x.subarray(start * this.#inputs, (start + count) * this.#inputs)), count);
         const predicted = scope.i32Empty(count);
         this.#backend.argmax(logits, predicted, count, this.#classes);
@@ -701,7 +804,7 @@ export class MLP {
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
     const inputs = this.#inputs;
-    return this.#evaluateChunks(rows, targets, (scope, start, count) => scope.f32(x.subarray(start * inputs, (start + count) * inputs)));
+    return this.#evaluateChunks(fn, rows, targets, (scope, start, count) => scope.f32(x.subarray(start * inputs, (start + count) * inputs)), (count) => count * inputs);
   }
 
   // ---- ONNX (the conversions are src/nn/onnx.ts, over the JSON form; see docs/onnx.md) ----
@@ -710,7 +813,7 @@ export class MLP {
   async toONNX(options?: ToONNXOptions): Promise<Uint8Array> {
     const fn = 'MLP.toONNX';
     this.#live(fn);
-    const opts = checkOptions(fn, options) as ToONNXOptions;
+    const opts = checkOptions(fn, options, TO_ONNX_OPTION_KEYS) as ToONNXOptions;
     return mlpJsonToOnnx(this.toJSON(), { inputName: opts.inputName, outputName: opts.outputName, producerVersion: VERSION });
   }
 

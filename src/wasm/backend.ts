@@ -42,6 +42,14 @@ function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): str
   return String.fromCharCode(...new Uint16Array(buffer, messagePtr, bytes >>> 1));
 }
 
+// A Float32Array over this memory's buffer from before it grew has length 0 now: its data is
+// gone from the caller's view, so copying it would silently copy nothing.
+function staleViewError(src: Float32Array): TypeError {
+  return new TypeError(
+    `softmax-wasm: an argument (${src.constructor.name}(${src.length})) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())`,
+  );
+}
+
 export class WasmBackend implements Backend {
   private readonly arena: Arena;
   private readonly scope: Scope;
@@ -55,6 +63,8 @@ export class WasmBackend implements Backend {
     const { arena } = this;
     this.scope = {
       f32: (src) => {
+        // A detached view has no bytes left; only then is the (slower) check worth making.
+        if (src.byteLength === 0 && memory.isRetired(src.buffer)) throw staleViewError(src);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
         return buffer;
@@ -71,6 +81,7 @@ export class WasmBackend implements Backend {
         return buffer;
       },
       i32Empty: (length) => new WasmI32Buffer(memory, arena.take(length * 4), length),
+      reserve: (fn, lengths) => arena.reserve(fn, lengths, 4),
     };
   }
 
@@ -99,7 +110,15 @@ export class WasmBackend implements Backend {
   }
 
   allocF32(length: number): F32Buffer {
-    const buffer = new WasmF32Buffer(this.memory, this.memory.alloc(length * 4), length);
+    let ptr: number;
+    try {
+      ptr = this.memory.alloc(length * 4);
+    } catch (error) {
+      // Memory is full: the scratch the arena keeps between calls is the one thing we can give back.
+      if (!(error instanceof RangeError) || !this.arena.releaseIdle()) throw error;
+      ptr = this.memory.alloc(length * 4);
+    }
+    const buffer = new WasmF32Buffer(this.memory, ptr, length);
     buffer.view().fill(0);
     return buffer;
   }
@@ -123,6 +142,11 @@ export class WasmBackend implements Backend {
   /** Scratch bytes held by the arena, and whether it is fully released (for leak tests). */
   arenaState(): { capacity: number; idle: boolean } {
     return { capacity: this.arena.capacity, idle: this.arena.idle };
+  }
+
+  /** Heap blocks in use (tensors, weights, arena blocks) and their bytes (for leak tests). */
+  heapState(): { liveBlocks: number; liveBytes: number } {
+    return { liveBlocks: this.memory.liveBlocks, liveBytes: this.memory.liveBytes };
   }
 
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
@@ -171,6 +195,9 @@ export class WasmBackend implements Backend {
     this.kernels.activationBackward(activationCodes[kind], ptr(y), ptr(dy), ptr(dx), n);
   }
 
+  matmulScratchLength(m: number, k: number, n: number): number {
+    return this.kernels.gemmScratchLength(m, k, n);
+  }
   matmul(
     a: F32Buffer, b: F32Buffer, c: F32Buffer, m: number, k: number, n: number,
     transA: boolean, transB: boolean, alpha: number, accumulate: boolean, bias: F32Buffer | null,

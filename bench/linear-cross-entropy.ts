@@ -1,0 +1,143 @@
+// npm run bench:linear-ce [-- --runs N] [-- --backend relaxed-simd|simd]
+//
+// The fused linear + cross-entropy against the composition it replaces, on the issue's shape
+// (n = 2048 rows, h = 128 features, v = 32 768 classes), each variant in its own fresh Node
+// process so wasm memory growth is measured from the same empty start:
+// - fused:       linearCrossEntropy(x, W, targets, n, h, v, { grad: { dx, dw } })
+// - composition: logits = matmul(x, W); crossEntropy(logits, targets, { grad: logits }) (a − y in
+//                place over the logits); dx = matmul(g, W, transB); dW = matmul(x, g, transA) —
+//                the most frugal composition: resident tensors, one logits buffer allocated once,
+//                no copies, gradient in place.
+// Both compute the same loss, dx and dW from resident inputs into resident outputs. The parent
+// alternates the variants' processes and reports medians; the figures go to bench/RESULTS.md
+// between the LINEAR-CE markers.
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createBackend, type BackendKind } from '../src/index.js';
+
+const N = 2048, H = 128, V = 32768;
+type Variant = 'fused' | 'composition';
+
+interface ChildResult { variant: Variant; backend: BackendKind; growthBytes: number; ioBytes: number; wallMs: number[]; cpuMs: number[]; loss: number }
+
+function seeded(length: number, scale: number, seed: number): Float32Array {
+  const out = new Float32Array(length);
+  let state = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    out[i] = (state / 2 ** 32 - 0.5) * scale;
+  }
+  return out;
+}
+
+async function child(variant: Variant, backend: BackendKind, runs: number): Promise<ChildResult> {
+  const api = await createBackend({ backend });
+  const start = api.backend.memoryBytes();
+  const x = api.tensor(N, H, seeded(N * H, 2, 1));
+  const w = api.tensor(H, V, seeded(H * V, 0.2, 2));
+  const targets = Int32Array.from({ length: N }, (_, i) => (i * 7919) % V);
+  const dx = api.tensor(N, H), dw = api.tensor(H, V);
+  const ioBytes = 4 * (2 * N * H + 2 * H * V);
+  // The composition's logits (and, in place, their gradient) live in one buffer reused by every run.
+  const logits = variant === 'composition' ? api.tensor(N, V) : null;
+  const once = (): number => {
+    if (!logits) return api.linearCrossEntropy(x, w, targets, N, H, V, { grad: { dx, dw } }).loss;
+    api.matmul(x, w, N, H, V, { out: logits });
+    const { loss } = api.crossEntropy(logits, targets, V, { grad: logits });
+    api.matmul(logits, w, N, V, H, { transB: true, out: dx });
+    api.matmul(x, logits, H, N, V, { transA: true, out: dw });
+    return loss;
+  };
+  const wallMs: number[] = [], cpuMs: number[] = [];
+  let loss = 0;
+  for (let i = 0; i <= runs; i++) {
+    const wall = performance.now(), cpu = process.cpuUsage();
+    loss = once();
+    const used = process.cpuUsage(cpu);
+    if (i > 0) { // the first run warms up (compiles, grows memory)
+      wallMs.push(performance.now() - wall);
+      cpuMs.push((used.user + used.system) / 1000);
+    }
+  }
+  return { variant, backend, growthBytes: api.backend.memoryBytes() - start, ioBytes, wallMs, cpuMs, loss };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+async function parent(runs: number, backends: BackendKind[]): Promise<void> {
+  // This compiled copy of the library loads its kernels from build/bench/build/ (see main.ts).
+  const from = new URL('../../', import.meta.url), to = new URL('../build/', import.meta.url);
+  await mkdir(to, { recursive: true });
+  for (const file of await readdir(from)) if (file.endsWith('.wasm')) await copyFile(new URL(file, from), new URL(file, to));
+
+  const script = fileURLToPath(import.meta.url);
+  const rows: string[] = [];
+  console.log(`linearCrossEntropy vs composition, n = ${N}, h = ${H}, v = ${V} (logits would be ${mib(4 * N * V)} MiB)\n`);
+  for (const backend of backends) {
+    const results: Record<Variant, ChildResult[]> = { fused: [], composition: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const variant of (round % 2 ? ['composition', 'fused'] : ['fused', 'composition']) as Variant[]) {
+        const out = execFileSync(process.execPath, [
+          '--experimental-wasm-relaxed-simd', script, '--child', variant, '--backend', backend, '--runs', String(runs),
+        ], { encoding: 'utf8', maxBuffer: 1 << 20 });
+        results[variant].push(JSON.parse(out) as ChildResult);
+        process.stdout.write('.');
+      }
+    }
+    const summary = (variant: Variant) => {
+      const all = results[variant];
+      return {
+        growth: median(all.map((r) => r.growthBytes)),
+        extra: median(all.map((r) => r.growthBytes - r.ioBytes)),
+        cpu: median(all.flatMap((r) => r.cpuMs)),
+        wall: median(all.flatMap((r) => r.wallMs)),
+        loss: all[0].loss,
+      };
+    };
+    const fused = summary('fused'), composition = summary('composition');
+    const line = (name: string, s: ReturnType<typeof summary>) =>
+      `| ${backend} | ${name} | ${mib(s.growth)} | ${mib(s.extra)} | ${s.cpu.toFixed(0)} | ${s.wall.toFixed(0)} | ${s.loss.toFixed(6)} |`;
+    rows.push(line('fused', fused), line('composition', composition),
+      `| ${backend} | **ratio composition / fused** | **${(composition.growth / fused.growth).toFixed(1)}×** | **${(composition.extra / fused.extra).toFixed(1)}×** | **${(composition.cpu / fused.cpu).toFixed(2)}×** | ${(composition.wall / fused.wall).toFixed(2)}× | |`);
+    console.log();
+  }
+  const table = [
+    '| build | variant | wasm memory growth (MiB) | beyond inputs and outputs (MiB) | CPU ms (median) | wall ms (median) | loss |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+  console.log(`\n${table}\n`);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const section = [
+    `Command: \`npm run bench:linear-ce\` (${runs} timed runs per process after one warm-up, 3 processes per variant, alternating).`,
+    `Machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    'Memory: growth of the instance\'s wasm memory from a fresh start (inputs x, W, outputs dx, dW',
+    `included: ${mib(4 * (2 * N * H + 2 * H * V))} MiB), and the part beyond them. Targets: ≥ 8× less memory, time ≤ 1.15× the composition.`,
+    '',
+    table,
+  ].join('\n');
+  const path = new URL('../../../bench/RESULTS.md', import.meta.url);
+  const START = '<!-- LINEAR-CE:START (npm run bench:linear-ce regenerates this part) -->', END = '<!-- LINEAR-CE:END -->';
+  let text = await readFile(path, 'utf8').catch(() => '# Benchmark results\n');
+  if (!text.includes(START)) text += `\n## Fused linear + cross-entropy\n\n${START}\n${END}\n`;
+  text = text.slice(0, text.indexOf(START)) + `${START}\n\n${section}\n\n${END}` + text.slice(text.indexOf(END) + END.length);
+  await writeFile(path, text);
+  console.log('bench/RESULTS.md updated');
+}
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i < 0 ? undefined : args[i + 1];
+};
+const runs = Number(option('runs') ?? 3);
+if (option('child')) {
+  process.stdout.write(JSON.stringify(await child(option('child') as Variant, option('backend') as BackendKind, runs)));
+} else {
+  const only = option('backend') as BackendKind | undefined;
+  await parent(runs, only ? [only] : ['relaxed-simd', 'simd']);
+}

@@ -1,0 +1,18 @@
+// Runs a script of test/child/ in a fresh node process: for node flags a test cannot set on its
+// own process (--wasm-max-mem-pages, --expose-gc). The scripts import the built dist/.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a script of test/child/ in a fresh node with extra flags; returns its JSON report. */
+export function runChild(script: string, nodeFlags: string[], args: string[] = []): Record<string, unknown> {
+  if (!existsSync(`${root}/dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  const stdout = execFileSync(
+    process.execPath,
+    ['--experimental-wasm-relaxed-simd', ...nodeFlags, `${root}/test/child/${script}`, ...args],
+    { cwd: root, encoding: 'utf8', timeout: 60_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}

@@ -1,0 +1,128 @@
+// Regressions found by test/fuzz.test.ts, each pinned as a plain example on every backend:
+// infinities, logits near ±FLT_MAX, large offsets with a temperature, and ε = 1 smoothing. The
+// expected values come from f64 formulas here (or PyTorch's documented behaviour), not from the
+// oracle, so a bug shared by both backends would show too.
+import { describe, expect, it } from 'vitest';
+import { backend, kinds } from './backends.js';
+import { expectClose, uniform } from './util.js';
+
+/** −log softmax(z/T)[t] in f64, max-shifted. */
+function crossEntropyRow(z: ArrayLike<number>, t: number, T = 1): number {
+  const s = Array.from(z, (v) => v / T);
+  const m = Math.max(...s);
+  return m + Math.log(s.reduce((acc, v) => acc + Math.exp(v - m), 0)) - s[t];
+}
+
+describe.each(kinds)('edge values on %s', (kind) => {
+  it('logSumExp of a row holding +∞ is +∞ (NaN if it also holds NaN), whatever the range and temperature', async () => {
+    const api = await backend(kind);
+    const cols = 15;
+    const rows = [
+      [Infinity, 0, 1, 4.418813705444336], // exponents up to 88 at T = 0.05
+      [Infinity, -1e30, 0, 2], // a range of 1e30: the exact-shift path
+      [-Infinity, Infinity, 0, 0],
+      [Infinity, NaN, 0, 0],
+    ].map((r) => [...r, ...new Array(cols - r.length).fill(0)]);
+    const x = Float32Array.from(rows.flat());
+    for (const temperature of [1, 0.05, 3]) {
+      const lse = api.logSumExp(x, cols, { temperature });
+      expect(Array.from(lse)).toEqual([Infinity, Infinity, Infinity, NaN]);
+    }
+  });
+
+  it('logSoftmax stays finite for a row spanning more than FLT_MAX when the temperature brings it back in range', async () => {
+    const api = await backend(kind);
+    const x = new Float32Array([3e38, -3e38, 0]);
+    const out = api.logSoftmax(x, 3, { temperature: 4 });
+    // (z − max)/T − log Σ: 0, −1.5e38 and −7.5e37 (the log term is 0 to float32 precision).
+    expectClose(out, [0, -1.5e38, -7.5e37], 1e-6);
+    expect(api.logSoftmax(x, 3)[1]).toBe(-Infinity); // at T = 1 the true value is below −FLT_MAX
+  });
+
+  it('crossEntropy keeps 2e-6 relative accuracy for logits far from 0 and with a temperature (index targets)', async () => {
+    const api = await backend(kind);
+    const cols = 10, rows = 8;
+    for (const [offset, T] of [[0, 0.05], [1000, 0.05], [1e5, 1], [1e5, 0.3]]) {
+      const logits = uniform(rows * cols, offset - 10, offset + 10, offset + T);
+      const targets = Int32Array.from({ length: rows }, (_, r) => (r * 3) % cols);
+      const { losses } = api.crossEntropy(logits, targets, cols, { temperature: T, reduction: 'none' });
+      for (let r = 0; r < rows; r++) {
+        const expected = crossEntropyRow(logits.subarray(r * cols, (r + 1) * cols), targets[r], T);
+        expect(Math.abs(losses![r] - expected), `offset ${offset}, T ${T}, row ${r}`).toBeLessThanOrEqual(2e-6 * Math.max(1, expected));
+      }
+    }
+  });
+
+  it('crossEntropy keeps 2e-6 relative accuracy for logits far from 0 with probability targets and label smoothing', async () => {
+    const api = await backend(kind);
+    const cols = 10, rows = 8;
+    for (const [offset, T, eps] of [[1000, 1, 0], [1e5, 1, 0], [1e5, 0.3, 0.1], [1000, 0.05, 0.2]]) {
+      const logits = uniform(rows * cols, offset - 10, offset + 10, offset);
+      const probs = api.softmax(uniform(rows * cols, -2, 2, 7), cols);
+      const { losses } = api.crossEntropy(logits, probs, cols, { temperature: T, labelSmoothing: eps, reduction: 'none' });
+      for (let r = 0; r < rows; r++) {
+        const z = logits.subarray(r * cols, (r + 1) * cols);
+        let expected = 0;
+        for (let j = 0; j < cols; j++) expected += ((1 - Math.fround(eps)) * probs[r * cols + j] + Math.fround(eps) / cols) * crossEntropyRow(z, j, T);
+        expect(Math.abs(losses![r] - expected), `offset ${offset}, T ${T}, ε ${eps}, row ${r}`).toBeLessThanOrEqual(2e-6 * Math.max(1, expected));
+      }
+    }
+  });
+
+  it('crossEntropy with labelSmoothing = 1 and a −∞ (masked) logit: loss +∞, not NaN', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([0.5, -Infinity, 1]);
+    for (const targets of [[1], new Float32Array([0, 1, 0])]) {
+      const { loss, grad } = api.crossEntropy(logits, targets, 3, { labelSmoothing: 1, grad: true });
+      expect(loss).toBe(Infinity);
+      // The gradient is still a − ỹ with ỹ uniform: finite.
+      const a = [Math.exp(0.5), 0, Math.exp(1)].map((v, _, all) => v / (all[0] + all[2]));
+      expectClose(grad!, a.map((v) => v - 1 / 3), 2e-6, 1e-7);
+    }
+  });
+
+  it('crossEntropy of a row holding +∞ is NaN (loss and gradient), like PyTorch\'s log_softmax-based cross_entropy', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([Infinity, 1, 0, /* clean row: */ 2, 1, 0.1]);
+    for (const targets of [[1, 0], new Float32Array([0, 1, 0, 1, 0, 0])]) {
+      for (const zLoss of [0, 1e-3]) {
+        const { losses, grad } = api.crossEntropy(logits, targets, 3, { reduction: 'none', grad: true, zLoss });
+        expect(losses![0]).toBeNaN();
+        for (let j = 0; j < 3; j++) expect(grad![j]).toBeNaN();
+        expect(Number.isFinite(losses![1])).toBe(true);
+      }
+    }
+  });
+
+  it('crossEntropy with label smoothing on logits near ±FLT_MAX stays finite where the true loss is', async () => {
+    const api = await backend(kind);
+    const cols = 9;
+    const logits = new Float32Array([0, 3.4028185e38, 0, 3.38e38, 0, -5.7e30, 0, 0, 0]);
+    const { losses } = api.crossEntropy(logits, [1], cols, { labelSmoothing: 1e-45, reduction: 'none' });
+    // ε rounds to the smallest float32 subnormal: its term adds ~1e-7 to a loss of ln-terms ≈ 0.69.
+    expect(Number.isFinite(losses![0])).toBe(true);
+    const { loss } = api.crossEntropy(logits, [0], cols, { labelSmoothing: 1e-45 });
+    expectClose([loss], [3.4028185e38], 1e-6);
+  });
+
+  it('crossEntropy with z-loss on logits near FLT_MAX: zero-probability classes keep a finite gradient', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([1e-28, 3.402821e38, 0, -Infinity, 60]);
+    const { grad } = api.crossEntropy(logits, [0], 5, { temperature: 0.05, zLoss: 0.00125, grad: true });
+    // ∂/∂z_j = (a_j·(1 + 2·zl·lse) − y_j)/T: a_0 = 0, so the target's entry is exactly −1/T.
+    expect(grad![0]).toBeCloseTo(-20, 4);
+    expect(grad![2]).toBe(0);
+    expect(grad![3]).toBe(0);
+    expect(grad![4]).toBe(0);
+  });
+
+  it('rounds scalar options to float32 for every backend alike (labelSmoothing 1e-320 is 0)', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([0, 1e30, -Infinity, 2]);
+    const plain = api.crossEntropy(logits, [0, 1], 2, { grad: true });
+    const tiny = api.crossEntropy(logits, [0, 1], 2, { grad: true, labelSmoothing: 1e-320 });
+    expect(plain.loss).toBe(Math.fround(1e30) / 2);
+    expect(tiny.loss).toBe(plain.loss);
+    expect(tiny.grad).toEqual(plain.grad);
+  });
+});

@@ -1,0 +1,189 @@
+// Memory limits and leaks: requests larger than 32-bit wasm memory can hold, or a memory.grow the
+// engine refuses, end in a RangeError that says so, thrown before anything is copied; afterwards
+// the instance computes as before and holds no more heap or scratch space than before.
+import { describe, expect, it } from 'vitest';
+import { createBackend } from '../src/index.js';
+import type { Api } from '../src/index.js';
+import { WasmBackend } from '../src/wasm/backend.js';
+import { MAX_BLOCK_BYTES } from '../src/wasm/memory.js';
+import { kinds, wasmKinds } from './backends.js';
+import { runChild } from './child-process.js';
+
+async function wasmInstance(kind: string): Promise<{ api: Api; wasm: WasmBackend }> {
+  const api = await createBackend({ backend: kind as 'simd' });
+  return { api, wasm: api.backend as WasmBackend };
+}
+
+describe.each(wasmKinds)('memory limits on %s', (kind) => {
+  it('refuses an array larger than one wasm block before copying it, and stays usable', async () => {
+    const { api, wasm } = await wasmInstance(kind);
+    const small = api.softmax(new Float32Array([2, 1, 0.1]), 3);
+    const memory = wasm.memoryBytes();
+    const heap = wasm.heapState();
+    // 2^28 floats = 1 GiB: the JS array is lazily zeroed virtual memory, never touched here.
+    const huge = new Float32Array(2 ** 28);
+    expect(() => api.softmax(huge, 2 ** 14)).toThrow(new RangeError(
+      `softmax: a buffer of 1073741824 bytes (1 GiB) is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`));
+    expect(() => api.crossEntropy(huge, new Int32Array(2 ** 14), 2 ** 14)).toThrow(/^crossEntropy: a buffer of 1073741824 bytes/);
+    expect(wasm.memoryBytes()).toBe(memory);
+    expect(wasm.heapState()).toEqual(heap);
+    expect(wasm.arenaState().idle).toBe(true);
+    expect(api.softmax(new Float32Array([2, 1, 0.1]), 3)).toEqual(small);
+  });
+
+  it('refuses a call whose scratch exceeds 4 GiB in total without allocating anything', async () => {
+    const { wasm } = await wasmInstance(kind);
+    const heap = wasm.heapState();
+    const block = MAX_BLOCK_BYTES / 4;
+    expect(() => wasm.scoped((scope) => scope.reserve('matmul', [block, block, block, block, block]))).toThrow(
+      /^matmul: needs 5368709040 bytes \(5 GiB\) of scratch memory, more than 32-bit wasm memory can hold \(4 GiB\)/);
+    expect(wasm.heapState()).toEqual(heap);
+  });
+
+  it('reserves scratch larger than one block across several blocks', async () => {
+    const { wasm } = await wasmInstance(kind);
+    // Two buffers of 600 MiB: too much for one block, fine for two. Reserving touches no pages.
+    const lengths = [600 * 2 ** 18, 600 * 2 ** 18];
+    const pointers = wasm.scoped((scope) => {
+      scope.reserve('test', lengths);
+      const blocks = wasm.heapState().liveBlocks;
+      const taken = lengths.map((n) => (scope.f32Empty(n) as unknown as { ptr: number }).ptr);
+      expect(wasm.heapState().liveBlocks).toBe(blocks); // nothing allocated after reserve
+      return taken;
+    });
+    expect(Math.abs(pointers[1] - pointers[0])).toBeGreaterThanOrEqual(600 * 2 ** 20);
+    // More than one block can hold: the blocks stay as they are for the next such call.
+    expect(wasm.arenaState().capacity).toBeGreaterThanOrEqual(1200 * 2 ** 20);
+  });
+
+  it('hands a failed memory.grow back as a RangeError, before copying, with the heap intact (child process capped at 16 MiB)', () => {
+    const report = runChild('memory-limit.mjs', ['--wasm-max-mem-pages=256'], [kind]);
+    const outOfMemory = /out of wasm memory: .* and the engine refused to grow it/;
+    expect(report.bigTensor).toEqual({ name: 'RangeError', message: expect.stringMatching(/^tensor: cannot allocate 1024 × 8192 floats: out of wasm memory/) });
+    expect(report.bigTensorHeapUnchanged).toBe(true);
+    expect(report.usableAfterBigTensor).toBe(true);
+    // y and dy (6 MB each) would fit; with the result (another 6 MB) they do not.
+    expect(report.tooLargeCall).toEqual({ name: 'RangeError', message: expect.stringMatching(/^softmaxBackward: out of wasm memory: 18000000 bytes/) });
+    expect(report.sentinelsInMemory).toBe(0); // nothing was copied in
+    expect(report.memoryGrewBy).toBe(0);
+    expect(report.heapUnchangedAfterCall).toBe(true);
+    expect(report.usableAfterTooLargeCall).toBe(true);
+    // TLSF traps (`unreachable`) when memory.grow fails; its free lists are untouched by then.
+    expect((report.trapError as { message: string }).message).toMatch(outOfMemory);
+    // The arena held 12 MB of idle scratch from a large call; a full heap takes it back.
+    expect(report.largeCallOk).toBe(true);
+    expect(report.arenaAfterLargeCall).toBeGreaterThanOrEqual(12_000_000);
+    expect(report.tensorsFirstFill).toBeGreaterThanOrEqual(14);
+    expect(report.usableWhileFull).toBe(true);
+    expect(report.heapAfterDispose).toEqual(report.heapBefore);
+    expect(report.tensorsSecondFill).toBeGreaterThanOrEqual(report.tensorsFirstFill as number);
+    expect(report.usableAtEnd).toBe(true);
+    expect(report.finalHeap).toEqual(report.heapBefore);
+  });
+
+  it('refuses to free a block twice instead of corrupting the heap', async () => {
+    const { api } = await wasmInstance(kind);
+    const buffer = api.backend.allocF32(16);
+    api.backend.release(buffer);
+    expect(() => api.backend.release(buffer)).toThrow(/not a live block \(double free\?\)/);
+    expect(api.softmax(new Float32Array([1, 1]), 2)).toEqual(new Float32Array([0.5, 0.5]));
+  });
+});
+
+describe.each(wasmKinds)('scratch reservation on %s', (kind) => {
+  // Every call must take all its scratch (copied inputs, results, kernel workspace) in the one
+  // reserve() that precedes its first copy: an allocation after it would be a failure after
+  // copying. Each call runs on a fresh instance, whose empty arena must allocate.
+  const n = 3, h = 300, v = 600;
+  const x = new Float32Array(n * v).fill(0.5), y = new Float32Array(n * v).fill(0.25);
+  const square = new Float32Array(v * v).fill(0.125); // big enough that gemm's packing scratch (516 KiB) counts
+  const calls: Array<[string, (api: Api) => unknown]> = [
+    ['softmax', (api) => api.softmax(x, v)],
+    ['logSumExp', (api) => api.logSumExp(x, v, new Float32Array(n))],
+    ['softmaxBackward', (api) => api.softmaxBackward(x, y, v)],
+    ['crossEntropy (indices)', (api) => api.crossEntropy(x, [0, 1, 2], v, { grad: true, reduction: 'none', weight: new Float32Array(v).fill(1) })],
+    ['crossEntropy (probabilities)', (api) => api.crossEntropy(x, y, v, { grad: new Float32Array(n * v) })],
+    ['sigmoid', (api) => api.sigmoid(x)],
+    ['tanhBackward', (api) => api.tanhBackward(x, y)],
+    ['binaryCrossEntropyWithLogits', (api) => api.binaryCrossEntropyWithLogits(x, y, { grad: true, reduction: 'none' })],
+    ['mse', (api) => api.mse(x, y, { reduction: 'none' })],
+    ['argmax', (api) => api.argmax(x, v)],
+    ['sampleCategorical', (api) => api.sampleCategorical(x, v, { seed: 1 })],
+    ['sparsemax', (api) => api.sparsemax(x, v)],
+    ['sparsemaxBackward', (api) => api.sparsemaxBackward(x, y, v)],
+    ['matmul', (api) => api.matmul(x, square, n, v, v, { transB: true, bias: new Float32Array(v) })],
+    ['linearCrossEntropy', (api) => api.linearCrossEntropy(x.subarray(0, n * h), square.subarray(0, h * v), [0, 1, 2], n, h, v, { grad: true, chunkBytes: 4 * v })],
+  ];
+  it.each(calls)('%s', async (_name, call) => {
+    const { api, wasm } = await wasmInstance(kind);
+    const internals = wasm as unknown as { arena: { reserve(...a: unknown[]): void }; memory: { alloc(...a: unknown[]): number } };
+    const { arena, memory } = internals;
+    let reserved = 0, allocatedAfterReserve = 0;
+    const reserve = arena.reserve.bind(arena), alloc = memory.alloc.bind(memory);
+    arena.reserve = (...args) => {
+      reserve(...args);
+      reserved++;
+    };
+    memory.alloc = (...args) => {
+      if (reserved > 0) allocatedAfterReserve++;
+      return alloc(...args);
+    };
+    call(api);
+    expect(reserved).toBe(1);
+    expect(allocatedAfterReserve).toBe(0);
+    expect(wasm.arenaState().idle).toBe(true);
+  });
+});
+
+describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
+  it('work as arguments while valid, and are refused with a clear error once memory growth detached them', async () => {
+    const { api } = await wasmInstance(kind);
+    const ones = new Float32Array(1 << 19).fill(1);
+    const t = api.tensor(512, 1024, ones);
+    // Valid when passed, detached when the call's own scratch (4 MiB) grows memory.
+    expect(() => api.softmax(t.view(), 1024)).toThrow(new TypeError(
+      "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())"));
+    const grown = api.tensor(2048, 1024);
+    expect(() => api.softmax(new Float32Array(1 << 21), 1024, grown.view())).toThrow(new TypeError(
+      "softmax: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"));
+    // Once memory is large enough, views are ordinary arrays: as input and as out.
+    const probs = api.softmax(t.view(), 1024);
+    expect(probs[0]).toBeCloseTo(1 / 1024, 9);
+    const out = t.view();
+    expect(api.softmax(ones, 1024, out)).toBe(out);
+    expect(t.toArray()).toEqual(probs);
+    // A view detached long before the call is simply empty.
+    const stale = t.view();
+    const bigger = api.tensor(8192, 1024);
+    expect(() => api.softmax(stale, 1024)).toThrow('softmax: x.length must be a positive multiple of cols = 1024, got 0');
+    for (const x of [t, grown, bigger]) x.dispose();
+  });
+});
+
+describe.each(kinds)('no leaks after errors on %s', (kind) => {
+  it('leaves scratch and heap exactly as they were after every kind of refused call', async () => {
+    const api = await createBackend({ backend: kind });
+    const wasm = api.backend instanceof WasmBackend ? api.backend : null;
+    const x = new Float32Array(4096).fill(0.5);
+    api.softmax(x, 64);
+    api.crossEntropy(x, new Int32Array(64), 64, { grad: true });
+    const state = () => ({ memory: api.backend.memoryBytes(), arena: wasm?.arenaState(), heap: wasm?.heapState() });
+    const before = state();
+    const failing: Array<() => unknown> = [
+      () => api.softmax(x, 0),
+      () => api.softmax(x, 64, new Float32Array(5)),
+      () => api.crossEntropy(x, new Int32Array(64).fill(99), 64, { grad: true }),
+      () => api.crossEntropy(x, x, 64, { grad: x }),
+      () => api.softmaxBackward(x, x.subarray(1), 64),
+      () => api.backend.scoped((scope) => {
+        scope.f32(x);
+        throw new Error('failure inside a call, after copying in');
+      }),
+    ];
+    for (let round = 0; round < 50; round++) {
+      for (const call of failing) expect(call).toThrow();
+    }
+    expect(state()).toEqual(before);
+    expect(api.softmax(new Float32Array([2, 1, 0.1]), 3)[0]).toBeCloseTo(0.659001, 6);
+  });
+});

@@ -1,0 +1,166 @@
+// The MLP under bad arguments, disposal, full memory and forgetful callers: every method refuses
+// bad input with a TypeError or RangeError naming it, a disposed network refuses every use, a
+// network whose buffers cannot grow keeps working (no freed buffer stays in use), every training
+// or inference call reserves its scratch before copying anything.
+import { describe, expect, it } from 'vitest';
+import { createBackend, MLP, type Api } from '../src/index.js';
+import { WasmBackend } from '../src/wasm/backend.js';
+import { kinds, wasmKinds } from './backends.js';
+import { runChild } from './child-process.js';
+
+const rows = 6, inputs = 4;
+const x = Float32Array.from({ length: rows * inputs }, (_, i) => Math.sin(i));
+const labels = Int32Array.from({ length: rows }, (_, r) => r % 3);
+
+type ErrorClass = typeof TypeError | typeof RangeError;
+type Case = [string, (api: Api, net: MLP) => unknown, ErrorClass, string | RegExp];
+
+const cases: Case[] = [
+  ['sizes not an array', (api) => new MLP(4 as never, { backend: api }), TypeError, /^MLP: sizes must be an array of layer sizes/],
+  ['a single layer size', (api) => new MLP([4], { backend: api }), RangeError, 'MLP: sizes needs at least 2 entries (inputs and classes), got 1'],
+  ['a zero layer size', (api) => new MLP([4, 0, 3], { backend: api }), RangeError, 'MLP: sizes[1] must be in [1, 2147483647], got 0'],
+  ['a fractional layer size', (api) => new MLP([4, 2.5, 3], { backend: api }), TypeError, 'MLP: sizes[1] must be an integer, got number 2.5'],
+  ['a misspelt option', (api) => new MLP([4, 3], { backend: api, activation: 'relu' } as never), TypeError,
+    "MLP: unknown option 'activation' (known: hidden, seed, init, backend, fusedOutput)"],
+  ['an unknown hidden activation', (api) => new MLP([4, 3], { backend: api, hidden: 'softmax' as never }), RangeError, /^MLP: options\.hidden must be one of/],
+  // 2^40 weights: beyond a wasm block and beyond a JS typed array, refused before anything is touched.
+  ['a network larger than memory', (api) => new MLP([1 << 20, 1 << 20, 3], { backend: api }), RangeError,
+    /^MLP: cannot allocate the parameters of a 1048576→1048576→3 network: /],
+  ['x as a Float64Array', (_api, net) => net.predict(new Float64Array(8) as never), TypeError,
+    'MLP.predict: x must be a Float32Array, got Float64Array(8) (convert with Float32Array.from(x))'],
+  ['x of partial rows', (_api, net) => net.predictClass(new Float32Array(7)), RangeError,
+    'MLP.predictClass: x.length must be a positive multiple of inputs = 4, got 7'],
+  ['labels as a Float32Array', (_api, net) => net.evaluate(x, new Float32Array(rows) as never), TypeError, /^MLP\.evaluate: labels must be class indices/],
+  ['a label out of range', (_api, net) => net.trainBatch(x, [0, 1, 2, 3, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 3 is outside [0, 3)'],
+  ['a fractional label', (_api, net) => net.trainBatch(x, [0, 1, 2, 1.5, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 1.5 is not an integer class index'],
+  ['a label given as a string', (_api, net) => net.lossAndGradients(x, [0, '1', 2, 0, 0, 1] as never), TypeError,
+    'MLP.lossAndGradients: labels[1] must be an integer class index, got string "1"'],
+  ['too few labels', (_api, net) => net.trainBatch(x, [0, 1]), RangeError, 'MLP.trainBatch: labels.length must be 6 (one class index per row of x), got 2'],
+  ['a misspelt step option', (_api, net) => net.trainBatch(x, labels, { learning_rate: 0.5 } as never), TypeError,
+    "MLP.trainBatch: unknown option 'learning_rate' (known: learningRate, momentum, clipNorm)"],
+  ['momentum 1', (_api, net) => net.trainBatch(x, labels, { momentum: 1 }), RangeError, 'MLP.trainBatch: options.momentum must be in [0, 1), got 1'],
+  ['a learning rate of 0', (_api, net) => net.trainBatch(x, labels, { learningRate: 0 }), RangeError, /^MLP\.trainBatch: options\.learningRate must be in \(0, /],
+];
+
+const fitCases: Array<[string, (net: MLP) => Promise<unknown>, ErrorClass, string | RegExp]> = [
+  ['a misspelt fit option', (net) => net.fit(x, labels, { epoch: 3 } as never), TypeError, /^MLP\.fit: unknown option 'epoch' \(known: learningRate, momentum, clipNorm, epochs, /],
+  ['zero epochs', (net) => net.fit(x, labels, { epochs: 0 }), RangeError, 'MLP.fit: options.epochs must be in [1, 2147483647], got 0'],
+  ['a zero batch size', (net) => net.fit(x, labels, { batchSize: 0 }), RangeError, 'MLP.fit: options.batchSize must be in [1, 2147483647], got 0'],
+  ['validation labels out of range', (net) => net.fit(x, labels, { validation: { x, labels: [9, 0, 0, 0, 0, 0] } }), RangeError,
+    'MLP.fit: options.validation.labels[0] = 9 is outside [0, 3)'],
+];
+
+function fingerprint(api: Api, net: MLP) {
+  const wasm = api.backend instanceof WasmBackend ? api.backend : null;
+  return { predictions: Array.from(net.predict(x)), heap: wasm?.heapState(), arena: wasm?.arenaState() };
+}
+
+describe.each(kinds)('MLP argument validation on %s', (kind) => {
+  it.each(cases)('refuses %s, and the network and instance are unchanged', async (_what, call, errorClass, message) => {
+    const api = await createBackend({ backend: kind });
+    using net = new MLP([inputs, 5, 3], { seed: 2, backend: api });
+    net.trainBatch(x, labels);
+    const before = fingerprint(api, net);
+    let thrown: unknown;
+    try {
+      call(api, net);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(errorClass);
+    if (typeof message === 'string') expect((thrown as Error).message).toBe(message);
+    else expect((thrown as Error).message).toMatch(message);
+    api.softmax(new Float32Array(4), 4); // a refused allocation may have given the arena's idle block back
+    expect(fingerprint(api, net)).toEqual(before);
+  });
+
+  it.each(fitCases)('fit refuses %s (the promise rejects, nothing trains)', async (_what, call, errorClass, message) => {
+    const api = await createBackend({ backend: kind });
+    using net = new MLP([inputs, 5, 3], { seed: 2, backend: api });
+    const before = net.predict(x);
+    const rejection = call(net);
+    await expect(rejection).rejects.toThrow(errorClass);
+    await expect(call(net)).rejects.toThrow(message);
+    expect(net.predict(x)).toEqual(before);
+  });
+});
+
+describe.each(kinds)('disposed networks on %s', (kind) => {
+  it('refuse every use, naming the method', async () => {
+    const api = await createBackend({ backend: kind });
+    const net = new MLP([inputs, 5, 3], { backend: api });
+    net.dispose();
+    expect(net.disposed).toBe(true);
+    const uses: Array<[string, () => unknown]> = [
+      ['MLP.predict', () => net.predict(x)],
+      ['MLP.predictClass', () => net.predictClass(x)],
+      ['MLP.evaluate', () => net.evaluate(x, labels)],
+      ['MLP.trainBatch', () => net.trainBatch(x, labels)],
+      ['MLP.lossAndGradients', () => net.lossAndGradients(x, labels)],
+      ['MLP.toJSON', () => net.toJSON()],
+    ];
+    for (const [fn, use] of uses) expect(use, fn).toThrow(`${fn}: this MLP (4→5→3) was disposed and cannot be used`);
+    await expect(net.fit(x, labels)).rejects.toThrow('MLP.fit: this MLP (4→5→3) was disposed and cannot be used');
+    await expect(net.toONNX()).rejects.toThrow('MLP.toONNX: this MLP (4→5→3) was disposed and cannot be used');
+    net.dispose(); // idempotent
+  });
+
+  it('refuse further batches when disposed during fit', async () => {
+    const api = await createBackend({ backend: kind });
+    const net = new MLP([inputs, 5, 3], { backend: api });
+    const training = net.fit(x, labels, { epochs: 5, batchSize: 2, onBatch: ({ batch }) => { if (batch === 2) net.dispose(); } });
+    await expect(training).rejects.toThrow('MLP.fit: this MLP (4→5→3) was disposed and cannot be used');
+  });
+});
+
+describe.each(wasmKinds)('MLP under a memory limit on %s', (kind) => {
+  it('refuses what cannot fit and keeps working, writing into no memory it gave back (child process capped at 16 MiB)', () => {
+    const report = runChild('mlp-memory-limit.mjs', ['--wasm-max-mem-pages=256'], [kind]);
+    expect(report.fitError).toEqual({ name: 'RangeError', message: expect.stringMatching(/^MLP\.fit: cannot allocate the activations of 20000 rows: out of wasm memory/) });
+    expect(report.predictionsUnchanged).toBe(true);
+    expect(report.tensorsUntouched).toBe(true);
+    expect(report.trainsAfter).toBe(true);
+    expect(report.hugeError).toEqual({ name: 'RangeError', message: expect.stringMatching(/^MLP: cannot allocate the parameters of a 4→2048→2048→3 network: out of wasm memory/) });
+    expect(report.hugeLeftNothing).toBe(true);
+    expect(report.heapBack).toBe(true);
+  });
+});
+
+describe.each(wasmKinds)('MLP scratch reservation on %s', (kind) => {
+  // As for the functions (test/memory.test.ts): each call's scratch — the copied batch, its
+  // labels, the products' packing space — is reserved before the first copy, never after.
+  const big = Float32Array.from({ length: 300 * inputs }, (_, i) => Math.cos(i));
+  const bigLabels = Int32Array.from({ length: 300 }, (_, r) => r % 3);
+  const uses: Array<[string, (net: MLP) => unknown]> = [
+    ['trainBatch', (net) => net.trainBatch(big, bigLabels)],
+    ['lossAndGradients', (net) => net.lossAndGradients(big, bigLabels)],
+    ['predict', (net) => net.predict(big)],
+    ['predictClass', (net) => net.predictClass(big)],
+    ['evaluate', (net) => net.evaluate(big, bigLabels)],
+    ['fit', (net) => net.fit(big, bigLabels, { epochs: 1, batchSize: 300, validation: { x: big, labels: bigLabels } })],
+  ];
+  it.each(uses)('%s', async (_name, use) => {
+    const api = await createBackend({ backend: kind });
+    const wasm = api.backend as WasmBackend;
+    using net = new MLP([inputs, 600, 3], { backend: api });
+    const internals = wasm as unknown as { arena: { reserve(...a: unknown[]): void; depth: number }; memory: { alloc(...a: unknown[]): number } };
+    const { arena, memory } = internals;
+    let reservedInScope = false, allocatedAfterReserve = 0, reserves = 0;
+    const reserve = arena.reserve.bind(arena), alloc = memory.alloc.bind(memory);
+    arena.reserve = (...args) => {
+      reserve(...args);
+      reserves++;
+      reservedInScope = true;
+    };
+    memory.alloc = (...args) => {
+      // Resident buffers are allocated outside any scope; inside one, only reserve() may allocate.
+      if (arena.depth === 0) reservedInScope = false;
+      else if (reservedInScope) allocatedAfterReserve++;
+      return alloc(...args);
+    };
+    await use(net);
+    expect(reserves).toBeGreaterThan(0);
+    expect(allocatedAfterReserve).toBe(0);
+    expect(wasm.arenaState().idle).toBe(true);
+  });
+});
