@@ -142,9 +142,9 @@ function rowHasNaN(x: usize, n: i32): bool {
 //
 // A row's result must not depend on the rows around it (the same bits alone or in any batch), so
 // a short row has one definition, computed alike by the four-row path and, for the rows left
-// over, by softmaxShortRow: e_j by the row's own exp mode, Σ e_j added in f64 in column order,
-// out_j = e_j · f32(1 / Σ). Up to 64 columns the in-order f64 sum costs little; beyond, the
-// row-wise path is as fast.
+// over, by softmaxShortRow: e_j by the row's own exp mode; Σ e_j in f64, adding each block of four
+// columns summed in f32 as (e0 + e2) + (e1 + e3) (hsum's order), then the remaining columns one by
+// one; out_j = e_j · f32(1 / Σ). Beyond 64 columns the row-wise path is as fast.
 const SHORT_ROW = 64;
 // A four-row group whose rows need different exp modes computes both and picks per lane.
 const MIXED = 4;
@@ -181,8 +181,8 @@ const MIXED = 4;
   return expShifted4(c, negM, sv, sHi, sLo, mode);
 }
 
-// Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row in
-// f64 in column order, then every row times f32(1 / its sum).
+// Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row as
+// softmaxShortRow sums it, then every row times f32(1 / its sum).
 @inline function groupRestLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128, mode: i32): void {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
@@ -198,9 +198,10 @@ const MIXED = 4;
     const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
     const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
     const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
-    sum01 = f64x2.add(f64x2.add(f64x2.add(f64x2.add(sum01, f64x2.promote_low_f32x4(e0)),
-      f64x2.promote_low_f32x4(e1)), f64x2.promote_low_f32x4(e2)), f64x2.promote_low_f32x4(e3));
-    sum23 = f64x2.add(f64x2.add(f64x2.add(f64x2.add(sum23, promoteHigh(e0)), promoteHigh(e1)), promoteHigh(e2)), promoteHigh(e3));
+    // The block's four terms in f32 as hsum pairs them, (e0 + e2) + (e1 + e3), then into f64.
+    const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
+    sum23 = f64x2.add(sum23, promoteHigh(block));
     const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
     v128.store(out + o, lowHalves(pe, qe));
     v128.store(out + stride + o, highHalves(pe, qe));
@@ -294,7 +295,9 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
   const m = rowMax(x, cols);
   expShiftedRow(x, out, cols, m, s);
   let total: f64 = 0;
-  for (let j = 0; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) total += <f64>hsum(v128.load(out + (<usize>j << 2)));
+  for (; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
   scaleRow(out, out, cols, <f32>(1.0 / total));
 }
 
