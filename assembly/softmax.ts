@@ -1,74 +1,115 @@
 // Row-wise softmax family over a rows × cols row-major f32 matrix. Every kernel first subtracts
 // the row maximum (softmax(z) = softmax(z − max z)), so every exponent is ≤ 0 and nothing
 // overflows; logits are divided by the temperature T through invTemperature = 1/T.
+//
+// A row is three passes: its max (pass 1), e^{(x − max)/T} stored and summed (pass 2), a scale
+// (pass 3). Pass 2 dominates — it is bound by the float operations of the exponential — and
+// every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
+// trade cheap re-reads for a second exponential per element.
 import {
-  exp4, exp1, expShifted4Exact, expShifted1Exact, hsum, rowMax, rowDot, scaleRow, lastRowMin,
-  EXACT_SHIFT_THRESHOLD, SUM_BLOCK,
+  expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hsum, keepLanes, loadTail, rowMax,
+  rowDot, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 
-// Whether the row just scanned by rowMax (max m) needs the exact-shift exp path at scale s.
-@inline function needsExactShift(m: f32, s: f32): bool {
-  return (m - lastRowMin) * s >= EXACT_SHIFT_THRESHOLD;
+// How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
+// SCALED (a temperature, s ≠ 1: one more multiply) and EXACT (the span is too wide for the
+// rounded difference x − max, or −∞ masks need flushing to 0: the exact-shift exp). The narrow
+// exp without either is the common case and the cheapest.
+const SCALED = 1, EXACT = 2;
+
+@inline function spanMode(span: f32, s: f32): i32 {
+  const scaled = s != 1;
+  // NaN spans (NaN in the row) take the exact path too: it propagates NaN like every other.
+  const limit = scaled ? NARROW_SPAN_SCALED : NARROW_SPAN;
+  const narrow = span * s < limit;
+  return (scaled ? SCALED : 0) | (narrow ? 0 : EXACT);
 }
 
-// e^{(x − m)·s} lane-wise, through the exact-shift path when the row's range needs it. `exact`
-// is constant inside each loop below, so the branch is predicted perfectly.
-@inline function expShifted4(x: v128, mv: v128, sv: v128, exact: bool): v128 {
-  return exact ? expShifted4Exact(x, mv, sv) : exp4(f32x4.mul(f32x4.sub(x, mv), sv));
+// The mode for the row just scanned by rowMax (max m).
+@inline function rowMode(m: f32, s: f32): i32 {
+  return lastRowMasked ? (s != 1 ? SCALED : 0) | EXACT : spanMode(m - lastRowMin, s);
 }
 
-@inline function expShifted1(x: f32, m: f32, s: f32, exact: bool): f32 {
-  return exact ? expShifted1Exact(x, m, s) : exp1((x - m) * s);
+// e^{(x − m)·s} lane-wise in `mode` (a constant wherever this is inlined). negM = −m; sHi, sLo
+// split s for the exact product.
+@inline function expShifted4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, mode: i32): v128 {
+  if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo);
+  if (mode == EXACT) return expShiftedExact4(x, negM);
+  const d = f32x4.add(x, negM);
+  return expNarrow4(mode == SCALED ? f32x4.mul(d, sv) : d);
 }
+
+// The loop of expShiftedRow / sumExpShiftedRow. Inlined with constant `mode` and `store`, so
+// each call site compiles to its own branch-free loop. The f32 partial sums go to f64 every
+// SUM_BLOCK elements. One vector per iteration keeps the constants, the accumulator and the
+// temporaries in the 16 xmm registers V8 allocates (two spilled the accumulator to the stack,
+// putting a store-to-load round trip into the loop-carried chain); the out-of-order core
+// overlaps the independent iterations anyway.
+@inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool): f64 {
+  const negM = f32x4.splat(-m), sv = f32x4.splat(s);
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + SUM_BLOCK);
+    let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
+    for (; i + 8 <= end; i += 8) {
+      const o = <usize>i << 2;
+      const e0 = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
+      const e1 = expShifted4(v128.load(x + o, 16), negM, sv, sHi, sLo, mode);
+      if (store) {
+        v128.store(out + o, e0);
+        v128.store(out + o, e1, 16);
+      }
+      acc = f32x4.add(acc, e0);
+      acc1 = f32x4.add(acc1, e1);
+    }
+    for (; i < end; i += 4) {
+      const o = <usize>i << 2;
+      const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
+      if (store) v128.store(out + o, e);
+      acc = f32x4.add(acc, e);
+    }
+    total += <f64>hsum(f32x4.add(acc, acc1));
+  }
+  // 1…3 left: padded with m (a harmless argument), the padding's terms dropped from the sum.
+  if (i < n) {
+    const o = <usize>i << 2;
+    const e = keepLanes(expShifted4(loadTail(x + o, n - i, m), negM, sv, sHi, sLo, mode), n - i);
+    if (store) storeTail(out + o, e, n - i);
+    total += <f64>hsum(e);
+  }
+  return total;
+}
+
+// One function per mode and pass, each its own branch-free loop. (Selecting the mode inside one
+// function let Binaryen's code folding merge the loops back into one with a per-vector branch.)
+function expRowUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, 0, true); }
+function expRowScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, SCALED, true); }
+function expRowExact(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT, true); }
+function expRowExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT | SCALED, true); }
+function sumExpRowUnscaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, 0, false); }
+function sumExpRowScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, SCALED, false); }
+function sumExpRowExact(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT, false); }
+function sumExpRowExactScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false); }
 
 // out_j = e^{(x_j − m)·s} for one row just scanned by rowMax; returns Σ out_j (f64, blocked).
 // out may alias x.
 export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64 {
-  const exact = needsExactShift(m, s);
-  const mv = f32x4.splat(m), sv = f32x4.splat(s);
-  let total: f64 = 0;
-  let i = 0;
-  while (i + 8 <= n) {
-    const end = min(n & ~7, i + SUM_BLOCK);
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    for (; i < end; i += 8) {
-      const o = <usize>i << 2;
-      const e0 = expShifted4(v128.load(x + o), mv, sv, exact);
-      const e1 = expShifted4(v128.load(x + o, 16), mv, sv, exact);
-      v128.store(out + o, e0);
-      v128.store(out + o, e1, 16);
-      acc0 = f32x4.add(acc0, e0);
-      acc1 = f32x4.add(acc1, e1);
-    }
-    total += <f64>hsum(f32x4.add(acc0, acc1));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    const e = expShifted1(load<f32>(x + o), m, s, exact);
-    store<f32>(out + o, e);
-    total += <f64>e;
-  }
-  return total;
+  const mode = rowMode(m, s);
+  if (mode == 0) return expRowUnscaled(x, out, n, m, s);
+  if (mode == SCALED) return expRowScaled(x, out, n, m, s);
+  if (mode == EXACT) return expRowExact(x, out, n, m, s);
+  return expRowExactScaled(x, out, n, m, s);
 }
 
 // Σ_j e^{(x_j − m)·s} without storing the terms, for a row just scanned by rowMax.
 export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
-  const exact = needsExactShift(m, s);
-  const mv = f32x4.splat(m), sv = f32x4.splat(s);
-  let total: f64 = 0;
-  let i = 0;
-  while (i + 8 <= n) {
-    const end = min(n & ~7, i + SUM_BLOCK);
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    for (; i < end; i += 8) {
-      const o = <usize>i << 2;
-      acc0 = f32x4.add(acc0, expShifted4(v128.load(x + o), mv, sv, exact));
-      acc1 = f32x4.add(acc1, expShifted4(v128.load(x + o, 16), mv, sv, exact));
-    }
-    total += <f64>hsum(f32x4.add(acc0, acc1));
-  }
-  for (; i < n; i++) total += <f64>expShifted1(load<f32>(x + (<usize>i << 2)), m, s, exact);
-  return total;
+  const mode = rowMode(m, s);
+  if (mode == 0) return sumExpRowUnscaled(x, n, m, s);
+  if (mode == SCALED) return sumExpRowScaled(x, n, m, s);
+  if (mode == EXACT) return sumExpRowExact(x, n, m, s);
+  return sumExpRowExactScaled(x, n, m, s);
 }
 
 // Whether one of n floats is NaN (for rows whose maximum is +∞ only, so a plain loop).
@@ -88,12 +129,143 @@ function rowHasNaN(x: usize, n: i32): bool {
   let m = rowMax(x, n);
   if (m == Infinity) return rowHasNaN(x, n) ? NaN : Infinity;
   if (m == -Infinity) m = 0;
-  return <f32>(<f64>(m * s) + Math.log(sumExpShiftedRow(x, n, m, s)));
+  return <f32>(<f64>m * <f64>s + Math.log(sumExpShiftedRow(x, n, m, s)));
 }
+
+// ---- short rows -------------------------------------------------------------------------------
+// Rows shorter than this (10 classes, say) are dominated by per-row work — horizontal max and
+// sum, a partial vector at each row's end, calls — rather than by the exponentials. They are
+// done four rows at a time with the rows in the lanes: a 4×4 transpose turns four rows' columns
+// j…j+3 into four vectors, each holding one column of the four rows, so the maxima, the sums and
+// the reciprocals of four rows are plain vertical vector operations. 32 × 10 takes 0.45 µs this
+// way against 1.0 µs row by row. Up to 64 columns each row's sum stays a plain f32 sum of at most
+// 64 terms, the precision SUM_BLOCK allows elsewhere; beyond, the row-wise path is as fast.
+const SHORT_ROW = 64;
+
+@inline function zipLo(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 4, 1, 5); }
+@inline function zipHi(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 6, 3, 7); }
+@inline function lowHalves(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 1, 4, 5); }
+@inline function highHalves(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 3, 6, 7); }
+
+// Column j of four rows (row k at p + k·stride) as one vector, for the columns after the last
+// full 4×4 block.
+@inline function gatherColumn(p: usize, stride: usize): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+}
+
+@inline function scatterColumn(p: usize, stride: usize, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  store<f32>(p + stride, f32x4.extract_lane(v, 1));
+  store<f32>(p + 2 * stride, f32x4.extract_lane(v, 2));
+  store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
+}
+
+// Pass 2 for four rows whose maxima are −negM: out = e^{(x − max)·s}, returns the four sums.
+@inline function groupExpLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, mode: i32): v128 {
+  const sv = f32x4.splat(s);
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  let sum = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
+    const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
+    const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
+    const e0 = expShifted4(lowHalves(p, q), negM, sv, sHi, sLo, mode);
+    const e1 = expShifted4(highHalves(p, q), negM, sv, sHi, sLo, mode);
+    const e2 = expShifted4(lowHalves(u, w), negM, sv, sHi, sLo, mode);
+    const e3 = expShifted4(highHalves(u, w), negM, sv, sHi, sLo, mode);
+    sum = f32x4.add(sum, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
+    const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
+    v128.store(out + o, lowHalves(pe, qe));
+    v128.store(out + stride + o, highHalves(pe, qe));
+    v128.store(out + 2 * stride + o, lowHalves(ue, we));
+    v128.store(out + 3 * stride + o, highHalves(ue, we));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    const e = expShifted4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, mode);
+    sum = f32x4.add(sum, e);
+    scatterColumn(out + o, stride, e);
+  }
+  return sum;
+}
+function groupExpUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
+  return groupExpLoop(x, out, stride, cols, negM, s, 0);
+}
+function groupExpScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
+  return groupExpLoop(x, out, stride, cols, negM, s, SCALED);
+}
+function groupExpExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
+  return groupExpLoop(x, out, stride, cols, negM, s, EXACT);
+}
+function groupExpExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
+  return groupExpLoop(x, out, stride, cols, negM, s, EXACT | SCALED);
+}
+
+// Softmax of four rows shorter than SHORT_ROW at x (row k at x + k·stride).
+function softmaxRowGroup(x: usize, out: usize, stride: usize, cols: i32, s: f32): void {
+  // Pass 1: the four maxima and minima.
+  let mx = f32x4.splat(-Infinity), mn = f32x4.splat(Infinity);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
+    const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
+    const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
+    const c0 = lowHalves(p, q), c1 = highHalves(p, q), c2 = lowHalves(u, w), c3 = highHalves(u, w);
+    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3)));
+    mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(c0, c1), f32x4.pmin(c2, c3)));
+  }
+  for (; j < cols; j++) {
+    const c = gatherColumn(x + (<usize>j << 2), stride);
+    mx = f32x4.pmax(mx, c);
+    mn = f32x4.pmin(mn, c);
+  }
+  // The widest span of the four decides (a −∞ minimum makes it +∞, a NaN makes it NaN: both
+  // fail the narrow test).
+  const span = f32x4.sub(mx, mn);
+  const widest = hmax(span);
+  const mode = spanMode(i32x4.all_true(f32x4.eq(span, span)) ? widest : NaN, s);
+  const negM = f32x4.neg(mx);
+  // Pass 2.
+  let sum: v128;
+  if (mode == 0) sum = groupExpUnscaled(x, out, stride, cols, negM, s);
+  else if (mode == SCALED) sum = groupExpScaled(x, out, stride, cols, negM, s);
+  else if (mode == EXACT) sum = groupExpExact(x, out, stride, cols, negM, s);
+  else sum = groupExpExactScaled(x, out, stride, cols, negM, s);
+  // Pass 3: every row times the reciprocal of its sum.
+  const inv = f32x4.div(f32x4.splat(1), sum);
+  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
+  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
+  j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
+    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
+    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
+    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
+  }
+}
+
+// ---- kernels ----------------------------------------------------------------------------------
 
 export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  if (cols < SHORT_ROW) {
+    for (; r + 4 <= rows; r += 4) {
+      softmaxRowGroup(x + <usize>r * stride, out + <usize>r * stride, stride, cols, invTemperature);
+    }
+  }
+  for (; r < rows; r++) {
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     const m = rowMax(xr, cols);
     const total = expShiftedRow(xr, yr, cols, m, invTemperature);

@@ -13,7 +13,7 @@
 // ---- exp ------------------------------------------------------------------------------------
 // e^x = 2^n · e^r with n = round(x / ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2] (Cody & Waite
 // range reduction, ln 2 split into a head with trailing zero bits and a tail so n·ln2_hi is
-// exact), then a degree-5 polynomial for e^r (Cephes expf coefficients, relative error ≈ 1e-7).
+// exact), then a degree-7 polynomial for e^r (Cephes expf coefficients, relative error ≈ 1e-7).
 //
 // Rounding uses the magic-bias trick rather than nearest/trunc_sat (which V8 lowers to several
 // instructions): adding 1.5·2^23 + 127 leaves round(x·log2 e) + 127 in the low mantissa bits, so
@@ -34,10 +34,8 @@ export const EXP_MIN: f32 = -87.33654475;
 // Above ln(FLT_MAX) the scale 2^n becomes +∞, which is the right answer.
 const EXP_MAX: f32 = 88.72283905;
 
-// Lane-wise e^(x + lo), where lo is a small correction to x (|lo| ≤ ulp(x)) carried separately
-// so that arguments which are differences of floats lose nothing to rounding. NaN propagates;
-// −∞ and x < EXP_MIN give +0; x > EXP_MAX gives +∞.
-@inline export function exp4c(x: v128, lo: v128): v128 {
+// Lane-wise e^x. NaN propagates; −∞ and x < EXP_MIN give +0; x > EXP_MAX gives +∞.
+@inline export function exp4(x: v128): v128 {
   // pmin/pmax (one minps/maxps each) return their first operand when it is NaN.
   const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
   const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
@@ -45,7 +43,7 @@ const EXP_MAX: f32 = 88.72283905;
   const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
   // x − n·ln2_hi is exact (Sterbenz: x and n·ln2_hi are within a factor 2, or n = 0).
   let r = madd(n, f32x4.splat(-LN2_HI), xc);
-  r = madd(n, f32x4.splat(-LN2_LO), f32x4.add(r, lo));
+  r = madd(n, f32x4.splat(-LN2_LO), r);
   let p = madd(f32x4.splat(EXP_C7), r, f32x4.splat(EXP_C6));
   p = madd(p, r, f32x4.splat(EXP_C5));
   p = madd(p, r, f32x4.splat(EXP_C4));
@@ -58,36 +56,126 @@ const EXP_MAX: f32 = 88.72283905;
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
 }
 
-// Lane-wise e^x.
-@inline export function exp4(x: v128): v128 {
-  return exp4c(x, f32x4.splat(0));
-}
-
-// Lane-wise e^((x − m)·s), where x − m is carried exactly as a head and a rounding-error tail
-// (Knuth's TwoSum). Needed once |x − m| ≥ 32: there half an ulp of the rounded difference
-// (≥ 1.9e-6) alone would exceed the 2e-6 relative error the contract allows. The product by s is
-// not compensated (exact for s = 1).
-@inline export function expShifted4Exact(x: v128, m: v128, s: v128): v128 {
-  const negM = f32x4.neg(m);
-  const d = f32x4.add(x, negM);
-  const mPart = f32x4.sub(d, x);
-  const xPart = f32x4.sub(d, mPart);
-  const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
-  return exp4c(f32x4.mul(d, s), f32x4.mul(tail, s));
-}
-
-// Below this, a row's exponent arguments z − max (scaled by 1/T) are short enough that rounding
-// the difference costs at most 0.95e-6 relative error and the plain exp path suffices.
-export const EXACT_SHIFT_THRESHOLD: f32 = 32;
-
 // Scalar e^x with the same algorithm, for the tail lanes, so a row's result does not depend on
 // where the vector loop ends.
 @inline export function exp1(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
 
-@inline export function expShifted1Exact(x: f32, m: f32, s: f32): f32 {
-  return f32x4.extract_lane(expShifted4Exact(f32x4.splat(x), f32x4.splat(m), f32x4.splat(s)), 0);
+// ---- e^x for x ≤ 0: the softmax exponential -----------------------------------------------
+// Softmax and cross-entropy only exponentiate shifted logits x − max ≤ 0, which allows a cheaper
+// form than exp4, after XNNPACK's "rr2_p5" exp in its softmax microkernels
+// (f32-raddstoreexpminusmax):
+// - no clamping: the magic-bias rounding is exact for every x ≥ −126·ln 2; below, lanes compute
+//   garbage (−∞ gives NaN), which the flushing variant replaces by +0 and the narrow variant is
+//   never given;
+// - a degree-5 minimax polynomial instead of degree 7: relative error ≤ 1.8e-7 over [−87.3, 0]
+//   (1.6e-7 with FMA), measured against Math.exp at 2·10^6 points;
+// - 2^n is applied by adding n << 23 to the bits of e^r (an integer add, which x86 can issue on a
+//   third port) instead of multiplying by 2^n; so n ≥ −125 must hold (e^r ≥ 2^−½ keeps the
+//   exponent field positive), which sets the flush cutoff at −125·ln 2.
+// These kernels are bound by the float operations of this function (rows are in L1/L2), so each
+// one removed is time saved: with mul+add it is 19 per 4 lanes (narrow) against exp4's 30.
+const EXPN_MAGIC: f32 = 12582912.0; // 1.5·2^23: leaves round(x·log2 e) in the low mantissa bits
+const EXPN_C1: f32 = 0.99999970198; // 0x1.FFFFF6p-1
+const EXPN_C2: f32 = 0.49999150634; // 0x1.FFFDC6p-2
+const EXPN_C3: f32 = 0.16667652130; // 0x1.555A80p-3
+const EXPN_C4: f32 = 0.041897822171; // 0x1.573A1Ap-5
+const EXPN_C5: f32 = 0.0082892905921; // 0x1.0F9F9Cp-7
+// −125·ln 2: the smallest argument for which the exponent add stays in range. Smaller arguments
+// (results below 2.4e-38, far under the 1e-30 the contract covers) are flushed to +0.
+export const EXPN_CUTOFF: f32 = -86.643397569993164;
+
+// e^(x + lo) by the steps above, without the flush. x + lo ∈ [−125·ln 2, 0] or NaN.
+@inline function expNonPositiveCore(x: v128, lo: v128, withTail: bool): v128 {
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(EXPN_MAGIC));
+  const exponent = i32x4.shl(t, 23); // n << 23
+  const n = f32x4.sub(t, f32x4.splat(EXPN_MAGIC));
+  let r = madd(n, f32x4.splat(-LN2_HI), x); // exact (Sterbenz)
+  if (withTail) r = f32x4.add(r, lo);
+  r = madd(n, f32x4.splat(-LN2_LO), r);
+  let p = madd(f32x4.splat(EXPN_C5), r, f32x4.splat(EXPN_C4));
+  p = madd(p, r, f32x4.splat(EXPN_C3));
+  p = madd(p, r, f32x4.splat(EXPN_C2));
+  p = madd(p, r, f32x4.splat(EXPN_C1));
+  const er = madd(r, p, f32x4.splat(1.0)); // e^r ∈ [2^−½, 2^½]
+  return i32x4.add(er, exponent);
+}
+
+// Lane-wise e^x for x ∈ [EXPN_CUTOFF, 0] (or NaN, which propagates). For rows whose range is
+// known to be narrow and free of −∞; anything smaller gives garbage.
+@inline export function expNarrow4(x: v128): v128 {
+  return expNonPositiveCore(x, f32x4.splat(0), false);
+}
+
+// Lane-wise e^(x + lo) for x ≤ 0 (lo a rounding-error tail, |lo| ≤ ulp(x)). NaN propagates;
+// x < EXPN_CUTOFF (−∞ included) gives +0.
+@inline export function expNonPositive4c(x: v128, lo: v128): v128 {
+  return v128.andnot(expNonPositiveCore(x, lo, true), f32x4.lt(x, f32x4.splat(EXPN_CUTOFF)));
+}
+
+// When the exponent arguments of a row, (z − max)·s, span less than this (s = 1), rounding the
+// difference z − max costs at most half an ulp of 32, 0.95e-6 relative error, and the narrow
+// exp path suffices. With a temperature (s ≠ 1) the product by s rounds too: the two roundings
+// cost up to 2^−23·|(z − max)·s|, so the span must stay below 8 for the same 0.95e-6.
+export const NARROW_SPAN: f32 = 32;
+export const NARROW_SPAN_SCALED: f32 = 8;
+
+// Lane-wise e^(x − m) for x ≤ m, with x − m carried exactly as a head and a rounding-error tail
+// (Knuth's TwoSum). For rows wider than NARROW_SPAN, where half an ulp of the rounded difference
+// alone would exceed the 2e-6 relative error the contract allows. negM = −m.
+@inline export function expShiftedExact4(x: v128, negM: v128): v128 {
+  const d = f32x4.add(x, negM);
+  const mPart = f32x4.sub(d, x);
+  const xPart = f32x4.sub(d, mPart);
+  const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
+  return expNonPositive4c(d, tail);
+}
+
+// Keeps the high 12 of a float's 24 significant bits, so products of two such halves are exact.
+const HIGH_HALF: i32 = 0xfffff000;
+
+// Lane-wise e^((x − m)·s): x − m exact by TwoSum as above, and its product by s exact too, by
+// Dekker's TwoProduct with the operands split by masking (s = sHi + sLo, each half 12 bits).
+@inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128): v128 {
+  const d = f32x4.add(x, negM);
+  const mPart = f32x4.sub(d, x);
+  const xPart = f32x4.sub(d, mPart);
+  const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
+  const p = f32x4.mul(d, s);
+  const dHi = v128.and(d, i32x4.splat(HIGH_HALF)), dLo = f32x4.sub(d, dHi);
+  let err = f32x4.sub(f32x4.mul(dHi, sHi), p);
+  err = f32x4.add(err, f32x4.mul(dHi, sLo));
+  err = f32x4.add(err, f32x4.mul(dLo, sHi));
+  err = f32x4.add(err, f32x4.mul(dLo, sLo));
+  return expNonPositive4c(p, f32x4.add(err, f32x4.mul(tail, s)));
+}
+
+// The high half of s as used by expShiftedExactScaled4 (the low half is s minus it).
+@inline export function highHalf(s: f32): f32 {
+  return reinterpret<f32>(reinterpret<i32>(s) & HIGH_HALF);
+}
+
+// Up to 3 floats at p as the low lanes of a vector whose other lanes are `pad`, so row tails go
+// through the same vector code as the rest of the row.
+@inline export function loadTail(p: usize, count: i32, pad: f32): v128 {
+  let v = f32x4.splat(pad);
+  v = f32x4.replace_lane(v, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+// v with the lanes from `count` (1…3) on set to +0.
+@inline export function keepLanes(v: v128, count: i32): v128 {
+  return v128.and(v, i32x4(-1, count > 1 ? -1 : 0, count > 2 ? -1 : 0, 0));
+}
+
+// Stores the low `count` (1…3) lanes of v at p.
+@inline export function storeTail(p: usize, v: v128, count: i32): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
 
 // ---- reductions -----------------------------------------------------------------------------
@@ -114,33 +202,65 @@ export const SUM_BLOCK: i32 = 256;
 // precision): with the maximum it bounds a row's exponent range, which decides whether the
 // exact-shift exp path is needed.
 export let lastRowMin: f32 = Infinity;
+// Whether the last row scanned by rowMax held a −∞ (it then needs the exp that flushes to 0).
+export let lastRowMasked: bool = false;
 
 // Maximum of n floats at p (also leaves the minimum in lastRowMin). NaN lanes may or may not win,
-// which is harmless: a NaN in a row makes the row's exp sum NaN downstream anyway.
+// which is harmless: a NaN in a row makes the row's exp sum NaN downstream anyway. Four
+// accumulators each for max and min hide the latency of maxps/minps (one pmax/pmin each, where
+// f32x4.max/min need NaN and ±0 fix-ups); −∞ entries are left out of the minimum only when one
+// turns up, by a second scan.
 export function rowMax(p: usize, n: i32): f32 {
   let i = 0;
   let hi: f32 = -Infinity, lo: f32 = Infinity;
-  if (n >= 8) {
-    const negInf = f32x4.splat(-Infinity), posInf = f32x4.splat(Infinity);
-    let max0 = negInf, max1 = negInf, min0 = posInf, min1 = posInf;
-    for (; i + 8 <= n; i += 8) {
-      const q = p + (<usize>i << 2);
-      const a = v128.load(q), b = v128.load(q, 16);
-      max0 = f32x4.pmax(max0, a);
-      max1 = f32x4.pmax(max1, b);
-      min0 = f32x4.pmin(min0, v128.bitselect(posInf, a, f32x4.eq(a, negInf)));
-      min1 = f32x4.pmin(min1, v128.bitselect(posInf, b, f32x4.eq(b, negInf)));
+  if (n >= 4) {
+    let max0 = f32x4.splat(-Infinity), min0 = f32x4.splat(Infinity);
+    if (n >= 16) {
+      let max1 = max0, max2 = max0, max3 = max0, min1 = min0, min2 = min0, min3 = min0;
+      for (; i + 16 <= n; i += 16) {
+        const q = p + (<usize>i << 2);
+        const a = v128.load(q), b = v128.load(q, 16), c = v128.load(q, 32), d = v128.load(q, 48);
+        max0 = f32x4.pmax(max0, a); min0 = f32x4.pmin(min0, a);
+        max1 = f32x4.pmax(max1, b); min1 = f32x4.pmin(min1, b);
+        max2 = f32x4.pmax(max2, c); min2 = f32x4.pmin(min2, c);
+        max3 = f32x4.pmax(max3, d); min3 = f32x4.pmin(min3, d);
+      }
+      max0 = f32x4.pmax(f32x4.pmax(max0, max1), f32x4.pmax(max2, max3));
+      min0 = f32x4.pmin(f32x4.pmin(min0, min1), f32x4.pmin(min2, min3));
     }
-    hi = hmax(f32x4.pmax(max0, max1));
-    lo = hmin(f32x4.pmin(min0, min1));
+    for (; i + 4 <= n; i += 4) {
+      const a = v128.load(p + (<usize>i << 2));
+      max0 = f32x4.pmax(max0, a);
+      min0 = f32x4.pmin(min0, a);
+    }
+    hi = hmax(max0);
+    lo = hmin(min0);
   }
   for (; i < n; i++) {
     const v = load<f32>(p + (<usize>i << 2));
     hi = max(hi, v);
-    if (v != -Infinity) lo = min(lo, v);
+    lo = min(lo, v);
   }
-  lastRowMin = lo;
+  lastRowMasked = lo == -Infinity;
+  lastRowMin = lastRowMasked ? finiteMin(p, n) : lo;
   return hi;
+}
+
+// Minimum of the entries other than −∞ (+∞ if there are none).
+function finiteMin(p: usize, n: i32): f32 {
+  const negInf = f32x4.splat(-Infinity), posInf = f32x4.splat(Infinity);
+  let lo = posInf;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = v128.load(p + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v128.bitselect(posInf, a, f32x4.eq(a, negInf)));
+  }
+  let m = hmin(lo);
+  for (; i < n; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v != -Infinity) m = min(m, v);
+  }
+  return m;
 }
 
 // Σ a_i·b_i over n floats, blocked as above.

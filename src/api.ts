@@ -116,6 +116,17 @@ const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOption
 ];
 const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
 const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
+// The options of a call that passes none (shared, so such calls allocate no options object).
+const NO_OPTIONS: SoftmaxOptions = Object.freeze({});
+
+// Rows per block of Api.rowwiseInBlocks: about BLOCK_ELEMENTS floats (128 KiB), at least one row,
+// and a multiple of 4 when there are that many, since the kernels take short rows four at a time:
+// then every row meets the same code as in one whole call, and gets the same bits.
+const BLOCK_ELEMENTS = 32768;
+function blockRows(cols: number): number {
+  const rows = Math.floor(BLOCK_ELEMENTS / cols);
+  return rows >= 4 ? rows & ~3 : Math.max(1, rows);
+}
 
 export interface MatmulOptions {
   /** Use Aᵀ: a is stored k × m. Default false. */
@@ -238,6 +249,7 @@ export class Api {
   }
 
   private splitOut(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
+    if (outOrOptions === undefined && options === undefined) return NO_OPTIONS;
     if (outOrOptions instanceof Float32Array || outOrOptions instanceof Tensor) {
       const opts = checkOptions(fn, options, SOFTMAX_OPTION_KEYS);
       if (opts.out !== undefined) throw new TypeError(`${fn}: out is given twice, as the third argument and as options.out`);
@@ -269,12 +281,44 @@ export class Api {
     const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
     if (out) checkNoOverlap(fn, 'out', this.memoryOf(fn, out), 'x', this.memoryOf(fn, xs), true);
+    if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js') {
+      return this.rowwiseInBlocks(fn, xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
+    }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, out ?? length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, out, length);
       kernel.call(this.backend, input, res.buffer, rows, cols, invT);
       return res.finish();
+    });
+  }
+
+  /**
+   * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
+   * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
+   * making three passes over arrays of the full size (two of them through DRAM), and small ones
+   * take the shortest path (one scratch buffer, one view of it, no result object).
+   */
+  private rowwiseInBlocks(
+    fn: string, xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
+    kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
+  ): Float32Array {
+    const step = Math.min(rows, blockRows(cols));
+    const outCols = perRow ? 1 : cols;
+    const target = out ?? new Float32Array(rows * outCols);
+    return this.backend.scoped((scope) => {
+      scope.reserve(fn, [step * cols, perRow ? step : 0]);
+      const block = scope.f32Empty(step * cols);
+      const results = perRow ? scope.f32Empty(step) : block;
+      // Kernels never allocate, so these views stay valid across the calls below.
+      const blockView = block.view(), resultsView = perRow ? results.view() : blockView;
+      for (let r = 0; r < rows; r += step) {
+        const n = Math.min(step, rows - r);
+        blockView.set(n === rows ? xs : xs.subarray(r * cols, (r + n) * cols));
+        kernel.call(this.backend, block, results, n, cols, invT);
+        target.set(n === step ? resultsView : resultsView.subarray(0, n * outCols), r * outCols);
+      }
+      return target;
     });
   }
 

@@ -39,6 +39,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export class LinearMemory {
+  // The buffer the views below are over (null before the first access).
   private buffer: ArrayBuffer | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -50,14 +51,18 @@ export class LinearMemory {
 
   constructor(readonly exports: KernelExports) {}
 
-  /** Float32 view of the whole memory, re-derived if memory grew since the last call. */
+  /**
+   * Float32 view of the whole memory, re-derived if memory grew since the last call. Growing
+   * detaches the old buffer, which empties every view of it: testing the view's length (a plain
+   * property load) costs a fraction of reading memory.buffer (an API call) on every access.
+   */
   f32(): Float32Array {
-    if (this.exports.memory.buffer !== this.buffer) this.refresh();
+    if (this.f32View.length === 0) this.refresh();
     return this.f32View;
   }
 
   i32(): Int32Array {
-    if (this.exports.memory.buffer !== this.buffer) this.refresh();
+    if (this.i32View.length === 0) this.refresh();
     return this.i32View;
   }
 

@@ -1,0 +1,100 @@
+// Mean softmax cross-entropy over class-index targets and its gradient ∂loss/∂logits, both read
+// back by every contender.
+import type { Case, Contender } from '../harness.js';
+import { asArray, classIndices, compare, oneHot, uniform } from '../data.js';
+import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
+import * as plain from '../peers/plain.js';
+import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
+import { crossEntropyRunner } from '../peers/ort.js';
+
+interface LossAndGrad { loss: number; grad: unknown }
+
+export async function crossEntropyCase(rows: number, cols: number): Promise<Case> {
+  const n = rows * cols;
+  const logits = uniform(n, -5, 5, rows * 31 + cols);
+  const targets = classIndices(rows, cols, rows + cols);
+  const labels = oneHot(targets, cols);
+  const reference = (await ours('js')).crossEntropy(logits, targets, cols, { grad: true });
+  const big = n >= 1 << 20;
+
+  const contenders: Contender[] = [];
+  for (const kind of kinds) {
+    const api = await ours(kind);
+    contenders.push({
+      name: label(kind),
+      side: 'ours',
+      slow: kind === 'js' && big,
+      does: 'crossEntropy(logits, targets, cols, { grad: true }) → { loss, grad: new Float32Array }',
+      run: () => api.crossEntropy(logits, targets, cols, { grad: true }),
+    });
+  }
+  for (const kind of wasmKinds) {
+    const api = await ours(kind);
+    let zt: Tensor | null = null, gt: Tensor | null = null;
+    const before = () => { zt = api.tensor(rows, cols, logits); gt = api.tensor(rows, cols); };
+    const after = () => { zt?.dispose(); gt?.dispose(); };
+    if (kind === kinds[0]) {
+      contenders.push({
+        name: `${label(kind)} resident x`, side: 'ours', before, after,
+        does: 'crossEntropy(logitsTensor, targets, cols, { grad: true }) → grad a new Float32Array',
+        run: () => api.crossEntropy(zt!, targets, cols, { grad: true }),
+      });
+    }
+    contenders.push({
+      name: `${label(kind)} resident`, side: 'ours', before, after,
+      does: 'crossEntropy(logitsTensor, targets, cols, { grad: gradTensor })',
+      run: () => api.crossEntropy(zt!, targets, cols, { grad: gt! }),
+    });
+  }
+  // What a tfjs user writes for "the loss and its gradient w.r.t. the logits"; tfjs takes one-hot
+  // labels, so the labels are a tensor input like the logits.
+  const tfSpec = (backend: TfBackend) => ({
+    backend,
+    call: 'tf.valueAndGrad(z => tf.losses.softmaxCrossEntropy(onehot, z))(logits)',
+    inputs: () => [tf.tensor2d(logits, [rows, cols]), tf.tensor2d(labels, [rows, cols])],
+    op: ([z, onehot]: tf.Tensor[]) => {
+      const { value, grad } = tf.valueAndGrad((t: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, t) as tf.Scalar)(z);
+      return [value, grad];
+    },
+    read: ([value, grad]: tf.Tensor[]): LossAndGrad => ({ loss: value.dataSync()[0], grad: grad.dataSync() }),
+  });
+  contenders.push(...tfjsContenders(tfSpec('wasm')));
+  contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
+  try {
+    const runner = await crossEntropyRunner(rows, cols);
+    const labels64 = BigInt64Array.from(targets, (t) => BigInt(t));
+    contenders.push({
+      name: 'ort-wasm',
+      side: 'peer',
+      does: 'session.run: SoftmaxCrossEntropyLoss (mean, with log_prob) → grad = (exp(log_prob) − onehot)/rows',
+      async: true,
+      run: () => runner.run(logits, labels64, labels),
+    });
+  } catch (error) {
+    contenders.push({ name: 'ort-wasm', side: 'peer', does: 'SoftmaxCrossEntropyLoss', run: () => null, skip: (error as Error).message });
+  }
+  contenders.push({
+    name: 'plain JS',
+    side: 'peer',
+    does: 'float32 loops: max, Math.exp, log-sum-exp, (softmax − onehot)/rows → new Float32Array',
+    run: () => plain.crossEntropy(logits, targets, cols),
+  });
+
+  const expectedGrad = reference.grad!;
+  return {
+    id: `crossEntropy ${rows}x${cols}`,
+    family: 'crossEntropy',
+    title: `crossEntropy + grad ${rows}×${cols}`,
+    elements: n,
+    bytes: 8 * n + 4 * rows,
+    flops: 0,
+    baseline: label(kinds[0]),
+    contenders,
+    check: (result) => {
+      const { loss, grad } = result as LossAndGrad;
+      if (!(Math.abs(loss - reference.loss) <= 1e-5 * Math.abs(reference.loss) + 1e-6)) return `loss ${loss}, expected ${reference.loss}`;
+      // Gradient entries are probabilities / rows: compare relative to the largest (1 / rows).
+      return compare(asArray(grad), expectedGrad, 1e-4, 1e-6 / rows);
+    },
+  };
+}

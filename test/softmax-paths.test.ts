@@ -1,0 +1,112 @@
+// The softmax kernels pick among several code paths per call and per row: rows shorter than 64
+// columns go four at a time through a transposed path, longer ones row by row; and each row (or
+// group of four) exponentiates with the cheapest exp its values allow — the narrow exp without
+// temperature, the narrow exp with it, or the exact-shift exp that also flushes −∞ masks to 0.
+// Each combination is checked against the oracle here, with the contract's tolerances. Large
+// Float32Array calls are also split into blocks of rows by the API (copy in, kernel, copy out per
+// block); the last test crosses block boundaries.
+import { describe, expect, it } from 'vitest';
+import { backend, oracle, wasmKinds } from './backends.js';
+import { expectClose, randomIndices, uniform } from './util.js';
+
+const REL = 2e-6;
+
+function expectProbsClose(actual: Float32Array, expected: Float32Array): void {
+  const a: number[] = [], e: number[] = [];
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] >= 1e-30 || Number.isNaN(expected[i])) {
+      a.push(actual[i]);
+      e.push(expected[i]);
+    } else {
+      expect(actual[i]).toBeLessThan(1e-29);
+    }
+  }
+  expectClose(a, e, REL);
+}
+
+interface Data { name: string; make: (n: number, cols: number, seed: number) => Float32Array }
+
+const DATA: Data[] = [
+  // Every row's range below 32: the narrow exp.
+  { name: 'narrow', make: (n, _cols, seed) => uniform(n, -3, 3, seed) },
+  // Ranges beyond 32: the exact-shift exp.
+  { name: 'wide', make: (n, _cols, seed) => uniform(n, -45, 45, seed) },
+  // Narrow values with −∞ masks sprinkled in: exact path, masks exactly 0.
+  {
+    name: 'masked',
+    make: (n, cols, seed) => {
+      const x = uniform(n, -3, 3, seed);
+      for (let i = 0; i < n; i += 3) if (i % cols !== 0) x[i] = -Infinity;
+      return x;
+    },
+  },
+  // Large magnitudes with a small range: x − max is exact only in the exact path, yet the
+  // narrow one must still meet the contract.
+  { name: 'offset', make: (n, _cols, seed) => uniform(n, 1000, 1010, seed) },
+];
+
+describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
+  it.each(DATA)('$name rows: short (grouped) and long rows, with and without temperature', async ({ make }) => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    for (const cols of [1, 2, 3, 4, 5, 7, 8, 10, 13, 16, 31, 33, 63, 64, 65, 100]) {
+      for (const rows of [1, 4, 5, 9]) {
+        const x = make(rows * cols, cols, cols * 31 + rows);
+        for (const temperature of [1, 0.7]) {
+          const opts = { temperature };
+          const probs = api.softmax(x, cols, opts);
+          expectProbsClose(probs, ref.softmax(x, cols, opts));
+          expectClose(api.logSoftmax(x, cols, opts), ref.logSoftmax(x, cols, opts), REL, 2e-6);
+          expectClose(api.logSumExp(x, cols, opts), ref.logSumExp(x, cols, opts), REL, 2e-6);
+          // In place gives the same bits as out of place.
+          const inPlace = x.slice();
+          api.softmax(inPlace, cols, inPlace, opts);
+          expect(inPlace).toEqual(probs);
+        }
+      }
+    }
+  });
+
+  it.each(DATA)('$name rows: crossEntropy loss and gradient', async ({ make }) => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    for (const cols of [1, 3, 10, 64, 100]) {
+      for (const rows of [1, 5]) {
+        const x = make(rows * cols, cols, cols + rows);
+        // Targets on unmasked columns (column 0 is never masked).
+        const targets = make === DATA[2].make ? new Int32Array(rows) : randomIndices(rows, cols, cols);
+        for (const temperature of [1, 0.7]) {
+          const got = api.crossEntropy(x, targets, cols, { grad: true, temperature });
+          const want = ref.crossEntropy(x, targets, cols, { grad: true, temperature });
+          expectClose([got.loss], [want.loss], REL, 2e-6);
+          expectClose(got.grad!, want.grad!, 1e-5, 1e-7);
+        }
+      }
+    }
+  });
+
+  it('gives the same results when a large call is processed in blocks of rows', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    // About 32 768 floats per block: 1000 columns → 32 rows a block, 30 columns → 1092.
+    for (const [rows, cols] of [[101, 1000], [2_000, 30], [3, 40_000]]) {
+      const x = uniform(rows * cols, -8, 8, rows + cols);
+      const probs = api.softmax(x, cols);
+      expectProbsClose(probs, ref.softmax(x, cols));
+      const out = new Float32Array(rows * cols);
+      expect(api.softmax(x, cols, out)).toBe(out);
+      expect(out).toEqual(probs);
+      // Block by block gives the bits of the whole resident call.
+      using xt = api.tensor(rows, cols, x);
+      expect(api.softmax(xt, cols)).toEqual(probs);
+      expectClose(api.logSoftmax(x, cols), ref.logSoftmax(x, cols), REL, 2e-6);
+      const lse = new Float32Array(rows);
+      api.logSumExp(x, cols, lse);
+      expectClose(lse, ref.logSumExp(x, cols), REL, 2e-6);
+      // Inputs that are views into a larger buffer.
+      const backing = new Float32Array(rows * cols + 3);
+      backing.set(x, 3);
+      expect(api.softmax(backing.subarray(3), cols)).toEqual(probs);
+    }
+  });
+});
