@@ -362,24 +362,29 @@ export class Api {
   softmaxBackward(y: Float32Array, dy: Float32Array, cols: number, out?: Float32Array): Float32Array;
   softmaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   softmaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    const fn = 'softmaxBackward';
+    return this.rowwiseBackward('softmaxBackward', y, dy, cols, out, this.backend.softmaxBackward);
+  }
+
+  /**
+   * The shared body of the row-wise backward passes, whose kernels read each row (⟨dy, y⟩, or the
+   * support's mean of dy) before writing it: out may be y or dy exactly, never a shifted view.
+   */
+  private rowwiseBackward(
+    fn: string, y: unknown, dy: unknown, cols: number, out: unknown,
+    kernel: (y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number) => void,
+  ): Data {
     const ys = this.data(fn, 'y', y);
     const dys = this.data(fn, 'dy', dy);
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
-    // The kernel reads each row (⟨dy, y⟩) before writing it: out may be y or dy exactly.
-    if (o) {
-      const outMemory = this.memoryOf(fn, o);
-      checkNoOverlap(fn, 'out', outMemory, 'y', this.memoryOf(fn, ys), true);
-      checkNoOverlap(fn, 'out', outMemory, 'dy', this.memoryOf(fn, dys), true);
-    }
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
-      this.backend.softmaxBackward(yb, dyb, res.buffer, rows, cols);
+      kernel.call(this.backend, yb, dyb, res.buffer, rows, cols);
       return res.finish();
     });
   }
@@ -852,22 +857,7 @@ export class Api {
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Float32Array): Float32Array;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    const fn = 'sparsemaxBackward';
-    const ys = this.data(fn, 'y', y);
-    const dys = this.data(fn, 'dy', dy);
-    const rows = checkRows(fn, 'y', ys.length, cols);
-    checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
-    const o = this.out(fn, out, ys.length, 'y.length');
-    // The support's mean of dy is taken before any output is written: out may be y or dy.
-    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
-    return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
-      const yb = this.input(fn, scope, ys);
-      const dyb = this.input(fn, scope, dys);
-      const res = this.result(fn, scope, o, ys.length);
-      this.backend.sparsemaxBackward(yb, dyb, res.buffer, rows, cols);
-      return res.finish();
-    });
+    return this.rowwiseBackward('sparsemaxBackward', y, dy, cols, out, this.backend.sparsemaxBackward);
   }
 
   // ---- dense products -----------------------------------------------------------------------
