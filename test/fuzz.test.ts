@@ -10,26 +10,7 @@ import fc from 'fast-check';
 import type { Api, CrossEntropyOptions } from '../src/index.js';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
 import { expectClose } from './util.js';
-
-const FLT_MAX = 3.4028234663852886e38;
-const FLT_MIN_NORMAL = 1.1754943508222875e-38;
-// Fixed by default so failures reproduce; FUZZ_SEED=<n> FUZZ_SCALE=<k> explore further (k × runs).
-// process is Node's; the browser suite runs these files too.
-const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-const SEED = Number(env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(env.FUZZ_SCALE ?? 1);
-const runs = (n: number) => ({ numRuns: Math.round(n * SCALE), seed: SEED });
-
-/** One float32 from a mix that favours ordinary logits but often picks a hostile value. */
-const hostileFloat = fc.oneof(
-  { arbitrary: fc.float({ min: -60, max: 60, noNaN: true }), weight: 24 },
-  { arbitrary: fc.float({ min: Math.fround(1e30), max: Math.fround(FLT_MAX), noNaN: true }).chain((v) => fc.constantFrom(v, -v)), weight: 2 },
-  { arbitrary: fc.float({ min: -Math.fround(FLT_MIN_NORMAL), max: Math.fround(FLT_MIN_NORMAL), noNaN: true }), weight: 2 },
-  { arbitrary: fc.constantFrom(0, -0), weight: 1 },
-  { arbitrary: fc.constant(-Infinity), weight: 2 },
-  { arbitrary: fc.constant(Infinity), weight: 1 },
-  { arbitrary: fc.constant(NaN), weight: 1 },
-);
+import { FLT_MAX, hostileFloat, runs } from './fuzz-shared.js';
 
 const matrix = fc
   .record({
