@@ -1,5 +1,5 @@
 // Throughput of matmul in GFLOP/s against tfjs-backend-wasm (XNNPACK), one thread, same process.
-// How to run it: docs/matmul.md. Inputs and outputs are resident on both sides, so only the product
+// How to run it: npm run bench:matmul (bench/RESULTS.md, "Matmul on its own"). Inputs and outputs are resident on both sides, so only the product
 // is timed.
 import { Bench } from 'tinybench';
 import * as tf from '@tensorflow/tfjs';

@@ -106,6 +106,16 @@ const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 const MAX_JACOBIAN_ENTRIES = 2 ** 28;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+// Every option each function reads: any other key is a misspelling, refused rather than ignored.
+const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', 'out'];
+const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
+];
+const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOptions)[] = [
+  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad', 'bias', 'chunkBytes',
+];
+const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
+const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
 // The options of a call that passes none (shared, so such calls allocate no options object).
 const NO_OPTIONS: SoftmaxOptions = Object.freeze({});
 
@@ -117,16 +127,6 @@ function blockRows(cols: number): number {
   const rows = Math.floor(BLOCK_ELEMENTS / cols);
   return rows >= 4 ? rows & ~3 : Math.max(1, rows);
 }
-// Every option each function reads: any other key is a misspelling, refused rather than ignored.
-const SOFTMAX_OPTION_KEYS: readonly (keyof SoftmaxOptions)[] = ['temperature', 'out'];
-const CROSS_ENTROPY_OPTION_KEYS: readonly (keyof CrossEntropyOptions)[] = [
-  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad',
-];
-const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOptions)[] = [
-  'reduction', 'weight', 'ignoreIndex', 'labelSmoothing', 'temperature', 'zLoss', 'grad', 'bias', 'chunkBytes',
-];
-const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
-const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
 
 export interface MatmulOptions {
   /** Use Aᵀ: a is stored k × m. Default false. */
@@ -297,9 +297,7 @@ export class Api {
    * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
    * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
    * making three passes over arrays of the full size (two of them through DRAM), and small ones
-   * take the shortest path (one scratch buffer, one view of it, no result object). Scratch for the
-   * whole call is still reserved up front, as by every function: a call that cannot fit fails
-   * before copying anything, and memory grows (detaching views of it) exactly as before.
+   * take the shortest path (one scratch buffer, one view of it, no result object).
    */
   private rowwiseInBlocks(
     fn: string, xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
@@ -309,13 +307,7 @@ export class Api {
     const outCols = perRow ? 1 : cols;
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [xs, out ?? rows * outCols]);
-      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
-      // as every function does (scope.f32 throws its stale-view error for such an x).
-      if (xs.length !== rows * cols) scope.f32(xs);
-      if (target.length !== rows * outCols) {
-        throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
-      }
+      scope.reserve(fn, [step * cols, perRow ? step : 0]);
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
       // Kernels never allocate, so these views stay valid across the calls below.
@@ -370,24 +362,29 @@ export class Api {
   softmaxBackward(y: Float32Array, dy: Float32Array, cols: number, out?: Float32Array): Float32Array;
   softmaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   softmaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    const fn = 'softmaxBackward';
+    return this.rowwiseBackward('softmaxBackward', y, dy, cols, out, this.backend.softmaxBackward);
+  }
+
+  /**
+   * The shared body of the row-wise backward passes, whose kernels read each row (⟨dy, y⟩, or the
+   * support's mean of dy) before writing it: out may be y or dy exactly, never a shifted view.
+   */
+  private rowwiseBackward(
+    fn: string, y: unknown, dy: unknown, cols: number, out: unknown,
+    kernel: (y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number) => void,
+  ): Data {
     const ys = this.data(fn, 'y', y);
     const dys = this.data(fn, 'dy', dy);
     const rows = checkRows(fn, 'y', ys.length, cols);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
-    // The kernel reads each row (⟨dy, y⟩) before writing it: out may be y or dy exactly.
-    if (o) {
-      const outMemory = this.memoryOf(fn, o);
-      checkNoOverlap(fn, 'out', outMemory, 'y', this.memoryOf(fn, ys), true);
-      checkNoOverlap(fn, 'out', outMemory, 'dy', this.memoryOf(fn, dys), true);
-    }
+    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
-      this.backend.softmaxBackward(yb, dyb, res.buffer, rows, cols);
+      kernel.call(this.backend, yb, dyb, res.buffer, rows, cols);
       return res.finish();
     });
   }
@@ -860,22 +857,7 @@ export class Api {
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Float32Array): Float32Array;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    const fn = 'sparsemaxBackward';
-    const ys = this.data(fn, 'y', y);
-    const dys = this.data(fn, 'dy', dy);
-    const rows = checkRows(fn, 'y', ys.length, cols);
-    checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
-    const o = this.out(fn, out, ys.length, 'y.length');
-    // The support's mean of dy is taken before any output is written: out may be y or dy.
-    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
-    return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
-      const yb = this.input(fn, scope, ys);
-      const dyb = this.input(fn, scope, dys);
-      const res = this.result(fn, scope, o, ys.length);
-      this.backend.sparsemaxBackward(yb, dyb, res.buffer, rows, cols);
-      return res.finish();
-    });
+    return this.rowwiseBackward('sparsemaxBackward', y, dy, cols, out, this.backend.sparsemaxBackward);
   }
 
   // ---- dense products -----------------------------------------------------------------------

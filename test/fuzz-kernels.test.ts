@@ -7,25 +7,9 @@ import fc from 'fast-check';
 import type { Api } from '../src/index.js';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
 import { expectClose } from './util.js';
+import { FLT_MAX, FLT_MIN, hostileFloat, runs } from './fuzz-shared.js';
 
-const FLT_MAX = 3.4028234663852886e38;
-const FLT_MIN = 1.1754943508222875e-38;
 const REL = 2e-6;
-// process is Node's; the browser suite runs these files too.
-const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-const SEED = Number(env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(env.FUZZ_SCALE ?? 1);
-const runs = (n: number) => ({ numRuns: Math.round(n * SCALE), seed: SEED });
-
-const hostileFloat = fc.oneof(
-  { arbitrary: fc.float({ min: -60, max: 60, noNaN: true }), weight: 24 },
-  { arbitrary: fc.float({ min: Math.fround(1e30), max: Math.fround(FLT_MAX), noNaN: true }).chain((v) => fc.constantFrom(v, -v)), weight: 2 },
-  { arbitrary: fc.float({ min: -Math.fround(FLT_MIN), max: Math.fround(FLT_MIN), noNaN: true }), weight: 2 },
-  { arbitrary: fc.constantFrom(0, -0), weight: 1 },
-  { arbitrary: fc.constant(-Infinity), weight: 2 },
-  { arbitrary: fc.constant(Infinity), weight: 1 },
-  { arbitrary: fc.constant(NaN), weight: 1 },
-);
 const unitFloat = fc.oneof(
   { arbitrary: fc.float({ min: 0, max: 1, noNaN: true }), weight: 10 },
   { arbitrary: fc.constantFrom(0, 1, NaN), weight: 1 },

@@ -10,26 +10,7 @@ import fc from 'fast-check';
 import type { Api, CrossEntropyOptions } from '../src/index.js';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
 import { expectClose } from './util.js';
-
-const FLT_MAX = 3.4028234663852886e38;
-const FLT_MIN_NORMAL = 1.1754943508222875e-38;
-// Fixed by default so failures reproduce; FUZZ_SEED=<n> FUZZ_SCALE=<k> explore further (k × runs).
-// process is Node's; the browser suite runs these files too.
-const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
-const SEED = Number(env.FUZZ_SEED ?? 20240611);
-const SCALE = Number(env.FUZZ_SCALE ?? 1);
-const runs = (n: number) => ({ numRuns: Math.round(n * SCALE), seed: SEED });
-
-/** One float32 from a mix that favours ordinary logits but often picks a hostile value. */
-const hostileFloat = fc.oneof(
-  { arbitrary: fc.float({ min: -60, max: 60, noNaN: true }), weight: 24 },
-  { arbitrary: fc.float({ min: Math.fround(1e30), max: Math.fround(FLT_MAX), noNaN: true }).chain((v) => fc.constantFrom(v, -v)), weight: 2 },
-  { arbitrary: fc.float({ min: -Math.fround(FLT_MIN_NORMAL), max: Math.fround(FLT_MIN_NORMAL), noNaN: true }), weight: 2 },
-  { arbitrary: fc.constantFrom(0, -0), weight: 1 },
-  { arbitrary: fc.constant(-Infinity), weight: 2 },
-  { arbitrary: fc.constant(Infinity), weight: 1 },
-  { arbitrary: fc.constant(NaN), weight: 1 },
-);
+import { FLT_MAX, hostileFloat, runs } from './fuzz-shared.js';
 
 const matrix = fc
   .record({
@@ -157,7 +138,10 @@ describe.each(wasmKinds)('fuzz: %s against the oracle on hostile values', (kind)
 });
 
 describe.each(kinds)('fuzz: non-finite values stay in their row on %s', (kind) => {
-  it('every function gives the clean rows the same bits as when they are computed alone', async () => {
+  // Rows shorter than 64 columns go through softmax, logSoftmax and logSumExp four at a time (the
+  // rows in the lanes), summed in another order than a row alone: those agree with the row alone
+  // to the numerical contract, not bit for bit. Every other function, row by row, to the bit.
+  it('every function gives the clean rows what they give computed alone', async () => {
     const api = await backend(kind);
     fc.assert(
       fc.property(matrix, ({ rows, cols, x }) => {
@@ -173,10 +157,10 @@ describe.each(kinds)('fuzz: non-finite values stay in their row on %s', (kind) =
         for (const r of clean) {
           const xr = alone(r);
           const yr = api.softmax(xr, cols);
-          expect(row(y, r)).toEqual(Array.from(yr));
-          expect(row(ls, r)).toEqual(Array.from(api.logSoftmax(xr, cols)));
-          expect(lse[r]).toBe(api.logSumExp(xr, cols)[0]);
-          expect(row(back, r)).toEqual(Array.from(api.softmaxBackward(yr, api.logSoftmax(xr, cols), cols)));
+          expectClose(row(y, r), yr, 2e-6, 1e-37);
+          expectClose(row(ls, r), api.logSoftmax(xr, cols), 2e-6, 2e-6);
+          expectClose([lse[r]], api.logSumExp(xr, cols), 2e-6, 2e-6);
+          expect(row(back, r)).toEqual(Array.from(api.softmaxBackward(y.subarray(r * cols, (r + 1) * cols), ls.subarray(r * cols, (r + 1) * cols), cols)));
           const ceRow = api.crossEntropy(xr, [targets[r]], cols, { reduction: 'none', grad: true, labelSmoothing: 0.1 });
           expect(ce.losses![r]).toBe(ceRow.losses![0]);
           expect(row(ce.grad!, r)).toEqual(Array.from(ceRow.grad!));

@@ -22,8 +22,10 @@ describe.each(wasmKinds)('memory limits on %s', (kind) => {
     const heap = wasm.heapState();
     // 2^28 floats = 1 GiB: the JS array is lazily zeroed virtual memory, never touched here.
     const huge = new Float32Array(2 ** 28);
-    expect(() => api.softmax(huge, 2 ** 14)).toThrow(new RangeError(
-      `softmax: a buffer of 1073741824 bytes (1 GiB) is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`));
+    // (softmax, logSoftmax and logSumExp stream Float32Arrays through a 128 KiB block, so they take
+    // arrays of any size; the others copy their arguments in whole.)
+    expect(() => api.softmaxBackward(huge, huge, 2 ** 14)).toThrow(new RangeError(
+      `softmaxBackward: a buffer of 1073741824 bytes (1 GiB) is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`));
     expect(() => api.crossEntropy(huge, new Int32Array(2 ** 14), 2 ** 14)).toThrow(/^crossEntropy: a buffer of 1073741824 bytes/);
     expect(wasm.memoryBytes()).toBe(memory);
     expect(wasm.heapState()).toEqual(heap);
@@ -140,12 +142,14 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     const { api } = await wasmInstance(kind);
     const ones = new Float32Array(1 << 19).fill(1);
     const t = api.tensor(512, 1024, ones);
-    // Valid when passed, detached when the call's own scratch (4 MiB) grows memory.
-    expect(() => api.softmax(t.view(), 1024)).toThrow(new TypeError(
+    // Valid when passed, detached when the call's own scratch (6 MiB) grows memory. (softmaxBackward
+    // copies its arguments in whole; softmax would stream them through a 128 KiB block.)
+    expect(() => api.softmaxBackward(t.view(), ones, 1024)).toThrow(new TypeError(
       "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())"));
     const grown = api.tensor(2048, 1024);
-    expect(() => api.softmax(new Float32Array(1 << 21), 1024, grown.view())).toThrow(new TypeError(
-      "softmax: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"));
+    const big = new Float32Array(1 << 21);
+    expect(() => api.softmaxBackward(big, big, 1024, grown.view())).toThrow(new TypeError(
+      "softmaxBackward: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"));
     // Once memory is large enough, views are ordinary arrays: as input and as out.
     const probs = api.softmax(t.view(), 1024);
     expect(probs[0]).toBeCloseTo(1 / 1024, 9);

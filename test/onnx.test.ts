@@ -37,7 +37,7 @@ const iris = {
 /**
  * A 4-8-3 tanh/softmax network trained on Iris by full-batch gradient descent on the
  * cross-entropy (MATH.md's back-propagation, in f64), weights rounded to float32 as MLP.toJSON
- * stores them. Once the nn branch lands this becomes `new MLP([4, 8, 3], …).fit(…).toJSON()`.
+ * stores them, independent of the MLP class (whose own round trip is checked at the end).
  */
 function trainedIrisJson(): MlpJson {
   trainedIris ??= trainIris();
@@ -473,5 +473,28 @@ describe('examples/export-onnx', () => {
     } finally {
       await rm(dir, { recursive: true });
     }
+  });
+});
+
+describe('a trained MLP through ONNX Runtime', () => {
+  it('net.toONNX() runs in onnxruntime-web with the same probabilities, and MLP.fromONNX() predicts them too', async () => {
+    const { MLP } = await import('../src/index.js');
+    // Standardised features, the Iris example's network: 4 → 8 sigmoid → 3 softmax.
+    const x = iris.features.slice();
+    for (let j = 0; j < iris.cols; j++) {
+      let mean = 0, sq = 0;
+      for (let r = 0; r < iris.rows; r++) mean += x[r * iris.cols + j] / iris.rows;
+      for (let r = 0; r < iris.rows; r++) sq += (x[r * iris.cols + j] - mean) ** 2 / iris.rows;
+      for (let r = 0; r < iris.rows; r++) x[r * iris.cols + j] = (x[r * iris.cols + j] - mean) / Math.sqrt(sq);
+    }
+    using net = new MLP([4, 8, 3], { hidden: 'sigmoid', seed: 1 });
+    await net.fit(x, iris.labels, { epochs: 60, batchSize: 8, learningRate: 0.05, momentum: 0.9 });
+    expect(net.evaluate(x, iris.labels).accuracy).toBeGreaterThan(0.95);
+    const ours = net.predict(x);
+    const model = await net.toONNX();
+    const { output } = await runOrt(model, x, iris.cols);
+    expectClose(output, ours, 0, ABS);
+    using back = await MLP.fromONNX(model);
+    expectClose(back.predict(x), ours, 0, 1e-7);
   });
 });

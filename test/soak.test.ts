@@ -29,7 +29,7 @@ describe.each(kinds)('soak (reduced) on %s', (kind) => {
     const { rssFlat, ...exact } = report.checks;
     expect(exact).toEqual({ wasmMemoryFlat: true, heapFlat: true, jsHeapFlat: true });
     // The JS backend's results are ArrayBuffers from malloc, whose arenas keep growing RSS for a
-    // while after 1 000 warm-up calls (flat by 10^5 calls: see docs/reliability.md); the wasm
+    // while after 1 000 warm-up calls (flat by 10^5 calls: see the README's soak figures); the wasm
     // builds allocate in wasm memory and are flat from the start.
     if (kind !== 'js') expect(rssFlat).toBe(true);
   });

@@ -7,22 +7,9 @@
 // block); the last test crosses block boundaries.
 import { describe, expect, it } from 'vitest';
 import { backend, oracle, wasmKinds } from './backends.js';
-import { expectClose, randomIndices, uniform } from './util.js';
+import { expectClose, expectProbsClose, randomIndices, uniform } from './util.js';
 
 const REL = 2e-6;
-
-function expectProbsClose(actual: Float32Array, expected: Float32Array): void {
-  const a: number[] = [], e: number[] = [];
-  for (let i = 0; i < expected.length; i++) {
-    if (expected[i] >= 1e-30 || Number.isNaN(expected[i])) {
-      a.push(actual[i]);
-      e.push(expected[i]);
-    } else {
-      expect(actual[i]).toBeLessThan(1e-29);
-    }
-  }
-  expectClose(a, e, REL);
-}
 
 interface Data { name: string; make: (n: number, cols: number, seed: number) => Float32Array }
 

@@ -3,24 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
-import { expectClose, finiteDifference, uniform } from './util.js';
+import { expectClose, expectProbsClose, finiteDifference, uniform } from './util.js';
 
 // DESIGN.md's contract: relative 2e-6 on probabilities ≥ 1e-30, absolute 2e-6 on log-probabilities
 // of magnitude ≤ 1 and relative beyond.
 const REL = 2e-6;
-
-function expectProbsClose(actual: Float32Array, expected: Float32Array): void {
-  const a: number[] = [], e: number[] = [];
-  for (let i = 0; i < expected.length; i++) {
-    if (expected[i] >= 1e-30 || Number.isNaN(expected[i])) {
-      a.push(actual[i]);
-      e.push(expected[i]);
-    } else {
-      expect(actual[i]).toBeLessThan(1e-29);
-    }
-  }
-  expectClose(a, e, REL);
-}
 
 function expectLogProbsClose(actual: Float32Array, expected: Float32Array): void {
   expectClose(actual, expected, REL, 2e-6);

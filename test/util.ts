@@ -69,3 +69,21 @@ export function finiteDifference(f: (x: Float64Array) => number, x: Float64Array
   }
   return g;
 }
+
+/**
+ * DESIGN.md's contract for probabilities: relative error ≤ rel where the expected value is at
+ * least 1e-30 (or NaN, which must match); below, only that the result is tiny too.
+ */
+export function expectProbsClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel = 2e-6): void {
+  const a: number[] = [], e: number[] = [];
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] >= 1e-30 || Number.isNaN(expected[i])) {
+      a.push(actual[i]);
+      e.push(expected[i]);
+    } else {
+      expect(actual[i]).toBeLessThan(1e-29);
+    }
+  }
+  expectClose(a, e, rel);
+}
+

@@ -807,7 +807,7 @@ export class MLP {
     return this.#evaluateChunks(fn, rows, targets, (scope, start, count) => scope.f32(x.subarray(start * inputs, (start + count) * inputs)), (count) => count * inputs);
   }
 
-  // ---- ONNX (the conversions are src/nn/onnx.ts, over the JSON form; see docs/onnx.md) ----
+  // ---- ONNX (the conversions are src/nn/onnx.ts, over the JSON form; documented in the README's ONNX section) ----
 
   /** The network as the bytes of an .onnx file (opset 13, a Gemm and an activation per layer). */
   async toONNX(options?: ToONNXOptions): Promise<Uint8Array> {

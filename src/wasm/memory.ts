@@ -39,6 +39,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export class LinearMemory {
+  // The buffer the views below are over (null before the first access).
   private buffer: ArrayBuffer | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);

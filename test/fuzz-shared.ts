@@ -1,0 +1,22 @@
+// What both fuzz suites draw from: float32 limits, a seed and scale that make failures
+// reproducible (FUZZ_SEED=<n> FUZZ_SCALE=<k> explore further: k × runs), and a float32 mix that
+// favours ordinary logits but often picks a hostile value.
+import fc from 'fast-check';
+
+export const FLT_MAX = 3.4028234663852886e38;
+export const FLT_MIN = 1.1754943508222875e-38;
+// process is Node's; the browser suite runs the fuzz files too.
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const SEED = Number(env.FUZZ_SEED ?? 20240611);
+const SCALE = Number(env.FUZZ_SCALE ?? 1);
+export const runs = (n: number) => ({ numRuns: Math.round(n * SCALE), seed: SEED });
+
+export const hostileFloat = fc.oneof(
+  { arbitrary: fc.float({ min: -60, max: 60, noNaN: true }), weight: 24 },
+  { arbitrary: fc.float({ min: Math.fround(1e30), max: Math.fround(FLT_MAX), noNaN: true }).chain((v) => fc.constantFrom(v, -v)), weight: 2 },
+  { arbitrary: fc.float({ min: -Math.fround(FLT_MIN), max: Math.fround(FLT_MIN), noNaN: true }), weight: 2 },
+  { arbitrary: fc.constantFrom(0, -0), weight: 1 },
+  { arbitrary: fc.constant(-Infinity), weight: 2 },
+  { arbitrary: fc.constant(Infinity), weight: 1 },
+  { arbitrary: fc.constant(NaN), weight: 1 },
+);
