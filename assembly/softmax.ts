@@ -7,7 +7,7 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hsum, keepLanes, loadTail, rowMax,
+  demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hsum, keepLanes, promoteHigh, loadTail, rowMax,
   rowDot, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 
@@ -138,9 +138,16 @@ function rowHasNaN(x: usize, n: i32): bool {
 // done four rows at a time with the rows in the lanes: a 4×4 transpose turns four rows' columns
 // j…j+3 into four vectors, each holding one column of the four rows, so the maxima, the sums and
 // the reciprocals of four rows are plain vertical vector operations. 32 × 10 takes 0.45 µs this
-// way against 1.0 µs row by row. Up to 64 columns each row's sum stays a plain f32 sum of at most
-// 64 terms, the precision SUM_BLOCK allows elsewhere; beyond, the row-wise path is as fast.
+// way against 1.0 µs row by row.
+//
+// A row's result must not depend on the rows around it (the same bits alone or in any batch), so
+// a short row has one definition, computed alike by the four-row path and, for the rows left
+// over, by softmaxShortRow: e_j by the row's own exp mode; Σ e_j in f64, adding each block of four
+// columns summed in f32 as (e0 + e2) + (e1 + e3) (hsum's order), then the remaining columns one by
+// one; out_j = e_j · f32(1 / Σ). Beyond 64 columns the row-wise path is as fast.
 const SHORT_ROW = 64;
+// A four-row group whose rows need different exp modes computes both and picks per lane.
+const MIXED = 4;
 
 @inline function zipLo(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 4, 1, 5); }
 @inline function zipHi(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 6, 3, 7); }
@@ -163,22 +170,38 @@ const SHORT_ROW = 64;
   store<f32>(p + 3 * stride, f32x4.extract_lane(v, 3));
 }
 
-// Pass 2 for four rows whose maxima are −negM: out = e^{(x − max)·s}, returns the four sums.
-@inline function groupExpLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, mode: i32): v128 {
+// One column of a group: e^{(x − max)·s} lane by lane in `mode`; with MIXED, the narrow exp in
+// the lanes of narrowLanes and the exact one elsewhere (each lane as its row alone would get).
+@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32): v128 {
+  if (mode & MIXED) {
+    const scaled = mode & SCALED;
+    return v128.bitselect(
+      expShifted4(c, negM, sv, sHi, sLo, scaled), expShifted4(c, negM, sv, sHi, sLo, scaled | EXACT), narrowLanes);
+  }
+  return expShifted4(c, negM, sv, sHi, sLo, mode);
+}
+
+// Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row as
+// softmaxShortRow sums it, then every row times f32(1 / its sum).
+@inline function groupRestLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128, mode: i32): void {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
-  let sum = f32x4.splat(0);
+  // Rows 0, 1 in sum01, rows 2, 3 in sum23.
+  let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
   let j = 0;
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
     const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
     const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
     const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
-    const e0 = expShifted4(lowHalves(p, q), negM, sv, sHi, sLo, mode);
-    const e1 = expShifted4(highHalves(p, q), negM, sv, sHi, sLo, mode);
-    const e2 = expShifted4(lowHalves(u, w), negM, sv, sHi, sLo, mode);
-    const e3 = expShifted4(highHalves(u, w), negM, sv, sHi, sLo, mode);
-    sum = f32x4.add(sum, f32x4.add(f32x4.add(e0, e1), f32x4.add(e2, e3)));
+    const e0 = groupExp4(lowHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
+    // The block's four terms in f32 as hsum pairs them, (e0 + e2) + (e1 + e3), then into f64.
+    const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
+    sum23 = f64x2.add(sum23, promoteHigh(block));
     const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
     v128.store(out + o, lowHalves(pe, qe));
     v128.store(out + stride + o, highHalves(pe, qe));
@@ -187,23 +210,45 @@ const SHORT_ROW = 64;
   }
   for (; j < cols; j++) {
     const o = <usize>j << 2;
-    const e = expShifted4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, mode);
-    sum = f32x4.add(sum, e);
+    const e = groupExp4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, narrowLanes, mode);
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e));
+    sum23 = f64x2.add(sum23, promoteHigh(e));
     scatterColumn(out + o, stride, e);
   }
-  return sum;
+  const one = f64x2.splat(1);
+  const inv = demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
+  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
+  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
+  j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
+    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
+    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
+    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
+  }
 }
-function groupExpUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, 0);
+function groupRestUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, 0);
 }
-function groupExpScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, SCALED);
+function groupRestScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, SCALED);
 }
-function groupExpExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, EXACT);
+function groupRestExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT);
 }
-function groupExpExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32): v128 {
-  return groupExpLoop(x, out, stride, cols, negM, s, EXACT | SCALED);
+function groupRestExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT | SCALED);
+}
+function groupRestMixed(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED);
+}
+function groupRestMixedScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
+  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED | SCALED);
 }
 
 // Softmax of four rows shorter than SHORT_ROW at x (row k at x + k·stride).
@@ -225,47 +270,50 @@ function softmaxRowGroup(x: usize, out: usize, stride: usize, cols: i32, s: f32)
     mx = f32x4.pmax(mx, c);
     mn = f32x4.pmin(mn, c);
   }
-  // The widest span of the four decides (a −∞ minimum makes it +∞, a NaN makes it NaN: both
-  // fail the narrow test).
-  const span = f32x4.sub(mx, mn);
-  const widest = hmax(span);
-  const mode = spanMode(i32x4.all_true(f32x4.eq(span, span)) ? widest : NaN, s);
+  // Each row's mode as rowMode would give it alone: narrow when its span·s is below the limit
+  // (a −∞ minimum makes the span +∞, a NaN makes the test false: both exact).
+  const scaled = s != 1;
+  const limit = scaled ? NARROW_SPAN_SCALED : NARROW_SPAN;
+  const narrowLanes = f32x4.lt(f32x4.mul(f32x4.sub(mx, mn), f32x4.splat(s)), f32x4.splat(limit));
+  const narrowRows = i32x4.bitmask(narrowLanes);
   const negM = f32x4.neg(mx);
-  // Pass 2.
-  let sum: v128;
-  if (mode == 0) sum = groupExpUnscaled(x, out, stride, cols, negM, s);
-  else if (mode == SCALED) sum = groupExpScaled(x, out, stride, cols, negM, s);
-  else if (mode == EXACT) sum = groupExpExact(x, out, stride, cols, negM, s);
-  else sum = groupExpExactScaled(x, out, stride, cols, negM, s);
-  // Pass 3: every row times the reciprocal of its sum.
-  const inv = f32x4.div(f32x4.splat(1), sum);
-  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
-  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
-  j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const o = <usize>j << 2;
-    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
-    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
-    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
-    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+  if (narrowRows == 0b1111) {
+    if (scaled) groupRestScaled(x, out, stride, cols, negM, s, narrowLanes);
+    else groupRestUnscaled(x, out, stride, cols, negM, s, narrowLanes);
+  } else if (narrowRows == 0) {
+    if (scaled) groupRestExactScaled(x, out, stride, cols, negM, s, narrowLanes);
+    else groupRestExact(x, out, stride, cols, negM, s, narrowLanes);
+  } else if (scaled) {
+    groupRestMixedScaled(x, out, stride, cols, negM, s, narrowLanes);
+  } else {
+    groupRestMixed(x, out, stride, cols, negM, s, narrowLanes);
   }
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
-  }
+}
+
+// One short row, with the result the four-row path gives it.
+function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
+  const m = rowMax(x, cols);
+  expShiftedRow(x, out, cols, m, s);
+  let total: f64 = 0;
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) total += <f64>hsum(v128.load(out + (<usize>j << 2)));
+  for (; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
+  scaleRow(out, out, cols, <f32>(1.0 / total));
 }
 
 // ---- kernels ----------------------------------------------------------------------------------
 
 export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
-  let r = 0;
   if (cols < SHORT_ROW) {
+    let r = 0;
     for (; r + 4 <= rows; r += 4) {
       softmaxRowGroup(x + <usize>r * stride, out + <usize>r * stride, stride, cols, invTemperature);
     }
+    for (; r < rows; r++) softmaxShortRow(x + <usize>r * stride, out + <usize>r * stride, cols, invTemperature);
+    return;
   }
-  for (; r < rows; r++) {
+  for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     const m = rowMax(xr, cols);
     const total = expShiftedRow(xr, yr, cols, m, invTemperature);

@@ -297,7 +297,9 @@ export class Api {
    * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
    * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
    * making three passes over arrays of the full size (two of them through DRAM), and small ones
-   * take the shortest path (one scratch buffer, one view of it, no result object).
+   * take the shortest path (one scratch buffer, one view of it, no result object). Scratch for the
+   * whole call is still reserved up front, as by every function: a call that cannot fit fails
+   * before copying anything, and memory grows (detaching views of it) exactly as before.
    */
   private rowwiseInBlocks(
     fn: string, xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
@@ -308,6 +310,12 @@ export class Api {
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
       scope.reserve(fn, [step * cols, perRow ? step : 0]);
+      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
+      // as every function does (scope.f32 throws its stale-view error for such an x).
+      if (xs.length !== rows * cols) scope.f32(xs);
+      if (target.length !== rows * outCols) {
+        throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+      }
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
       // Kernels never allocate, so these views stay valid across the calls below.

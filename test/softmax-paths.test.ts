@@ -96,4 +96,24 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
       expect(api.softmax(backing.subarray(3), cols)).toEqual(probs);
     }
   });
+
+  it('gives a short row the same bits alone as beside rows that take other exp modes', async () => {
+    const api = await backend(kind);
+    const cols = 10;
+    const narrow = uniform(cols, -3, 3, 1);
+    const wide = uniform(cols, -45, 45, 2);
+    const masked = narrow.map((v, j) => (j % 3 === 1 ? -Infinity : v));
+    const poisoned = narrow.map((v, j) => (j === 4 ? NaN : v));
+    // Groups of four rows with every mix of modes, and rows left over after the last group.
+    const layout = [narrow, wide, masked, narrow, narrow, narrow, narrow, narrow, poisoned, wide, narrow, masked, wide];
+    const x = new Float32Array(layout.length * cols);
+    layout.forEach((row, r) => x.set(row, r * cols));
+    for (const temperature of [1, 0.7]) {
+      const all = api.softmax(x, cols, { temperature });
+      layout.forEach((row, r) => {
+        if (row === poisoned) return;
+        expect(all.subarray(r * cols, (r + 1) * cols)).toEqual(api.softmax(row, cols, { temperature }));
+      });
+    }
+  });
 });

@@ -1,0 +1,68 @@
+// A/B timing of one kernel export in two builds of the wasm module, interleaved in one process and
+// timed in process CPU time, for comparing a kernel change against the code before it on a shared
+// machine (where absolute times drift with the load but the ratio B/A holds):
+//
+//   git stash && npm run build:wasm && cp build/softmax-wasm.simd.wasm /tmp/A.wasm && git stash pop
+//   npm run build:wasm && node scripts/kernel-ab.js /tmp/A.wasm build/softmax-wasm.simd.wasm \
+//     softmaxRows '[[32,10],[128,1000],[64,4096],[1024,4096]]'
+//
+// Kernels: softmaxRows, logSoftmaxRows (x, out, rows, cols, 1/T = 1) and crossEntropyIndexRows
+// (mean, with gradient). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
+import { readFileSync } from 'node:fs';
+
+const [fileA, fileB, kernel = 'softmaxRows', shapesArg] = process.argv.slice(2);
+if (!fileA || !fileB) {
+  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]]');
+  process.exit(1);
+}
+const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+async function load(file) {
+  const { instance } = await WebAssembly.instantiate(readFileSync(file), {
+    env: { abort() { throw new Error(`${file}: wasm abort`); } },
+  });
+  return instance.exports;
+}
+
+const builds = [await load(fileA), await load(fileB)];
+for (const [rows, cols] of shapes) {
+  const n = rows * cols;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 5;
+  // Same data at the same kind of place in each build's memory.
+  const pointers = builds.map((m) => {
+    const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc(rows * 4);
+    new Float32Array(m.memory.buffer, px, n).set(x);
+    const targets = new Int32Array(m.memory.buffer, ptargets, rows);
+    for (let r = 0; r < rows; r++) targets[r] = (r * 7) % cols;
+    return { px, pout, ptargets };
+  });
+  const call = (k) => {
+    const m = builds[k], { px, pout, ptargets } = pointers[k];
+    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, 0, 0, 1, 1 / rows, pout, 0);
+    else m[kernel](px, pout, rows, cols, 1);
+  };
+  const inner = Math.max(1, Math.round(4e5 / (n + 100)));
+  for (let k = 0; k < 2; k++) for (let i = 0; i < 3 * inner; i++) call(k);
+  const samples = [[], []];
+  for (let rep = 0; rep < 30; rep++) {
+    for (const k of rep % 2 ? [1, 0] : [0, 1]) {
+      const t0 = cpuMs();
+      for (let i = 0; i < inner; i++) call(k);
+      samples[k].push(((cpuMs() - t0) / inner) * 1e6 / n);
+    }
+  }
+  const [a, b] = samples.map((s) => {
+    s.sort((p, q) => p - q);
+    return { min: s[0], median: s[s.length >> 1] };
+  });
+  console.log(
+    `${kernel} ${rows}×${cols}`.padEnd(34),
+    `A min ${a.min.toFixed(3)} median ${a.median.toFixed(3)} | B min ${b.min.toFixed(3)} median ${b.median.toFixed(3)} ns/element | B/A ${(b.median / a.median).toFixed(3)}`,
+  );
+}
