@@ -308,6 +308,12 @@ export class Api {
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
       scope.reserve(fn, [step * cols, perRow ? step : 0]);
+      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
+      // as every function does (scope.f32 throws its stale-view error for such an x).
+      if (xs.length !== rows * cols) scope.f32(xs);
+      if (target.length !== rows * outCols) {
+        throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+      }
       const block = scope.f32Empty(step * cols);
       const results = perRow ? scope.f32Empty(step) : block;
       // Kernels never allocate, so these views stay valid across the calls below.
