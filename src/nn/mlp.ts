@@ -16,7 +16,7 @@ import { VERSION } from '../version.js';
 import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
 import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
-import { Random } from './random.js';
+import { Random } from '../random.js';
 
 export type { LayerActivation } from './dense.js';
 export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu' | 'linear';
