@@ -576,20 +576,33 @@ export class Api {
 
   // ---- activations, other losses, row utilities ----
 
-  /** Shared body of the elementwise activations: out = f(x). */
-  private activate(fn: string, kind: Activation, x: unknown, out: unknown): Data {
+  /**
+   * The shared body of the one-input kernels that read a row (sparsemax's τ) or an element (the
+   * activations) before writing it, so out may be x, never a shifted x; rowsOf checks the length
+   * and gives the rows (1 elementwise).
+   */
+  private forwardPass(
+    fn: string, x: unknown, out: unknown, rowsOf: (length: number) => number,
+    kernel: (x: F32Buffer, out: F32Buffer, rows: number) => void,
+  ): Data {
     const xs = this.data(fn, 'x', x);
+    const rows = rowsOf(xs.length);
     const o = this.out(fn, out, xs.length, 'x.length');
-    // Elementwise, each value read before it is written: out may be x, never a shifted x.
-    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
+    this.checkOutOverlaps(fn, o, [['x', xs]]);
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);
       const res = this.result(fn, scope, o, xs.length);
-      this.backend.activation(kind, input, res.buffer, xs.length);
+      kernel(input, res.buffer, rows);
       return res.finish();
     });
   }
+
+  /** The elementwise activations: out = f(x). */
+  private activate(fn: string, kind: Activation, x: unknown, out: unknown): Data {
+    return this.forwardPass(fn, x, out, () => 1, (input, result) => this.backend.activation(kind, input, result, input.length));
+  }
+
 
   /** The activation backward passes: out = dy ⊙ f'(x), f' from y = f(x). */
   private activateBackward(fn: string, kind: Activation, y: unknown, dy: unknown, out: unknown): Data {
@@ -832,20 +845,10 @@ export class Api {
   sparsemax(x: Data, cols: number, out?: Float32Array): Float32Array;
   sparsemax(x: Data, cols: number, out: Tensor): Tensor;
   sparsemax(x: Data, cols: number, out?: Data): Data {
-    const fn = 'sparsemax';
-    const xs = this.data(fn, 'x', x);
-    const rows = checkRows(fn, 'x', xs.length, cols);
-    const o = this.out(fn, out, xs.length, 'x.length');
-    // τ is found from the whole row before any output is written: out may be x.
-    if (o) checkNoOverlap(fn, 'out', this.memoryOf(fn, o), 'x', this.memoryOf(fn, xs), true);
-    return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [xs, o ?? xs.length]);
-      const input = this.input(fn, scope, xs);
-      const res = this.result(fn, scope, o, xs.length);
-      this.backend.sparsemax(input, res.buffer, rows, cols);
-      return res.finish();
-    });
+    return this.forwardPass('sparsemax', x, out, (n) => checkRows('sparsemax', 'x', n, cols),
+      (input, result, rows) => this.backend.sparsemax(input, result, rows, cols));
   }
+
 
   /**
    * Backward pass of sparsemax: given y = sparsemax(z) and dy = ∂L/∂y, returns ∂L/∂z with
