@@ -116,8 +116,6 @@ const LINEAR_CROSS_ENTROPY_OPTION_KEYS: readonly (keyof LinearCrossEntropyOption
 ];
 const ELEMENTWISE_LOSS_OPTION_KEYS: readonly (keyof ElementwiseLossOptions)[] = ['reduction', 'grad'];
 const SAMPLE_OPTION_KEYS: readonly (keyof SampleOptions)[] = ['temperature', 'seed', 'random', 'out'];
-// The options of a call that passes none (shared, so such calls allocate no options object).
-const NO_OPTIONS: SoftmaxOptions = Object.freeze({});
 
 // Rows per block of Api.rowwiseInBlocks: about BLOCK_ELEMENTS floats (128 KiB), at least one row,
 // and a multiple of 4 when there are that many, since the kernels take short rows four at a time:
@@ -145,7 +143,13 @@ export interface MatmulOptions {
 
 const MATMUL_OPTION_KEYS: readonly (keyof MatmulOptions)[] = ['transA', 'transB', 'bias', 'accumulate', 'alpha', 'out'];
 
+/** Whether a third argument is out (the options otherwise). */
+const isData = (value: unknown): value is Data => value instanceof Float32Array || value instanceof Tensor;
+
 export class Api {
+  // rowwiseInBlocks' two scratch lengths, reused: an array per call costs as much as validating it.
+  private readonly blockLengths = [0, 0];
+
   constructor(readonly backend: Backend) {}
 
   /** Which backend runs the kernels: 'relaxed-simd', 'simd' or 'js'. */
@@ -248,12 +252,16 @@ export class Api {
     };
   }
 
-  private splitOut(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
-    if (outOrOptions === undefined && options === undefined) return NO_OPTIONS;
-    if (outOrOptions instanceof Float32Array || outOrOptions instanceof Tensor) {
-      const opts = checkOptions(fn, options, SOFTMAX_OPTION_KEYS);
+  /**
+   * The options of a row-wise call, whose third argument is out or the options, checked. out is
+   * then `rowwiseOut` of the same arguments. Allocates nothing (calls without options are the hot
+   * path).
+   */
+  private rowwiseOptions(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
+    if (isData(outOrOptions)) {
+      const opts = checkOptions(fn, options, SOFTMAX_OPTION_KEYS) as SoftmaxOptions;
       if (opts.out !== undefined) throw new TypeError(`${fn}: out is given twice, as the third argument and as options.out`);
-      return { ...opts, out: outOrOptions };
+      return opts;
     }
     // An array of the wrong type in out's place: say what out must be, not that options must be an object.
     if (Array.isArray(outOrOptions) || ArrayBuffer.isView(outOrOptions)) this.data(fn, 'out', outOrOptions);
@@ -275,10 +283,10 @@ export class Api {
   ) {
     const xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
-    const opts = this.splitOut(fn, outOrOptions, options);
+    const opts = this.rowwiseOptions(fn, outOrOptions, options);
     const invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
-    const out = this.out(fn, opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
+    const out = this.out(fn, isData(outOrOptions) ? outOrOptions : opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
     if (out) checkNoOverlap(fn, 'out', this.memoryOf(fn, out), 'x', this.memoryOf(fn, xs), true);
     if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js') {
@@ -307,7 +315,10 @@ export class Api {
     const outCols = perRow ? 1 : cols;
     const target = out ?? new Float32Array(rows * outCols);
     return this.backend.scoped((scope) => {
-      scope.reserve(fn, [step * cols, perRow ? step : 0]);
+      const lengths = this.blockLengths;
+      lengths[0] = step * cols;
+      lengths[1] = perRow ? step : 0;
+      scope.reserve(fn, lengths);
       // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
       // as every function does (scope.f32 throws its stale-view error for such an x).
       if (xs.length !== rows * cols) scope.f32(xs);

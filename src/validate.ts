@@ -72,12 +72,15 @@ export function checkOneOf<T extends string>(fn: string, name: string, value: un
   return value as T;
 }
 
+// What checkOptions returns for undefined: one frozen object, so calls without options allocate none.
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
+
 /**
- * An options object (or {} for undefined). With `known`, a key outside it is a TypeError: a
+ * An options object (or an empty, frozen one for undefined). With `known`, a key outside it is a TypeError: a
  * misspelt option would otherwise be ignored and silently give a different result.
  */
 export function checkOptions(fn: string, options: unknown, known?: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options) || ArrayBuffer.isView(options)) {
     throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
   }
@@ -115,9 +118,11 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
 /** How two typed arrays share memory: not at all, exactly (the same bytes), or partly. */
 export function overlap(a: ArrayBufferView, b: ArrayBufferView): 'none' | 'same' | 'partial' {
   if (a === b) return 'same';
-  if (a.buffer !== b.buffer) return 'none';
+  // Byte ranges first: reading .buffer costs more than the rest of a small call's checks, and
+  // disjoint ranges (two tensors, two halves of one array) need no buffer to tell.
   const aEnd = a.byteOffset + a.byteLength, bEnd = b.byteOffset + b.byteLength;
   if (aEnd <= b.byteOffset || bEnd <= a.byteOffset) return 'none';
+  if (a.buffer !== b.buffer) return 'none';
   return a.byteOffset === b.byteOffset && a.byteLength === b.byteLength ? 'same' : 'partial';
 }
 

@@ -224,3 +224,18 @@ describe.each(kinds)('aliasing of matmul on %s', (kind) => {
     expect(u.toArray()).toEqual(expected);
   });
 });
+
+describe.each(kinds)('disjoint memory on %s', (kind) => {
+  it('accepts out and x in two halves of one buffer, and tensors side by side', async () => {
+    const api = await backend(kind);
+    const expected = api.softmax(x, cols);
+    const shared = new Float32Array(2 * n);
+    shared.set(x);
+    expect(Array.from(api.softmax(shared.subarray(0, n), cols, shared.subarray(n)))).toEqual(Array.from(expected));
+    expect(Array.from(shared.subarray(0, n))).toEqual(Array.from(x)); // x untouched
+    const xt = api.tensor(rows, cols, x), yt = api.tensor(rows, cols);
+    expect(Array.from(api.softmax(xt, cols, yt).toArray())).toEqual(Array.from(expected));
+    xt.dispose();
+    yt.dispose();
+  });
+});

@@ -191,3 +191,31 @@ describe.each(kinds)('no leaks after errors on %s', (kind) => {
     expect(api.softmax(new Float32Array([2, 1, 0.1]), 3)[0]).toBeCloseTo(0.659001, 6);
   });
 });
+
+describe.each(wasmKinds)('kept views of wasm memory on %s', (kind) => {
+  // LinearMemory.f32At keeps the last views by address; a kept view must never outlive the
+  // memory it shows (growth detaches it) nor show a region of another length.
+  it('hands out views with the right data across growth, reuse of a region and many regions', async () => {
+    const { api } = await wasmInstance(kind);
+    const data = Float32Array.from({ length: 12 }, (_, i) => i + 0.5);
+    const t = api.tensor(3, 4, data);
+    const before = t.view();
+    expect(t.view()).toBe(before); // kept
+    const grown = api.tensor(4096, 4096); // 64 MiB: memory grows, every old view detaches
+    expect(before.length).toBe(0);
+    expect(Array.from(t.view())).toEqual(Array.from(data));
+    grown.dispose();
+    t.dispose();
+    // The freed region again, with another length: a view of that length, not the kept one.
+    const u = api.tensor(2, 3, new Float32Array([1, 2, 3, 4, 5, 6]));
+    expect(u.view().length).toBe(6);
+    expect(Array.from(u.view())).toEqual([1, 2, 3, 4, 5, 6]);
+    // More regions than kept slots, each read back twice.
+    const many = Array.from({ length: 40 }, (_, i) => api.tensor(1, i + 1, new Float32Array(i + 1).fill(i)));
+    for (let round = 0; round < 2; round++) {
+      many.forEach((m, i) => expect(Array.from(m.view())).toEqual(new Array(i + 1).fill(i)));
+    }
+    for (const m of many) m.dispose();
+    u.dispose();
+  });
+});

@@ -20,7 +20,7 @@ type Kernels = KernelExports & SoftmaxKernels & LossKernels
 export class WasmF32Buffer implements F32Buffer {
   constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
   view(): Float32Array {
-    return this.memory.f32().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length);
+    return this.memory.f32At(this.ptr, this.length);
   }
 }
 

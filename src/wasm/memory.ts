@@ -22,6 +22,8 @@ export const MAX_BLOCK_BYTES = 2 ** 30 - ALIGN;
 /** wasm32 addresses at most 65 536 pages of 64 KiB; engines may cap memory lower. */
 export const MAX_MEMORY_BYTES = 2 ** 32;
 const MIN_ARENA_BLOCK = 64 * 1024;
+// How many views LinearMemory.f32At keeps (a power of two).
+const VIEW_SLOTS = 16;
 
 const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
@@ -43,6 +45,9 @@ export class LinearMemory {
   private buffer: ArrayBuffer | null = null;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
+  // f32At's kept views and their addresses.
+  private readonly views: (Float32Array | undefined)[] = new Array(VIEW_SLOTS).fill(undefined);
+  private readonly viewPtrs = new Float64Array(VIEW_SLOTS).fill(-1);
   // Buffers this memory had before it grew: a typed array over one of them is a stale view.
   private readonly retired = new WeakSet<ArrayBufferLike>();
   // Live heap blocks (pointer → requested bytes), for leak checks and the soak test.
@@ -64,6 +69,22 @@ export class LinearMemory {
   i32(): Int32Array {
     if (this.i32View.length === 0) this.refresh();
     return this.i32View;
+  }
+
+  /**
+   * Float32 view of `length` floats at byte offset `ptr`. Making a view costs about as much as
+   * copying a few hundred floats, and small calls take the same regions again and again (the
+   * arena hands out the same scratch, a tensor keeps its place), so the last views are kept, one
+   * per slot by address: a kept view is valid while it is not detached, i.e. its length is intact.
+   */
+  f32At(ptr: number, length: number): Float32Array {
+    const slot = (ptr >>> 4) & (VIEW_SLOTS - 1);
+    const kept = this.views[slot];
+    if (kept !== undefined && kept.length === length && this.viewPtrs[slot] === ptr && length !== 0) return kept;
+    const view = this.f32().subarray(ptr >>> 2, (ptr >>> 2) + length);
+    this.views[slot] = view;
+    this.viewPtrs[slot] = ptr;
+    return view;
   }
 
   private refresh(): void {
