@@ -118,11 +118,9 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
 /** How two typed arrays share memory: not at all, exactly (the same bytes), or partly. */
 export function overlap(a: ArrayBufferView, b: ArrayBufferView): 'none' | 'same' | 'partial' {
   if (a === b) return 'same';
-  // Byte ranges first: reading .buffer costs more than the rest of a small call's checks, and
-  // disjoint ranges (two tensors, two halves of one array) need no buffer to tell.
+  if (a.buffer !== b.buffer) return 'none';
   const aEnd = a.byteOffset + a.byteLength, bEnd = b.byteOffset + b.byteLength;
   if (aEnd <= b.byteOffset || bEnd <= a.byteOffset) return 'none';
-  if (a.buffer !== b.buffer) return 'none';
   return a.byteOffset === b.byteOffset && a.byteLength === b.byteLength ? 'same' : 'partial';
 }
 
