@@ -297,7 +297,7 @@ export class Api {
     const out = this.out(fn, isData(outOrOptions) ? outOrOptions : opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
     if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, true);
-    if (xs instanceof Float32Array && !(out instanceof Tensor) && this.backend.kind !== 'js') {
+    if (!(out instanceof Tensor) && this.backend.kind !== 'js') {
       return this.rowwiseInBlocks(fn, xs, out as Float32Array | undefined, rows, cols, invT, perRow, kernel);
     }
     return this.backend.scoped((scope) => {
@@ -310,37 +310,45 @@ export class Api {
   }
 
   /**
-   * rowwise for Float32Arrays in and out: copy in, run the kernel in place (out = x) and copy out,
-   * a block of rows at a time through one scratch block, so large calls stay in L2 instead of
-   * making three passes over arrays of the full size (two of them through DRAM), and small ones
-   * take the shortest path (one scratch buffer, one view of it, no result object).
+   * rowwise with a Float32Array result, a block of rows at a time through one scratch block of
+   * about 128 KiB, so large calls stay in L2 instead of making passes over scratch arrays of the
+   * full size through DRAM. A Float32Array x is copied in block by block and the kernel runs in
+   * place; a resident x is read where it is, the kernel writing the block. Small calls take the
+   * shortest path (one scratch buffer, one view of it, no result object).
    */
   private rowwiseInBlocks(
-    fn: string, xs: Float32Array, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
+    fn: string, xs: Data, out: Float32Array | undefined, rows: number, cols: number, invT: number, perRow: boolean,
     kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
   ): Float32Array {
     const step = Math.min(rows, blockRows(cols));
     const outCols = perRow ? 1 : cols;
     const target = out ?? new Float32Array(rows * outCols);
+    const resident = xs instanceof Tensor;
     return this.backend.scoped((scope) => {
       const lengths = this.blockLengths;
-      lengths[0] = step * cols;
-      lengths[1] = perRow ? step : 0;
+      lengths[0] = resident ? 0 : step * cols;
+      lengths[1] = resident || perRow ? step * outCols : 0;
       scope.reserve(fn, lengths);
       // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
       // as every function does (scope.f32 throws its stale-view error for such an x).
-      if (xs.length !== rows * cols) scope.f32(xs);
+      if (xs.length !== rows * cols) scope.f32(xs as Float32Array);
       if (target.length !== rows * outCols) {
         throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
       }
-      const block = scope.f32Empty(step * cols);
-      const results = perRow ? scope.f32Empty(step) : block;
+      const block = resident ? null : scope.f32Empty(step * cols);
+      const results = block && !perRow ? block : scope.f32Empty(step * outCols);
       // Kernels never allocate, so these views stay valid across the calls below.
-      const blockView = block.view(), resultsView = perRow ? results.view() : blockView;
+      const blockView = block?.view(), resultsView = results.view();
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
-        blockView.set(n === rows ? xs : xs.subarray(r * cols, (r + n) * cols));
-        kernel.call(this.backend, block, results, n, cols, invT);
+        let input: F32Buffer;
+        if (xs instanceof Tensor) {
+          input = n === rows ? xs.buffer(fn) : this.backend.sliceF32(xs.buffer(fn), r * cols, n * cols);
+        } else {
+          blockView!.set(n === rows ? xs : xs.subarray(r * cols, (r + n) * cols));
+          input = block!;
+        }
+        kernel.call(this.backend, input, results, n, cols, invT);
         target.set(n === step ? resultsView : resultsView.subarray(0, n * outCols), r * outCols);
       }
       return target;

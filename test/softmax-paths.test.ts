@@ -83,13 +83,25 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
       const out = new Float32Array(rows * cols);
       expect(api.softmax(x, cols, out)).toBe(out);
       expect(out).toEqual(probs);
-      // Block by block gives the bits of the whole resident call.
+      // Block by block, from a Float32Array or from a resident x, gives the bits of the whole
+      // resident call (tensor in, tensor out: one kernel call over every row).
       using xt = api.tensor(rows, cols, x);
+      using whole = api.tensor(rows, cols);
+      using wholeLse = api.tensor(rows, 1);
+      expect(api.softmax(xt, cols, whole).toArray()).toEqual(probs);
       expect(api.softmax(xt, cols)).toEqual(probs);
-      expectClose(api.logSoftmax(x, cols), ref.logSoftmax(x, cols), REL, 2e-6);
+      const logProbs = api.logSoftmax(x, cols);
+      expectClose(logProbs, ref.logSoftmax(x, cols), REL, 2e-6);
+      expect(api.logSoftmax(xt, cols)).toEqual(logProbs);
+      expect(api.logSoftmax(xt, cols, whole).toArray()).toEqual(logProbs);
       const lse = new Float32Array(rows);
       api.logSumExp(x, cols, lse);
       expectClose(lse, ref.logSumExp(x, cols), REL, 2e-6);
+      expect(api.logSumExp(xt, cols)).toEqual(lse);
+      expect(api.logSumExp(xt, cols, wholeLse).toArray()).toEqual(lse);
+      // In place through a view of the tensor itself (no call here allocates, so it stays valid).
+      const inPlace = api.softmax(xt, cols, xt.view());
+      expect(inPlace).toEqual(probs);
       // Inputs that are views into a larger buffer.
       const backing = new Float32Array(rows * cols + 3);
       backing.set(x, 3);
