@@ -181,11 +181,54 @@ const MIXED = 4;
   return expShifted4(c, negM, sv, sHi, sLo, mode);
 }
 
+// Pass 1 of a group (row k at x + k·stride): the four rows' maxima, returned, and minima, left in
+// groupMin (a global, as rowMax leaves lastRowMin, so the pass has one definition for both callers
+// below).
+let groupMin: v128 = f32x4.splat(Infinity);
+@inline function groupMax(x: usize, stride: usize, cols: i32): v128 {
+  let mx = f32x4.splat(-Infinity), mn = f32x4.splat(Infinity);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
+    const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
+    const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
+    const c0 = lowHalves(p, q), c1 = highHalves(p, q), c2 = lowHalves(u, w), c3 = highHalves(u, w);
+    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3)));
+    mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(c0, c1), f32x4.pmin(c2, c3)));
+  }
+  for (; j < cols; j++) {
+    const c = gatherColumn(x + (<usize>j << 2), stride);
+    mx = f32x4.pmax(mx, c);
+    mn = f32x4.pmin(mn, c);
+  }
+  groupMin = mn;
+  return mx;
+}
+
+// The lanes (rows) of a group whose exp mode is narrow, as rowMode would decide for each row
+// alone: span·s below the limit (a −∞ minimum makes the span +∞, a NaN makes the test false: both
+// exact).
+@inline function narrowLanesOf(mx: v128, mn: v128, s: f32): v128 {
+  const limit = s != 1 ? NARROW_SPAN_SCALED : NARROW_SPAN;
+  return f32x4.lt(f32x4.mul(f32x4.sub(mx, mn), f32x4.splat(s)), f32x4.splat(limit));
+}
+
+// The mode that does a group with these narrow lanes: one of the four row modes when its rows
+// agree, else MIXED (with SCALED for a temperature).
+@inline function groupMode(narrowLanes: v128, s: f32): i32 {
+  const narrowRows = i32x4.bitmask(narrowLanes);
+  const scaled = s != 1 ? SCALED : 0;
+  if (narrowRows == 0b1111) return scaled;
+  if (narrowRows == 0) return scaled | EXACT;
+  return scaled | MIXED;
+}
+
 // Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row as
 // softmaxShortRow sums it, then every row times f32(1 / its sum).
-@inline function groupRestLoop(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128, mode: i32): void {
-  const sv = f32x4.splat(s);
-  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+@inline function groupRest(
+  x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32,
+): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
   let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
   let j = 0;
@@ -232,62 +275,66 @@ const MIXED = 4;
     scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
   }
 }
-function groupRestUnscaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, 0);
+
+// Groups r, r + 4, … of the rows × cols matrix as long as they need `mode`, starting with group r,
+// whose pass 1 the caller has done (maxima mx, narrowLanes). Returns the first row not done: the
+// end of the whole groups, or a group needing another mode (its pass 1 is then done again by the
+// caller, once per change of mode). One call per run of groups rather than per group: the exp's
+// constants are set up once per run (V8 materialises each splat constant with three instructions
+// and spills most of them, on every call).
+@inline function groupRun(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
+): i32 {
+  const sv = f32x4.splat(s);
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  while (true) {
+    const offset = <usize>r * stride;
+    groupRest(x + offset, out + offset, stride, cols, f32x4.neg(mx), sv, sHi, sLo, narrowLanes, mode);
+    r += 4;
+    if (r + 4 > rows) return r;
+    const next = <usize>r * stride;
+    mx = groupMax(x + next, stride, cols);
+    narrowLanes = narrowLanesOf(mx, groupMin, s);
+    if (groupMode(narrowLanes, s) != mode) return r;
+  }
 }
-function groupRestScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, SCALED);
+// One function per mode (see expRowUnscaled).
+function groupRunUnscaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0);
 }
-function groupRestExact(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT);
+function groupRunScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED);
 }
-function groupRestExactScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, EXACT | SCALED);
+function groupRunExact(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT);
 }
-function groupRestMixed(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED);
+function groupRunExactScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED);
 }
-function groupRestMixedScaled(x: usize, out: usize, stride: usize, cols: i32, negM: v128, s: f32, narrowLanes: v128): void {
-  groupRestLoop(x, out, stride, cols, negM, s, narrowLanes, MIXED | SCALED);
+function groupRunMixed(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED);
+}
+function groupRunMixedScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED);
 }
 
-// Softmax of four rows shorter than SHORT_ROW at x (row k at x + k·stride).
-function softmaxRowGroup(x: usize, out: usize, stride: usize, cols: i32, s: f32): void {
-  // Pass 1: the four maxima and minima.
-  let mx = f32x4.splat(-Infinity), mn = f32x4.splat(Infinity);
-  let j = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const o = <usize>j << 2;
-    const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
-    const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
-    const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
-    const c0 = lowHalves(p, q), c1 = highHalves(p, q), c2 = lowHalves(u, w), c3 = highHalves(u, w);
-    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3)));
-    mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(c0, c1), f32x4.pmin(c2, c3)));
+// Softmax of the whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix;
+// returns the number of rows done (rows rounded down to a multiple of 4).
+function softmaxRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32): i32 {
+  const stride = <usize>cols << 2;
+  let r = 0;
+  while (r + 4 <= rows) {
+    const mx = groupMax(x + <usize>r * stride, stride, cols);
+    const narrowLanes = narrowLanesOf(mx, groupMin, s);
+    const mode = groupMode(narrowLanes, s);
+    if (mode == 0) r = groupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    else if (mode == SCALED) r = groupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    else if (mode == EXACT) r = groupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    else if (mode == (EXACT | SCALED)) r = groupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    else if (mode == MIXED) r = groupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    else r = groupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
   }
-  for (; j < cols; j++) {
-    const c = gatherColumn(x + (<usize>j << 2), stride);
-    mx = f32x4.pmax(mx, c);
-    mn = f32x4.pmin(mn, c);
-  }
-  // Each row's mode as rowMode would give it alone: narrow when its span·s is below the limit
-  // (a −∞ minimum makes the span +∞, a NaN makes the test false: both exact).
-  const scaled = s != 1;
-  const limit = scaled ? NARROW_SPAN_SCALED : NARROW_SPAN;
-  const narrowLanes = f32x4.lt(f32x4.mul(f32x4.sub(mx, mn), f32x4.splat(s)), f32x4.splat(limit));
-  const narrowRows = i32x4.bitmask(narrowLanes);
-  const negM = f32x4.neg(mx);
-  if (narrowRows == 0b1111) {
-    if (scaled) groupRestScaled(x, out, stride, cols, negM, s, narrowLanes);
-    else groupRestUnscaled(x, out, stride, cols, negM, s, narrowLanes);
-  } else if (narrowRows == 0) {
-    if (scaled) groupRestExactScaled(x, out, stride, cols, negM, s, narrowLanes);
-    else groupRestExact(x, out, stride, cols, negM, s, narrowLanes);
-  } else if (scaled) {
-    groupRestMixedScaled(x, out, stride, cols, negM, s, narrowLanes);
-  } else {
-    groupRestMixed(x, out, stride, cols, negM, s, narrowLanes);
-  }
+  return r;
 }
 
 // One short row, with the result the four-row path gives it.
@@ -306,10 +353,7 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
 export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
   if (cols < SHORT_ROW) {
-    let r = 0;
-    for (; r + 4 <= rows; r += 4) {
-      softmaxRowGroup(x + <usize>r * stride, out + <usize>r * stride, stride, cols, invTemperature);
-    }
+    let r = softmaxRowGroups(x, out, rows, cols, invTemperature);
     for (; r < rows; r++) softmaxShortRow(x + <usize>r * stride, out + <usize>r * stride, cols, invTemperature);
     return;
   }
