@@ -154,15 +154,23 @@ const MIXED = 4;
 @inline function lowHalves(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 1, 4, 5); }
 @inline function highHalves(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 3, 6, 7); }
 
-// Column j of four rows (row k at p + k·stride) as one vector, for the columns after the last
-// full 4×4 block.
-@inline function gatherColumn(p: usize, stride: usize): v128 {
-  let v = f32x4.splat(load<f32>(p));
-  v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
-  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
-  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+// The t = cols mod 4 columns after the last full 4×4 block (1…3) are transposed like a block from
+// partial rows: row k's t floats at p in the low lanes of one vector (zero lanes above), with one
+// or two loads, rather than gathered lane by lane (four loads and four shuffles per column).
+@inline function loadRowTail(p: usize, t: i32): v128 {
+  if (t == 1) return v128.load32_zero(p);
+  const v = v128.load64_zero(p);
+  return t == 2 ? v : v128.load32_lane(p, v, 2, 8);
 }
 
+// Column c (0…2) of four partial rows from loadRowTail, as one vector (lane k = row k).
+@inline function tailColumn(a0: v128, a1: v128, a2: v128, a3: v128, c: i32): v128 {
+  if (c == 0) return lowHalves(zipLo(a0, a1), zipLo(a2, a3));
+  if (c == 1) return highHalves(zipLo(a0, a1), zipLo(a2, a3));
+  return lowHalves(zipHi(a0, a1), zipHi(a2, a3));
+}
+
+// Stores lane k of v at p + k·stride.
 @inline function scatterColumn(p: usize, stride: usize, v: v128): void {
   store<f32>(p, f32x4.extract_lane(v, 0));
   store<f32>(p + stride, f32x4.extract_lane(v, 1));
@@ -181,11 +189,18 @@ const MIXED = 4;
   return expShifted4(c, negM, sv, sHi, sLo, mode);
 }
 
+// Two copies of the group loops, by the shape of the rows: BLOCKS, whole blocks of four columns
+// only (cols = 4, 8, …), and TAIL, 1…3 columns after the blocks. In either, every loop or block
+// that uses the exp's constants is entered on every path (do-while block loops for BLOCKS; the
+// tail unconditional for TAIL), so V8 hoists the constants out of the loops: where their only uses
+// may be skipped, it materialises them in the loop instead, three instructions each per iteration.
+const BLOCKS = 0, TAIL = 1;
+
 // Pass 1 of a group (row k at x + k·stride): the four rows' maxima, returned, and minima, left in
 // groupMin (a global, as rowMax leaves lastRowMin, so the pass has one definition for both callers
 // below).
 let groupMin: v128 = f32x4.splat(Infinity);
-@inline function groupMax(x: usize, stride: usize, cols: i32): v128 {
+@inline function groupMax(x: usize, stride: usize, cols: i32, shape: i32): v128 {
   let mx = f32x4.splat(-Infinity), mn = f32x4.splat(Infinity);
   let j = 0;
   for (; j + 4 <= cols; j += 4) {
@@ -197,10 +212,23 @@ let groupMin: v128 = f32x4.splat(Infinity);
     mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3)));
     mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(c0, c1), f32x4.pmin(c2, c3)));
   }
-  for (; j < cols; j++) {
-    const c = gatherColumn(x + (<usize>j << 2), stride);
-    mx = f32x4.pmax(mx, c);
-    mn = f32x4.pmin(mn, c);
+  if (shape == TAIL) {
+    const t = cols & 3, o = <usize>j << 2;
+    const a0 = loadRowTail(x + o, t), a1 = loadRowTail(x + stride + o, t);
+    const a2 = loadRowTail(x + 2 * stride + o, t), a3 = loadRowTail(x + 3 * stride + o, t);
+    const c0 = tailColumn(a0, a1, a2, a3, 0);
+    mx = f32x4.pmax(mx, c0);
+    mn = f32x4.pmin(mn, c0);
+    if (t > 1) {
+      const c1 = tailColumn(a0, a1, a2, a3, 1);
+      mx = f32x4.pmax(mx, c1);
+      mn = f32x4.pmin(mn, c1);
+    }
+    if (t > 2) {
+      const c2 = tailColumn(a0, a1, a2, a3, 2);
+      mx = f32x4.pmax(mx, c2);
+      mn = f32x4.pmin(mn, c2);
+    }
   }
   groupMin = mn;
   return mx;
@@ -228,11 +256,13 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // softmaxShortRow sums it, then every row times f32(1 / its sum).
 @inline function groupRest(
   x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32,
+  shape: i32,
 ): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
   let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
   let j = 0;
-  for (; j + 4 <= cols; j += 4) {
+  // for (; j + 4 <= cols; j += 4) as a do-while, which BLOCKS always enters (see BLOCKS).
+  if (shape == BLOCKS || cols >= 4) do {
     const o = <usize>j << 2;
     const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
     const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
@@ -250,13 +280,28 @@ let groupMin: v128 = f32x4.splat(Infinity);
     v128.store(out + stride + o, highHalves(pe, qe));
     v128.store(out + 2 * stride + o, lowHalves(ue, we));
     v128.store(out + 3 * stride + o, highHalves(ue, we));
-  }
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    const e = groupExp4(gatherColumn(x + o, stride), negM, sv, sHi, sLo, narrowLanes, mode);
-    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e));
-    sum23 = f64x2.add(sum23, promoteHigh(e));
-    scatterColumn(out + o, stride, e);
+    j += 4;
+  } while (j + 4 <= cols);
+  // The tail columns' terms stay in registers (lane k = row k) until pass 3 scales them by the
+  // same lanes of inv, and are stored once.
+  const t = cols & 3, tail = <usize>(cols & ~3) << 2;
+  let e0 = f32x4.splat(0), e1 = e0, e2 = e0;
+  if (shape == TAIL) {
+    const a0 = loadRowTail(x + tail, t), a1 = loadRowTail(x + stride + tail, t);
+    const a2 = loadRowTail(x + 2 * stride + tail, t), a3 = loadRowTail(x + 3 * stride + tail, t);
+    e0 = groupExp4(tailColumn(a0, a1, a2, a3, 0), negM, sv, sHi, sLo, narrowLanes, mode);
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e0));
+    sum23 = f64x2.add(sum23, promoteHigh(e0));
+    if (t > 1) {
+      e1 = groupExp4(tailColumn(a0, a1, a2, a3, 1), negM, sv, sHi, sLo, narrowLanes, mode);
+      sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e1));
+      sum23 = f64x2.add(sum23, promoteHigh(e1));
+    }
+    if (t > 2) {
+      e2 = groupExp4(tailColumn(a0, a1, a2, a3, 2), negM, sv, sHi, sLo, narrowLanes, mode);
+      sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e2));
+      sum23 = f64x2.add(sum23, promoteHigh(e2));
+    }
   }
   const one = f64x2.splat(1);
   const inv = demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
@@ -270,9 +315,19 @@ let groupMin: v128 = f32x4.splat(Infinity);
     v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
     v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
   }
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    scatterColumn(out + o, stride, f32x4.mul(gatherColumn(out + o, stride), inv));
+  if (shape == BLOCKS) return;
+  if (t == 1) {
+    scatterColumn(out + tail, stride, f32x4.mul(e0, inv));
+  } else {
+    // Columns 0 and 1 back into rows as 64-bit pairs (row k in half k of lo, then of hi).
+    e0 = f32x4.mul(e0, inv);
+    e1 = f32x4.mul(e1, inv);
+    const lo = zipLo(e0, e1), hi = zipHi(e0, e1);
+    v128.store64_lane(out + tail, lo, 0);
+    v128.store64_lane(out + stride + tail, lo, 1);
+    v128.store64_lane(out + 2 * stride + tail, hi, 0);
+    v128.store64_lane(out + 3 * stride + tail, hi, 1);
+    if (t > 2) scatterColumn(out + tail + 8, stride, f32x4.mul(e2, inv));
   }
 }
 
@@ -284,47 +339,55 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // and spills most of them, on every call).
 @inline function groupRun(
   x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
+  shape: i32,
 ): i32 {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
   while (true) {
     const offset = <usize>r * stride;
-    groupRest(x + offset, out + offset, stride, cols, f32x4.neg(mx), sv, sHi, sLo, narrowLanes, mode);
+    groupRest(x + offset, out + offset, stride, cols, f32x4.neg(mx), sv, sHi, sLo, narrowLanes, mode, shape);
     r += 4;
     if (r + 4 > rows) return r;
     const next = <usize>r * stride;
-    mx = groupMax(x + next, stride, cols);
+    mx = groupMax(x + next, stride, cols, shape);
     narrowLanes = narrowLanesOf(mx, groupMin, s);
     if (groupMode(narrowLanes, s) != mode) return r;
   }
 }
-// One function per mode (see expRowUnscaled).
+// One function per mode (see expRowUnscaled), each with a copy per shape.
+@inline function groupRunShaped(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
+): i32 {
+  return cols & 3 ? groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, TAIL)
+    : groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, BLOCKS);
+}
 function groupRunUnscaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0);
 }
 function groupRunScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED);
 }
 function groupRunExact(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT);
 }
 function groupRunExactScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED);
 }
 function groupRunMixed(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED);
 }
 function groupRunMixedScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED);
 }
 
 // Softmax of the whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix;
 // returns the number of rows done (rows rounded down to a multiple of 4).
 function softmaxRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32): i32 {
+  if (cols == 0) return rows; // nothing to write (and BLOCKS assumes cols ≥ 4)
   const stride = <usize>cols << 2;
   let r = 0;
   while (r + 4 <= rows) {
-    const mx = groupMax(x + <usize>r * stride, stride, cols);
+    const mx = groupMax(x + <usize>r * stride, stride, cols, cols & 3 ? TAIL : BLOCKS);
     const narrowLanes = narrowLanesOf(mx, groupMin, s);
     const mode = groupMode(narrowLanes, s);
     if (mode == 0) r = groupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
