@@ -236,6 +236,16 @@ export function rowMax(p: usize, n: i32): f32 {
     hi = hmax(max0);
     lo = hmin(min0);
   }
+  return rowScanEnd(p, n, i, hi, lo);
+}
+
+// The end of rowMax, also used by scans fused into other loops (softmax's exp pass scans the next
+// row): the scalar tail from i on, then lastRowMin and lastRowMasked. The vector part's maximum
+// hi and minimum lo may come from any order of pmax/pmin with each loaded vector as the second
+// operand: NaN never enters the accumulators then, so they are the max and min of the non-NaN
+// entries whatever the order (only the sign of a zero maximum may differ, which no result depends
+// on: x − (±0) and e^{±0} are the same).
+@inline export function rowScanEnd(p: usize, n: i32, i: i32, hi: f32, lo: f32): f32 {
   for (; i < n; i++) {
     const v = load<f32>(p + (<usize>i << 2));
     hi = max(hi, v);
