@@ -42,17 +42,17 @@ const SCALED = 1, EXACT = 2;
 // The maximum of the row scanned by the last exp pass with a `next` row (see expRowLoop).
 let nextRowMax: f32 = 0;
 
-// The loop of expShiftedRow / sumExpShiftedRow. Inlined with constant `mode` and `store`, so
-// each call site compiles to its own branch-free loop. With `next` (a row of n floats; 0 for
-// none, a constant), the loop also does rowMax's scan of that row — max in nextRowMax, min and
-// masks in lastRowMin and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
+// The loop of expShiftedRow / sumExpShiftedRow. Inlined with constant `mode`, `store` and `scan`,
+// so each call site compiles to its own branch-free loop. With `scan`, the loop also does
+// rowMax's scan of the row at `next` (n floats) — max in nextRowMax, min and masks in lastRowMin
+// and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
 // matrix bigger than the caches fetches the next row from memory while this row's exponentials
 // are computed, and one in cache saves rowMax's pass (1024 × 4096 −23 %, 128 × 1000 −5 %).
 // The f32 partial sums go to f64 every SUM_BLOCK elements. One vector per iteration keeps the
 // constants, the accumulator and the temporaries in the 16 xmm registers V8 allocates (two
 // spilled the accumulator to the stack, putting a store-to-load round trip into the loop-carried
 // chain); the out-of-order core overlaps the independent iterations anyway.
-@inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool, next: usize): f64 {
+@inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
   let nextMax = f32x4.splat(-Infinity), nextMin = f32x4.splat(Infinity);
@@ -71,7 +71,7 @@ let nextRowMax: f32 = 0;
       }
       acc = f32x4.add(acc, e0);
       acc1 = f32x4.add(acc1, e1);
-      if (next) {
+      if (scan) {
         const a = v128.load(next + o), b = v128.load(next + o, 16);
         nextMax = f32x4.pmax(f32x4.pmax(nextMax, a), b);
         nextMin = f32x4.pmin(f32x4.pmin(nextMin, a), b);
@@ -82,7 +82,7 @@ let nextRowMax: f32 = 0;
       const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
       if (store) v128.store(out + o, e);
       acc = f32x4.add(acc, e);
-      if (next) {
+      if (scan) {
         const a = v128.load(next + o);
         nextMax = f32x4.pmax(nextMax, a);
         nextMin = f32x4.pmin(nextMin, a);
@@ -97,31 +97,43 @@ let nextRowMax: f32 = 0;
     if (store) storeTail(out + o, e, n - i);
     total += <f64>hsum(e);
   }
-  if (next) nextRowMax = rowScanEnd(next, n, n & ~3, hmax(nextMax), hmin(nextMin));
+  if (scan) nextRowMax = rowScanEnd(next, n, n & ~3, hmax(nextMax), hmin(nextMin));
   return total;
 }
 
 // One function per mode and pass, each its own branch-free loop. (Selecting the mode inside one
 // function let Binaryen's code folding merge the loops back into one with a per-vector branch.)
-function expRowUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, 0, true, 0); }
-function expRowScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, SCALED, true, 0); }
-function expRowExact(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT, true, 0); }
-function expRowExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, 0); }
-function sumExpRowUnscaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, 0, false, 0); }
-function sumExpRowScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, SCALED, false, 0); }
-function sumExpRowExact(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT, false, 0); }
-function sumExpRowExactScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false, 0); }
+function expRowUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, 0, true, false, 0); }
+function expRowScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, SCALED, true, false, 0); }
+function expRowExact(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT, true, false, 0); }
+function expRowExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, false, 0); }
+function sumExpRowUnscaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, 0, false, false, 0); }
+function sumExpRowScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, SCALED, false, false, 0); }
+function sumExpRowExact(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT, false, false, 0); }
+function sumExpRowExactScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false, false, 0); }
 function expRowNextUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, 0, true, next);
+  return expRowLoop(x, out, n, m, s, 0, true, true, next);
 }
 function expRowNextScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, SCALED, true, next);
+  return expRowLoop(x, out, n, m, s, SCALED, true, true, next);
 }
 function expRowNextExact(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, EXACT, true, next);
+  return expRowLoop(x, out, n, m, s, EXACT, true, true, next);
 }
 function expRowNextExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, next);
+  return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, true, next);
+}
+function sumExpRowNextUnscaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, 0, n, m, s, 0, false, true, next);
+}
+function sumExpRowNextScaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, 0, n, m, s, SCALED, false, true, next);
+}
+function sumExpRowNextExact(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, 0, n, m, s, EXACT, false, true, next);
+}
+function sumExpRowNextExactScaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false, true, next);
 }
 
 // out_j = e^{(x_j − m)·s} for one row just scanned by rowMax; returns Σ out_j (f64, blocked).
@@ -154,6 +166,15 @@ export function sumExpShiftedRow(x: usize, n: i32, m: f32, s: f32): f64 {
   return sumExpRowExactScaled(x, n, m, s);
 }
 
+// sumExpShiftedRow that also scans the row at `next` as expShiftedRowNext does.
+function sumExpShiftedRowNext(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  const mode = rowMode(m, s);
+  if (mode == 0) return sumExpRowNextUnscaled(x, n, m, s, next);
+  if (mode == SCALED) return sumExpRowNextScaled(x, n, m, s, next);
+  if (mode == EXACT) return sumExpRowNextExact(x, n, m, s, next);
+  return sumExpRowNextExactScaled(x, n, m, s, next);
+}
+
 // Whether one of n floats is NaN (for rows whose maximum is +∞ only, so a plain loop).
 function rowHasNaN(x: usize, n: i32): bool {
   for (let i = 0; i < n; i++) {
@@ -163,15 +184,20 @@ function rowHasNaN(x: usize, n: i32): bool {
   return false;
 }
 
-// log Σ_j e^{x_j·s} of one row = m·s + log Σ e^{(x_j − m)·s}, where m = max x. An infinite
-// maximum is not subtracted (as in PyTorch): a row containing +∞ gives +∞ (NaN if it also holds a
-// NaN), decided without exp, whose approximation is only valid for arguments ≤ ln FLT_MAX; an all
-// −∞ row gives log 0 = −∞ instead of NaN from ∞ − ∞.
-@inline function logSumExpRow(x: usize, n: i32, s: f32): f32 {
-  let m = rowMax(x, n);
-  if (m == Infinity) return rowHasNaN(x, n) ? NaN : Infinity;
+// log Σ_j e^{x_j·s} of one row = m·s + log Σ e^{(x_j − m)·s}, where m = max x as rowMax gives it,
+// for the row just scanned (lastRowMin and lastRowMasked are its). An infinite maximum is not
+// subtracted (as in PyTorch): a row containing +∞ gives +∞ (NaN if it also holds a NaN), decided
+// without exp, whose approximation is only valid for arguments ≤ ln FLT_MAX; an all −∞ row gives
+// log 0 = −∞ instead of NaN from ∞ − ∞. With `next` (0 for none), the row there is scanned as by
+// sumExpShiftedRowNext, its maximum left in nextRowMax.
+@inline function logSumExpRow(x: usize, n: i32, m: f32, s: f32, next: usize): f32 {
+  if (m == Infinity) {
+    if (next) nextRowMax = rowMax(next, n);
+    return rowHasNaN(x, n) ? NaN : Infinity;
+  }
   if (m == -Infinity) m = 0;
-  return <f32>(<f64>m * <f64>s + Math.log(sumExpShiftedRow(x, n, m, s)));
+  const total = next ? sumExpShiftedRowNext(x, n, m, s, next) : sumExpShiftedRow(x, n, m, s);
+  return <f32>(<f64>m * <f64>s + Math.log(total));
 }
 
 // ---- short rows -------------------------------------------------------------------------------
@@ -487,19 +513,30 @@ function logSoftmaxWideRow(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logT
   }
 }
 
-// log a_j = (x_j − m)·s − log Σ_k e^{(x_k − m)·s}: never forms log(a).
+// log a_j = (x_j − m)·s − log Σ_k e^{(x_k − m)·s}: never forms log(a). As in softmaxRows, each
+// row's sum-of-exp pass also scans the next row for its maximum.
 export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
   const sv = f32x4.splat(invTemperature);
+  let m = rows > 0 ? rowMax(x, cols) : 0;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
-    const m = rowMax(xr, cols);
-    const logTotal = <f32>Math.log(sumExpShiftedRow(xr, cols, m, invTemperature));
-    if (m - lastRowMin == Infinity && abs(m) != Infinity) {
-      logSoftmaxWideRow(xr, yr, cols, m, invTemperature, logTotal);
+    // The next row's scan replaces lastRowMin: this row's is needed after the sum.
+    const wide = m - lastRowMin == Infinity && abs(m) != Infinity;
+    let total: f64;
+    const rowM = m;
+    if (r + 1 < rows) {
+      total = sumExpShiftedRowNext(xr, cols, m, invTemperature, xr + stride);
+      m = nextRowMax;
+    } else {
+      total = sumExpShiftedRow(xr, cols, m, invTemperature);
+    }
+    const logTotal = <f32>Math.log(total);
+    if (wide) {
+      logSoftmaxWideRow(xr, yr, cols, rowM, invTemperature, logTotal);
       continue;
     }
-    const mv = f32x4.splat(m), lv = f32x4.splat(logTotal);
+    const mv = f32x4.splat(rowM), lv = f32x4.splat(logTotal);
     let i = 0;
     for (; i + 4 <= cols; i += 4) {
       const o = <usize>i << 2;
@@ -507,15 +544,19 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTe
     }
     for (; i < cols; i++) {
       const o = <usize>i << 2;
-      store<f32>(yr + o, (load<f32>(xr + o) - m) * invTemperature - logTotal);
+      store<f32>(yr + o, (load<f32>(xr + o) - rowM) * invTemperature - logTotal);
     }
   }
 }
 
 export function logSumExpRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
+  let m = rows > 0 ? rowMax(x, cols) : 0;
   for (let r = 0; r < rows; r++) {
-    store<f32>(out + (<usize>r << 2), logSumExpRow(x + <usize>r * stride, cols, invTemperature));
+    const xr = x + <usize>r * stride;
+    const next = r + 1 < rows ? xr + stride : 0;
+    store<f32>(out + (<usize>r << 2), logSumExpRow(xr, cols, m, invTemperature, next));
+    m = nextRowMax;
   }
 }
 

@@ -6,8 +6,9 @@
 //   npm run build:wasm && node scripts/kernel-ab.js /tmp/A.wasm build/softmax-wasm.simd.wasm \
 //     softmaxRows '[[32,10],[128,1000],[64,4096],[1024,4096]]'
 //
-// Kernels: softmaxRows, logSoftmaxRows (x, out, rows, cols, 1/T = 1) and crossEntropyIndexRows
-// (mean, with gradient). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// Kernels: softmaxRows, logSoftmaxRows, logSumExpRows (x, out, rows, cols, 1/T = 1; out has room
+// for rows × cols floats, logSumExpRows writes the first rows) and crossEntropyIndexRows (mean, with
+// gradient). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
 import { readFileSync } from 'node:fs';
 
