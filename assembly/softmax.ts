@@ -8,7 +8,7 @@
 // trade cheap re-reads for a second exponential per element.
 import {
   demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, promoteHigh, loadTail,
-  rowMax, rowScanEnd, rowDot, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
+  rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -216,6 +216,8 @@ function rowHasNaN(x: usize, n: i32): bool {
 const SHORT_ROW = 64;
 // A four-row group whose rows need different exp modes computes both and picks per lane.
 const MIXED = 4;
+// What the group code computes: softmax, or the per-row sums for logSoftmax and logSumExp.
+const SOFTMAX = 0, LOG = 1;
 
 @inline function zipLo(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 4, 1, 5); }
 @inline function zipHi(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 6, 3, 7); }
@@ -320,11 +322,13 @@ let groupMin: v128 = f32x4.splat(Infinity);
   return scaled | MIXED;
 }
 
-// Passes 2 and 3 for four rows whose maxima are −negM: out = e^{(x − max)·s}, summed per row as
-// softmaxShortRow sums it, then every row times f32(1 / its sum).
+// Passes 2 and 3 for four rows whose maxima are −negM. SOFTMAX: out = e^{(x − max)·s}, summed per
+// row as softmaxShortRow sums it, then every row times f32(1 / its sum). LOG: the same sums, not
+// stored, handed to logGroupEnd with the rest of the arguments (mx, the maxima as groupMax gave
+// them; lse, which log kernel).
 @inline function groupRest(
   x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32,
-  shape: i32,
+  shape: i32, kind: i32, mx: v128, s: f32, lse: bool,
 ): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
   let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
@@ -343,11 +347,13 @@ let groupMin: v128 = f32x4.splat(Infinity);
     const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
     sum23 = f64x2.add(sum23, promoteHigh(block));
-    const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
-    v128.store(out + o, lowHalves(pe, qe));
-    v128.store(out + stride + o, highHalves(pe, qe));
-    v128.store(out + 2 * stride + o, lowHalves(ue, we));
-    v128.store(out + 3 * stride + o, highHalves(ue, we));
+    if (kind == SOFTMAX) {
+      const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
+      v128.store(out + o, lowHalves(pe, qe));
+      v128.store(out + stride + o, highHalves(pe, qe));
+      v128.store(out + 2 * stride + o, lowHalves(ue, we));
+      v128.store(out + 3 * stride + o, highHalves(ue, we));
+    }
     j += 4;
   } while (j + 4 <= cols);
   // The tail columns' terms stay in registers (lane k = row k) until pass 3 scales them by the
@@ -370,6 +376,10 @@ let groupMin: v128 = f32x4.splat(Infinity);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e2));
       sum23 = f64x2.add(sum23, promoteHigh(e2));
     }
+  }
+  if (kind == LOG) {
+    logGroupEnd(x, out, stride, cols, mx, s, sum01, sum23, lse);
+    return;
   }
   const one = f64x2.splat(1);
   const inv = demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
@@ -404,16 +414,19 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // end of the whole groups, or a group needing another mode (its pass 1 is then done again by the
 // caller, once per change of mode). One call per run of groups rather than per group: the exp's
 // constants are set up once per run (V8 materialises each splat constant with three instructions
-// and spills most of them, on every call).
+// and spills most of them, on every call). `kind` SOFTMAX or LOG (a constant), lse for LOG.
 @inline function groupRun(
   x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
-  shape: i32,
+  shape: i32, kind: i32, lse: bool,
 ): i32 {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
   while (true) {
     const offset = <usize>r * stride;
-    groupRest(x + offset, out + offset, stride, cols, f32x4.neg(mx), sv, sHi, sLo, narrowLanes, mode, shape);
+    // logSumExp sums an all −∞ row with max 0 (see logSumExpRow) and writes one float per row.
+    const shift = lse ? v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity))) : mx;
+    const outGroup = lse ? out + (<usize>r << 2) : out + offset;
+    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, narrowLanes, mode, shape, kind, mx, s, lse);
     r += 4;
     if (r + 4 > rows) return r;
     const next = <usize>r * stride;
@@ -422,50 +435,96 @@ let groupMin: v128 = f32x4.splat(Infinity);
     if (groupMode(narrowLanes, s) != mode) return r;
   }
 }
-// One function per mode (see expRowUnscaled), each with a copy per shape.
+// One function per mode and kernel kind (see expRowUnscaled), each with a copy per shape.
 @inline function groupRunShaped(
   x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
+  kind: i32, lse: bool,
 ): i32 {
-  return cols & 3 ? groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, TAIL)
-    : groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, BLOCKS);
+  return cols & 3 ? groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, TAIL, kind, lse)
+    : groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, BLOCKS, kind, lse);
 }
 function groupRunUnscaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, SOFTMAX, false);
 }
 function groupRunScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, SOFTMAX, false);
 }
 function groupRunExact(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, SOFTMAX, false);
 }
 function groupRunExactScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, SOFTMAX, false);
 }
 function groupRunMixed(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, SOFTMAX, false);
 }
 function groupRunMixedScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, SOFTMAX, false);
+}
+function logGroupRunUnscaled(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, LOG, lse);
+}
+function logGroupRunScaled(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, LOG, lse);
+}
+function logGroupRunExact(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, LOG, lse);
+}
+function logGroupRunExactScaled(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, LOG, lse);
+}
+function logGroupRunMixed(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, LOG, lse);
+}
+function logGroupRunMixedScaled(
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, LOG, lse);
 }
 
-// Softmax of the whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix;
+// The whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix, by `kind`;
 // returns the number of rows done (rows rounded down to a multiple of 4).
-function softmaxRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32): i32 {
-  if (cols == 0) return rows; // nothing to write (and BLOCKS assumes cols ≥ 4)
+@inline function rowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32, kind: i32, lse: bool): i32 {
+  if (cols == 0) return rows; // nothing to write (and BLOCKS assumes cols ≥ 4; logSumExp has cols > 0)
   const stride = <usize>cols << 2;
   let r = 0;
   while (r + 4 <= rows) {
     const mx = groupMax(x + <usize>r * stride, stride, cols, cols & 3 ? TAIL : BLOCKS);
     const narrowLanes = narrowLanesOf(mx, groupMin, s);
     const mode = groupMode(narrowLanes, s);
-    if (mode == 0) r = groupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
-    else if (mode == SCALED) r = groupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
-    else if (mode == EXACT) r = groupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes);
-    else if (mode == (EXACT | SCALED)) r = groupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
-    else if (mode == MIXED) r = groupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes);
-    else r = groupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    if (kind == SOFTMAX) {
+      if (mode == 0) r = groupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == SCALED) r = groupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == EXACT) r = groupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == (EXACT | SCALED)) r = groupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == MIXED) r = groupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else r = groupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    } else {
+      if (mode == 0) r = logGroupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      else if (mode == SCALED) r = logGroupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      else if (mode == EXACT) r = logGroupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      else if (mode == (EXACT | SCALED)) r = logGroupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      else if (mode == MIXED) r = logGroupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      else r = logGroupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+    }
   }
   return r;
+}
+function softmaxRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32): i32 {
+  return rowGroups(x, out, rows, cols, s, SOFTMAX, false);
+}
+function logRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32, lse: bool): i32 {
+  return rowGroups(x, out, rows, cols, s, LOG, lse);
 }
 
 // One short row, with the result the four-row path gives it.
@@ -477,6 +536,81 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
   for (; j + 4 <= cols; j += 4) total += <f64>hsum(v128.load(out + (<usize>j << 2)));
   for (; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
   scaleRow(out, out, cols, <f32>(1.0 / total));
+}
+
+// Short rows of logSoftmax and logSumExp have one definition too: the row's maximum m and exp mode
+// as above (logSumExp takes m = 0 for an all −∞ row, as logSumExpRow does), Σ e in f64 summed as
+// softmax's short rows sum it, and from there the long rows' arithmetic (logShortRowEnd).
+
+// e^{(x − m)·s} in a mode known only at run time (for the rows left over from the groups).
+@inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, mode: i32): v128 {
+  if (mode == 0) return expShifted4(x, negM, sv, sHi, sLo, 0);
+  if (mode == SCALED) return expShifted4(x, negM, sv, sHi, sLo, SCALED);
+  if (mode == EXACT) return expShifted4(x, negM, sv, sHi, sLo, EXACT);
+  return expShifted4(x, negM, sv, sHi, sLo, EXACT | SCALED);
+}
+
+// Σ_j e^{(x_j − m)·s} of a short row just scanned by rowMax, in the order of the four-row path:
+// each block of four in f32 as hsum adds it, then into f64, then the last columns one by one.
+function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
+  const mode = rowMode(m, s);
+  const negM = f32x4.splat(-m), sv = f32x4.splat(s);
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  let total: f64 = 0;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    total += <f64>hsum(expShiftedAnyMode4(v128.load(x + (<usize>j << 2)), negM, sv, sHi, sLo, mode));
+  }
+  if (j < n) {
+    const t = n - j;
+    const e = expShiftedAnyMode4(loadTail(x + (<usize>j << 2), t, m), negM, sv, sHi, sLo, mode);
+    total += <f64>f32x4.extract_lane(e, 0);
+    if (t > 1) total += <f64>f32x4.extract_lane(e, 1);
+    if (t > 2) total += <f64>f32x4.extract_lane(e, 2);
+  }
+  return total;
+}
+
+// A log kernel's result for one row (at xr) with maximum m, minimum lo (−∞ if the row holds one:
+// then the finite entries' minimum is looked up) and total = Σ e^{(x − m)·s} (m = 0 for an all −∞
+// row for lse). lse: out is the row's one float, log Σ e^{x·s}; else out is the row, log-softmax.
+function logShortRowEnd(xr: usize, out: usize, cols: i32, m: f32, lo: f32, s: f32, total: f64, lse: bool): void {
+  if (lse) {
+    let value: f32;
+    if (m == Infinity) value = rowHasNaN(xr, cols) ? NaN : Infinity;
+    else value = <f32>(<f64>(m == -Infinity ? 0 : m) * <f64>s + Math.log(total));
+    store<f32>(out, value);
+    return;
+  }
+  let wide = m - lo == Infinity && abs(m) != Infinity;
+  if (wide && lo == -Infinity) wide = m - finiteMin(xr, cols) == Infinity;
+  logSoftmaxRowOut(xr, out, cols, m, s, <f32>Math.log(total), wide);
+}
+
+// One short row of logSoftmax (out: the row) or logSumExp (out: its float), as the groups do it.
+function logShortRow(xr: usize, out: usize, cols: i32, s: f32, lse: bool): void {
+  const m = rowMax(xr, cols);
+  const lo = lastRowMin;
+  logShortRowEnd(xr, out, cols, m, lo, s, shortRowSumExp(xr, cols, lse && m == -Infinity ? 0 : m, s), lse);
+}
+
+// The end of a group of four short rows for logSoftmax or logSumExp: row k (at x + k·stride) has
+// maximum lane k of mx, minimum lane k of groupMin and Σ e in lane k of sum01:sum23.
+function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, sum01: v128, sum23: v128, lse: bool): void {
+  const mn = groupMin;
+  const outStride = lse ? 4 : stride;
+  logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(sum01, 0), lse);
+  logShortRowEnd(
+    x + stride, out + outStride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(sum01, 1), lse,
+  );
+  logShortRowEnd(
+    x + 2 * stride, out + 2 * outStride, cols, f32x4.extract_lane(mx, 2), f32x4.extract_lane(mn, 2), s,
+    f64x2.extract_lane(sum23, 0), lse,
+  );
+  logShortRowEnd(
+    x + 3 * stride, out + 3 * outStride, cols, f32x4.extract_lane(mx, 3), f32x4.extract_lane(mn, 3), s,
+    f64x2.extract_lane(sum23, 1), lse,
+  );
 }
 
 // ---- kernels ----------------------------------------------------------------------------------
@@ -513,44 +647,58 @@ function logSoftmaxWideRow(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logT
   }
 }
 
-// log a_j = (x_j − m)·s − log Σ_k e^{(x_k − m)·s}: never forms log(a). As in softmaxRows, each
-// row's sum-of-exp pass also scans the next row for its maximum.
+// log a_j = (x_j − m)·s − log Σ_k e^{(x_k − m)·s} for a row with maximum m and logTotal =
+// f32(log Σ): never forms log(a). wide: the row's range max − min overflows float32.
+function logSoftmaxRowOut(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logTotal: f32, wide: bool): void {
+  if (wide) {
+    logSoftmaxWideRow(xr, yr, cols, m, s, logTotal);
+    return;
+  }
+  const mv = f32x4.splat(m), sv = f32x4.splat(s), lv = f32x4.splat(logTotal);
+  let i = 0;
+  for (; i + 4 <= cols; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv), lv));
+  }
+  for (; i < cols; i++) {
+    const o = <usize>i << 2;
+    store<f32>(yr + o, (load<f32>(xr + o) - m) * s - logTotal);
+  }
+}
+
+// Short rows go four at a time (see logShortRowEnd); in longer ones, as in softmaxRows, each row's
+// sum-of-exp pass also scans the next row for its maximum.
 export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
-  const sv = f32x4.splat(invTemperature);
+  if (cols < SHORT_ROW) {
+    let r = logRowGroups(x, out, rows, cols, invTemperature, false);
+    for (; r < rows; r++) logShortRow(x + <usize>r * stride, out + <usize>r * stride, cols, invTemperature, false);
+    return;
+  }
   let m = rows > 0 ? rowMax(x, cols) : 0;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride, yr = out + <usize>r * stride;
     // The next row's scan replaces lastRowMin: this row's is needed after the sum.
     const wide = m - lastRowMin == Infinity && abs(m) != Infinity;
-    let total: f64;
     const rowM = m;
+    let total: f64;
     if (r + 1 < rows) {
       total = sumExpShiftedRowNext(xr, cols, m, invTemperature, xr + stride);
       m = nextRowMax;
     } else {
       total = sumExpShiftedRow(xr, cols, m, invTemperature);
     }
-    const logTotal = <f32>Math.log(total);
-    if (wide) {
-      logSoftmaxWideRow(xr, yr, cols, rowM, invTemperature, logTotal);
-      continue;
-    }
-    const mv = f32x4.splat(rowM), lv = f32x4.splat(logTotal);
-    let i = 0;
-    for (; i + 4 <= cols; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv), lv));
-    }
-    for (; i < cols; i++) {
-      const o = <usize>i << 2;
-      store<f32>(yr + o, (load<f32>(xr + o) - rowM) * invTemperature - logTotal);
-    }
+    logSoftmaxRowOut(xr, yr, cols, rowM, invTemperature, <f32>Math.log(total), wide);
   }
 }
 
 export function logSumExpRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
   const stride = <usize>cols << 2;
+  if (cols > 0 && cols < SHORT_ROW) {
+    let r = logRowGroups(x, out, rows, cols, invTemperature, true);
+    for (; r < rows; r++) logShortRow(x + <usize>r * stride, out + (<usize>r << 2), cols, invTemperature, true);
+    return;
+  }
   let m = rows > 0 ? rowMax(x, cols) : 0;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride;

@@ -257,7 +257,7 @@ export function rowMax(p: usize, n: i32): f32 {
 }
 
 // Minimum of the entries other than −∞ (+∞ if there are none).
-function finiteMin(p: usize, n: i32): f32 {
+export function finiteMin(p: usize, n: i32): f32 {
   const negInf = f32x4.splat(-Infinity), posInf = f32x4.splat(Infinity);
   let lo = posInf;
   let i = 0;

@@ -109,6 +109,65 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
     }
   });
 
+  it('gives logSoftmax and logSumExp rows the same bits alone as in every batch around them', async () => {
+    const api = await backend(kind);
+    // Rows of every kind the log kernels treat apart: narrow, wide, −∞ masks, a NaN, +∞ (with and
+    // without a NaN), all −∞, ±0 maxima, ranges that overflow float32 (with and without masks).
+    const kinds: ((cols: number, seed: number) => Float32Array)[] = [
+      (cols, seed) => uniform(cols, -3, 3, seed),
+      (cols, seed) => uniform(cols, -45, 45, seed),
+      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j % 3 === 1 ? -Infinity : v)),
+      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols >> 1 ? NaN : v)),
+      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols - 1 ? Infinity : v)),
+      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === 0 ? Infinity : j === cols - 1 ? NaN : v)),
+      (cols) => new Float32Array(cols).fill(-Infinity),
+      (cols) => new Float32Array(cols).map((_, j) => (j % 2 ? -0 : j % 3 ? 0 : -200)),
+      (cols, seed) => uniform(cols, -3e38, 3e38, seed),
+      (cols, seed) => uniform(cols, -3e38, 3e38, seed).map((v, j) => (j === 1 ? -Infinity : v)),
+      (cols, seed) => uniform(cols, 1000, 1010, seed),
+    ];
+    const sameBits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+    const mismatches: string[] = [];
+    for (let cols = 1; cols <= 70; cols++) {
+      // 13 rows: each kind lands in every position of a group of four across the batches below.
+      const rows = 13;
+      const x = new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) x.set(kinds[(r * 5 + cols) % kinds.length](cols, cols * 100 + r), r * cols);
+      for (const temperature of [1, 0.7]) {
+        const opts = { temperature };
+        const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
+        const aloneLog = Array.from({ length: rows }, (_, r) => api.logSoftmax(row(r), cols, opts));
+        const aloneLse = Array.from({ length: rows }, (_, r) => api.logSumExp(row(r), cols, opts)[0]);
+        for (let count = 1; count <= rows; count++) {
+          for (let start = 0; start + count <= rows; start++) {
+            const batch = x.subarray(start * cols, (start + count) * cols);
+            const log = api.logSoftmax(batch, cols, opts), lse = api.logSumExp(batch, cols, opts);
+            for (let k = 0; k < count; k++) {
+              const r = start + k;
+              if (!sameBits(lse[k], aloneLse[r])) mismatches.push(`logSumExp cols ${cols} T ${temperature} row ${r} of ${start}+${count}`);
+              for (let j = 0; j < cols; j++) {
+                if (!sameBits(log[k * cols + j], aloneLog[r][j])) {
+                  mismatches.push(`logSoftmax cols ${cols} T ${temperature} row ${r} of ${start}+${count} col ${j}`);
+                  break;
+                }
+              }
+            }
+          }
+        }
+        // In place gives the same bits too.
+        const inPlace = x.slice();
+        api.logSoftmax(inPlace, cols, inPlace, opts);
+        for (let i = 0; i < x.length; i++) {
+          if (!sameBits(inPlace[i], aloneLog[Math.floor(i / cols)][i % cols])) {
+            mismatches.push(`logSoftmax in place cols ${cols} T ${temperature} at ${i}`);
+            break;
+          }
+        }
+      }
+    }
+    expect(mismatches.slice(0, 20)).toEqual([]);
+  });
+
   it('gives a short row the same bits alone as beside rows that take other exp modes', async () => {
     const api = await backend(kind);
     const cols = 10;
