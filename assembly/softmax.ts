@@ -48,10 +48,10 @@ let nextRowMax: f32 = 0;
 // and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
 // matrix bigger than the caches fetches the next row from memory while this row's exponentials
 // are computed, and one in cache saves rowMax's pass (1024 × 4096 −23 %, 128 × 1000 −5 %).
-// The f32 partial sums go to f64 every SUM_BLOCK elements. One vector per iteration keeps the
-// constants, the accumulator and the temporaries in the 16 xmm registers V8 allocates (two
-// spilled the accumulator to the stack, putting a store-to-load round trip into the loop-carried
-// chain); the out-of-order core overlaps the independent iterations anyway.
+// The f32 partial sums go to f64 every SUM_BLOCK elements. Two vectors per iteration, each with
+// its own accumulator, halve the loop-carried add chain (−10 % in cache); with the narrow exp's
+// small constant set, the constants, both accumulators and the temporaries still fit in the 16
+// xmm registers V8 allocates. A one-vector loop takes the block's last vector.
 @inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
