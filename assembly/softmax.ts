@@ -598,7 +598,7 @@ function logShortRow(xr: usize, out: usize, cols: i32, s: f32, lse: bool): void 
 // maximum lane k of mx, minimum lane k of groupMin and Σ e in lane k of sum01:sum23.
 function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, sum01: v128, sum23: v128, lse: bool): void {
   const mn = groupMin;
-  const outStride = lse ? 4 : stride;
+  const outStride: usize = lse ? 4 : stride;
   logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(sum01, 0), lse);
   logShortRowEnd(
     x + stride, out + outStride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(sum01, 1), lse,

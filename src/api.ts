@@ -362,7 +362,7 @@ export class Api {
    * softmax(z − max z). −∞ logits get probability exactly 0. A row containing NaN or +∞ becomes
    * all NaN; an all −∞ row becomes all NaN (as in PyTorch). out may be x itself (in place).
    */
-  softmax(x: Float32Array, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
+  softmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
   softmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
   softmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   softmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
@@ -370,7 +370,7 @@ export class Api {
   }
 
   /** log softmax(z/T) = z/T − logsumexp(z/T), never via log(a). out may be x itself. */
-  logSoftmax(x: Float32Array, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
+  logSoftmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
   logSoftmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
   logSoftmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   logSoftmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
@@ -381,7 +381,7 @@ export class Api {
    * log Σ_j e^{z_j/T} per row (one value per row). A row containing +∞ gives +∞, an all −∞ row
    * gives −∞, a row containing NaN gives NaN.
    */
-  logSumExp(x: Float32Array, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
+  logSumExp(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
   logSumExp(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
   logSumExp(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   logSumExp(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
