@@ -261,9 +261,9 @@ export class Api {
   }
 
   /**
-   * The options of a row-wise call, whose third argument is out or the options, checked. out is
-   * then `rowwiseOut` of the same arguments. Allocates nothing (calls without options are the hot
-   * path).
+   * The options of a row-wise call, whose third argument is out or the options, checked; out is
+   * then that argument when it is data (isData), else options.out. Allocates nothing (calls
+   * without options are the hot path).
    */
   private rowwiseOptions(fn: string, outOrOptions: unknown, options: unknown): SoftmaxOptions {
     if (isData(outOrOptions)) {
