@@ -56,12 +56,6 @@ const EXP_MAX: f32 = 88.72283905;
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
 }
 
-// Scalar e^x with the same algorithm, for the tail lanes, so a row's result does not depend on
-// where the vector loop ends.
-@inline export function exp1(x: f32): f32 {
-  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
-}
-
 // ---- e^x for x ≤ 0: the softmax exponential -----------------------------------------------
 // Softmax and cross-entropy only exponentiate shifted logits x − max ≤ 0, which allows a cheaper
 // form than exp4, after XNNPACK's "rr2_p5" exp in its softmax microkernels
