@@ -99,14 +99,8 @@ export interface ContenderResult {
   extras?: Record<string, number | string>;
 }
 
-export interface CaseResult {
-  id: string;
-  family: Family;
-  title: string;
-  elements: number;
-  bytes: number;
-  flops: number;
-  baseline: string;
+/** A case's description (the plain fields of Case) with each contender's measurements. */
+export interface CaseResult extends Pick<Case, 'id' | 'family' | 'title' | 'elements' | 'bytes' | 'flops' | 'baseline'> {
   contenders: ContenderResult[];
 }
 
