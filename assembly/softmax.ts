@@ -7,9 +7,10 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, promoteHigh, loadTail,
+  demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
+import { crossEntropyShortRowEnd, crossEntropyShortRowGrad, crossEntropyTargetLogit } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
 // SCALED (a temperature, s ≠ 1: one more multiply) and EXACT (the span is too wide for the
@@ -213,11 +214,17 @@ function rowHasNaN(x: usize, n: i32): bool {
 // over, by softmaxShortRow: e_j by the row's own exp mode; Σ e_j in f64, adding each block of four
 // columns summed in f32 as (e0 + e2) + (e1 + e3) (hsum's order), then the remaining columns one by
 // one; out_j = e_j · f32(1 / Σ). Beyond 64 columns the row-wise path is as fast.
-const SHORT_ROW = 64;
+export const SHORT_ROW = 64;
 // A four-row group whose rows need different exp modes computes both and picks per lane.
 const MIXED = 4;
-// What the group code computes: softmax, or the per-row sums for logSoftmax and logSumExp.
-const SOFTMAX = 0, LOG = 1;
+// What the group code computes (a compile-time constant, each kind its own copies of the loops):
+// SOFTMAX stores the terms e^{(x − max)·s} and scales them into probabilities, CE into the
+// cross-entropy's gradient (loss.ts); LOG only sums them, and its end is a run-time argument,
+// looked at once per group: LOG_SOFTMAX, LSE (logSumExp) or CE_LOSS (the cross-entropy's losses
+// without a gradient). (A run-time end for SOFTMAX and CE made softmax 5 % slower at 32 × 10: its
+// group loop then holds calls, even though they are never taken.)
+const SOFTMAX = 0, LOG = 1, CE = 2;
+const LOG_SOFTMAX = 0, LSE = 1, CE_LOSS = 2;
 
 @inline function zipLo(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 0, 4, 1, 5); }
 @inline function zipHi(a: v128, b: v128): v128 { return v128.shuffle<f32>(a, b, 2, 6, 3, 7); }
@@ -323,12 +330,13 @@ let groupMin: v128 = f32x4.splat(Infinity);
 }
 
 // Passes 2 and 3 for four rows whose maxima are −negM. SOFTMAX: out = e^{(x − max)·s}, summed per
-// row as softmaxShortRow sums it, then every row times f32(1 / its sum). LOG: the same sums, not
-// stored, handed to logGroupEnd with the rest of the arguments (mx, the maxima as groupMax gave
-// them; lse, which log kernel).
+// row as softmaxShortRow sums it, then every row times f32(1 / its sum). CE: the same terms times
+// the cross-entropy's factor per row (ceGroupScale), then the targets subtracted (ceGroupFinish).
+// LOG: the same sums, not stored, handed to logGroupEnd with the rest of the arguments (mx, the
+// maxima as groupMax gave them; end, which log kernel).
 @inline function groupRest(
   x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32,
-  shape: i32, kind: i32, mx: v128, s: f32, lse: bool,
+  shape: i32, kind: i32, mx: v128, s: f32, end: i32,
 ): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
   let sum01 = f64x2.splat(0), sum23 = f64x2.splat(0);
@@ -347,7 +355,7 @@ let groupMin: v128 = f32x4.splat(Infinity);
     const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
     sum23 = f64x2.add(sum23, promoteHigh(block));
-    if (kind == SOFTMAX) {
+    if (kind != LOG) {
       const pe = zipLo(e0, e1), qe = zipLo(e2, e3), ue = zipHi(e0, e1), we = zipHi(e2, e3);
       v128.store(out + o, lowHalves(pe, qe));
       v128.store(out + stride + o, highHalves(pe, qe));
@@ -357,7 +365,7 @@ let groupMin: v128 = f32x4.splat(Infinity);
     j += 4;
   } while (j + 4 <= cols);
   // The tail columns' terms stay in registers (lane k = row k) until pass 3 scales them by the
-  // same lanes of inv, and are stored once.
+  // same lanes of factor, and are stored once.
   const t = cols & 3, tail = <usize>(cols & ~3) << 2;
   let e0 = f32x4.splat(0), e1 = e0, e2 = e0;
   if (shape == TAIL) {
@@ -378,35 +386,80 @@ let groupMin: v128 = f32x4.splat(Infinity);
     }
   }
   if (kind == LOG) {
-    logGroupEnd(x, out, stride, cols, mx, s, sum01, sum23, lse);
+    logGroupEnd(x, out, stride, cols, mx, s, sum01, sum23, end);
     return;
   }
   const one = f64x2.splat(1);
-  const inv = demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
-  const inv0 = v128.shuffle<f32>(inv, inv, 0, 0, 0, 0), inv1 = v128.shuffle<f32>(inv, inv, 1, 1, 1, 1);
-  const inv2 = v128.shuffle<f32>(inv, inv, 2, 2, 2, 2), inv3 = v128.shuffle<f32>(inv, inv, 3, 3, 3, 3);
+  const factor = kind == CE ? ceGroupScale(mx, sum01, sum23, s) : demoteJoin(f64x2.div(one, sum01), f64x2.div(one, sum23));
+  const factor0 = v128.shuffle<f32>(factor, factor, 0, 0, 0, 0), factor1 = v128.shuffle<f32>(factor, factor, 1, 1, 1, 1);
+  const factor2 = v128.shuffle<f32>(factor, factor, 2, 2, 2, 2), factor3 = v128.shuffle<f32>(factor, factor, 3, 3, 3, 3);
   j = 0;
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
-    v128.store(out + o, f32x4.mul(v128.load(out + o), inv0));
-    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), inv1));
-    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), inv2));
-    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), inv3));
+    v128.store(out + o, f32x4.mul(v128.load(out + o), factor0));
+    v128.store(out + stride + o, f32x4.mul(v128.load(out + stride + o), factor1));
+    v128.store(out + 2 * stride + o, f32x4.mul(v128.load(out + 2 * stride + o), factor2));
+    v128.store(out + 3 * stride + o, f32x4.mul(v128.load(out + 3 * stride + o), factor3));
   }
-  if (shape == BLOCKS) return;
-  if (t == 1) {
-    scatterColumn(out + tail, stride, f32x4.mul(e0, inv));
-  } else {
-    // Columns 0 and 1 back into rows as 64-bit pairs (row k in half k of lo, then of hi).
-    e0 = f32x4.mul(e0, inv);
-    e1 = f32x4.mul(e1, inv);
-    const lo = zipLo(e0, e1), hi = zipHi(e0, e1);
-    v128.store64_lane(out + tail, lo, 0);
-    v128.store64_lane(out + stride + tail, lo, 1);
-    v128.store64_lane(out + 2 * stride + tail, hi, 0);
-    v128.store64_lane(out + 3 * stride + tail, hi, 1);
-    if (t > 2) scatterColumn(out + tail + 8, stride, f32x4.mul(e2, inv));
+  if (shape == TAIL) {
+    if (t == 1) {
+      scatterColumn(out + tail, stride, f32x4.mul(e0, factor));
+    } else {
+      // Columns 0 and 1 back into rows as 64-bit pairs (row k in half k of lo, then of hi).
+      e0 = f32x4.mul(e0, factor);
+      e1 = f32x4.mul(e1, factor);
+      const lo = zipLo(e0, e1), hi = zipHi(e0, e1);
+      v128.store64_lane(out + tail, lo, 0);
+      v128.store64_lane(out + stride + tail, lo, 1);
+      v128.store64_lane(out + 2 * stride + tail, hi, 0);
+      v128.store64_lane(out + 3 * stride + tail, hi, 1);
+      if (t > 2) scatterColumn(out + tail + 8, stride, f32x4.mul(e2, factor));
+    }
   }
+  if (kind == CE) ceGroupFinish(out, stride, cols);
+}
+
+// The cross-entropy group in progress (CE, CE_LOSS; the rows' arithmetic is loss.ts's): its
+// first row, and per row k the target's logit (f32 at 4k) and the gradient's factor α (f64 at
+// 16 + 8k).
+let ceGroupRow: i32 = 0;
+const ceGroupLanes = memory.data(48);
+
+// Before a group's exp pass (which may write the gradient over the logits): the group's first row
+// r, at x with rows stride bytes apart, and its targets' logits.
+function ceGroupStart(x: usize, stride: usize, r: i32): void {
+  ceGroupRow = r;
+  for (let k = 0; k < 4; k++) store<f32>(ceGroupLanes + (<usize>k << 2), crossEntropyTargetLogit(x + <usize>k * stride, r + k));
+}
+
+// The group's rows' ends (maxima in mx, sums in sum01:sum23): their f32(α) by lane, or 1 where α
+// overflows float32.
+function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
+  const r = ceGroupRow, lanes = ceGroupLanes;
+  const log01 = logLanes(sum01), log23 = logLanes(sum23);
+  const a0 = crossEntropyShortRowEnd(
+    r, f32x4.extract_lane(mx, 0), load<f32>(lanes), f64x2.extract_lane(sum01, 0), f64x2.extract_lane(log01, 0), s);
+  const a1 = crossEntropyShortRowEnd(
+    r + 1, f32x4.extract_lane(mx, 1), load<f32>(lanes, 4), f64x2.extract_lane(sum01, 1), f64x2.extract_lane(log01, 1), s);
+  const a2 = crossEntropyShortRowEnd(
+    r + 2, f32x4.extract_lane(mx, 2), load<f32>(lanes, 8), f64x2.extract_lane(sum23, 0), f64x2.extract_lane(log23, 0), s);
+  const a3 = crossEntropyShortRowEnd(
+    r + 3, f32x4.extract_lane(mx, 3), load<f32>(lanes, 12), f64x2.extract_lane(sum23, 1), f64x2.extract_lane(log23, 1), s);
+  store<f64>(lanes, a0, 16);
+  store<f64>(lanes, a1, 24);
+  store<f64>(lanes, a2, 32);
+  store<f64>(lanes, a3, 40);
+  const alpha = demoteJoin(f64x2.replace_lane(f64x2.splat(a0), 1, a1), f64x2.replace_lane(f64x2.splat(a2), 1, a3));
+  return v128.bitselect(f32x4.splat(1), alpha, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)));
+}
+
+// After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
+function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
+  const r = ceGroupRow, lanes = ceGroupLanes;
+  crossEntropyShortRowGrad(g, cols, r, load<f64>(lanes, 16));
+  crossEntropyShortRowGrad(g + stride, cols, r + 1, load<f64>(lanes, 24));
+  crossEntropyShortRowGrad(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
+  crossEntropyShortRowGrad(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
 }
 
 // Groups r, r + 4, … of the rows × cols matrix as long as they need `mode`, starting with group r,
@@ -414,19 +467,21 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // end of the whole groups, or a group needing another mode (its pass 1 is then done again by the
 // caller, once per change of mode). One call per run of groups rather than per group: the exp's
 // constants are set up once per run (V8 materialises each splat constant with three instructions
-// and spills most of them, on every call). `kind` SOFTMAX or LOG (a constant), lse for LOG.
+// and spills most of them, on every call). `kind` SOFTMAX, CE or LOG (a constant); `end` for LOG.
 @inline function groupRun(
   x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
-  shape: i32, kind: i32, lse: bool,
+  shape: i32, kind: i32, end: i32,
 ): i32 {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
   while (true) {
     const offset = <usize>r * stride;
     // logSumExp sums an all −∞ row with max 0 (see logSumExpRow) and writes one float per row.
+    const lse = kind == LOG && end == LSE;
     const shift = lse ? v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity))) : mx;
     const outGroup = lse ? out + (<usize>r << 2) : out + offset;
-    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, narrowLanes, mode, shape, kind, mx, s, lse);
+    if (kind == CE || (kind == LOG && end == CE_LOSS)) ceGroupStart(x + offset, stride, r);
+    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, narrowLanes, mode, shape, kind, mx, s, end);
     r += 4;
     if (r + 4 > rows) return r;
     const next = <usize>r * stride;
@@ -438,63 +493,81 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // One function per mode and kernel kind (see expRowUnscaled), each with a copy per shape.
 @inline function groupRunShaped(
   x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, mode: i32,
-  kind: i32, lse: bool,
+  kind: i32, end: i32,
 ): i32 {
-  return cols & 3 ? groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, TAIL, kind, lse)
-    : groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, BLOCKS, kind, lse);
+  return cols & 3 ? groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, TAIL, kind, end)
+    : groupRun(x, out, stride, rows, cols, s, r, mx, narrowLanes, mode, BLOCKS, kind, end);
 }
 function groupRunUnscaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, SOFTMAX, 0);
 }
 function groupRunScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, SOFTMAX, 0);
 }
 function groupRunExact(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, SOFTMAX, 0);
 }
 function groupRunExactScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, SOFTMAX, 0);
 }
 function groupRunMixed(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, SOFTMAX, 0);
 }
 function groupRunMixedScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, SOFTMAX, false);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, SOFTMAX, 0);
+}
+function ceGroupRunUnscaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, CE, 0);
+}
+function ceGroupRunScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, CE, 0);
+}
+function ceGroupRunExact(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, CE, 0);
+}
+function ceGroupRunExactScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, CE, 0);
+}
+function ceGroupRunMixed(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, CE, 0);
+}
+function ceGroupRunMixedScaled(x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128): i32 {
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, CE, 0);
 }
 function logGroupRunUnscaled(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, 0, LOG, end);
 }
 function logGroupRunScaled(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, SCALED, LOG, end);
 }
 function logGroupRunExact(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT, LOG, end);
 }
 function logGroupRunExactScaled(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, EXACT | SCALED, LOG, end);
 }
 function logGroupRunMixed(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED, LOG, end);
 }
 function logGroupRunMixedScaled(
-  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, lse: bool,
+  x: usize, out: usize, stride: usize, rows: i32, cols: i32, s: f32, r: i32, mx: v128, narrowLanes: v128, end: i32,
 ): i32 {
-  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, LOG, lse);
+  return groupRunShaped(x, out, stride, rows, cols, s, r, mx, narrowLanes, MIXED | SCALED, LOG, end);
 }
 
-// The whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix, by `kind`;
-// returns the number of rows done (rows rounded down to a multiple of 4).
-@inline function rowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32, kind: i32, lse: bool): i32 {
+// The whole groups of four rows (shorter than SHORT_ROW) of a rows × cols matrix, by `kind` and
+// `end`; returns the number of rows done (rows rounded down to a multiple of 4).
+@inline function rowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32, kind: i32, end: i32): i32 {
   if (cols == 0) return rows; // nothing to write (and BLOCKS assumes cols ≥ 4; logSumExp has cols > 0)
   const stride = <usize>cols << 2;
   let r = 0;
@@ -509,38 +582,57 @@ function logGroupRunMixedScaled(
       else if (mode == (EXACT | SCALED)) r = groupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
       else if (mode == MIXED) r = groupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes);
       else r = groupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+    } else if (kind == CE) {
+      if (mode == 0) r = ceGroupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == SCALED) r = ceGroupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == EXACT) r = ceGroupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == (EXACT | SCALED)) r = ceGroupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else if (mode == MIXED) r = ceGroupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes);
+      else r = ceGroupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes);
     } else {
-      if (mode == 0) r = logGroupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
-      else if (mode == SCALED) r = logGroupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
-      else if (mode == EXACT) r = logGroupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
-      else if (mode == (EXACT | SCALED)) r = logGroupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
-      else if (mode == MIXED) r = logGroupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
-      else r = logGroupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, lse);
+      if (mode == 0) r = logGroupRunUnscaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
+      else if (mode == SCALED) r = logGroupRunScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
+      else if (mode == EXACT) r = logGroupRunExact(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
+      else if (mode == (EXACT | SCALED)) r = logGroupRunExactScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
+      else if (mode == MIXED) r = logGroupRunMixed(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
+      else r = logGroupRunMixedScaled(x, out, stride, rows, cols, s, r, mx, narrowLanes, end);
     }
   }
   return r;
 }
 function softmaxRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32): i32 {
-  return rowGroups(x, out, rows, cols, s, SOFTMAX, false);
+  return rowGroups(x, out, rows, cols, s, SOFTMAX, 0);
 }
 function logRowGroups(x: usize, out: usize, rows: i32, cols: i32, s: f32, lse: bool): i32 {
-  return rowGroups(x, out, rows, cols, s, LOG, lse);
+  return rowGroups(x, out, rows, cols, s, LOG, lse ? LSE : LOG_SOFTMAX);
+}
+// The cross-entropy's short rows (see loss.ts), the gradient into grad (or the losses alone for
+// grad = 0), four at a time; returns the number of rows done.
+export function crossEntropyRowGroups(x: usize, grad: usize, rows: i32, cols: i32, s: f32): i32 {
+  return grad != 0 ? rowGroups(x, grad, rows, cols, s, CE, 0) : rowGroups(x, 0, rows, cols, s, LOG, CE_LOSS);
+}
+
+// Σ of a short row's stored terms e_j (at p) in the four-row path's order: each block of four in
+// f32 as hsum adds it, then into f64, then the last columns one by one.
+export function shortRowTermSum(p: usize, cols: i32): f64 {
+  let total: f64 = 0;
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) total += <f64>hsum(v128.load(p + (<usize>j << 2)));
+  for (; j < cols; j++) total += <f64>load<f32>(p + (<usize>j << 2));
+  return total;
 }
 
 // One short row, with the result the four-row path gives it.
 function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
   const m = rowMax(x, cols);
   expShiftedRow(x, out, cols, m, s);
-  let total: f64 = 0;
-  let j = 0;
-  for (; j + 4 <= cols; j += 4) total += <f64>hsum(v128.load(out + (<usize>j << 2)));
-  for (; j < cols; j++) total += <f64>load<f32>(out + (<usize>j << 2));
-  scaleRow(out, out, cols, <f32>(1.0 / total));
+  scaleRow(out, out, cols, <f32>(1.0 / shortRowTermSum(out, cols)));
 }
 
 // Short rows of logSoftmax and logSumExp have one definition too: the row's maximum m and exp mode
 // as above (logSumExp takes m = 0 for an all −∞ row, as logSumExpRow does), Σ e in f64 summed as
-// softmax's short rows sum it, and from there the long rows' arithmetic (logShortRowEnd).
+// softmax's short rows sum it, log Σ by logLanes (two rows per call), and from there the long rows'
+// arithmetic (logShortRowEnd). The cross-entropy's short rows are defined alike (loss.ts).
 
 // e^{(x − m)·s} in a mode known only at run time (for the rows left over from the groups).
 @inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, mode: i32): v128 {
@@ -552,7 +644,7 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
 
 // Σ_j e^{(x_j − m)·s} of a short row just scanned by rowMax, in the order of the four-row path:
 // each block of four in f32 as hsum adds it, then into f64, then the last columns one by one.
-function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
+export function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
   const mode = rowMode(m, s);
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
@@ -572,44 +664,57 @@ function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
 }
 
 // A log kernel's result for one row (at xr) with maximum m, minimum lo (−∞ if the row holds one:
-// then the finite entries' minimum is looked up) and total = Σ e^{(x − m)·s} (m = 0 for an all −∞
-// row for lse). lse: out is the row's one float, log Σ e^{x·s}; else out is the row, log-softmax.
-function logShortRowEnd(xr: usize, out: usize, cols: i32, m: f32, lo: f32, s: f32, total: f64, lse: bool): void {
+// then the finite entries' minimum is looked up) and logTotal = log Σ e^{(x − m)·s} (m = 0 for an
+// all −∞ row for lse) as logLanes gives it. lse: out is the row's one float, log Σ e^{x·s}; else
+// out is the row, log-softmax.
+function logShortRowEnd(xr: usize, out: usize, cols: i32, m: f32, lo: f32, s: f32, logTotal: f64, lse: bool): void {
   if (lse) {
     let value: f32;
     if (m == Infinity) value = rowHasNaN(xr, cols) ? NaN : Infinity;
-    else value = <f32>(<f64>(m == -Infinity ? 0 : m) * <f64>s + Math.log(total));
+    else value = <f32>(<f64>(m == -Infinity ? 0 : m) * <f64>s + logTotal);
     store<f32>(out, value);
     return;
   }
   let wide = m - lo == Infinity && abs(m) != Infinity;
   if (wide && lo == -Infinity) wide = m - finiteMin(xr, cols) == Infinity;
-  logSoftmaxRowOut(xr, out, cols, m, s, <f32>Math.log(total), wide);
+  logSoftmaxRowOut(xr, out, cols, m, s, <f32>logTotal, wide);
+}
+
+// log x by logLanes, for one short row's sum: the four-row path's value.
+export function shortRowLog(x: f64): f64 {
+  return f64x2.extract_lane(logLanes(f64x2.splat(x)), 0);
 }
 
 // One short row of logSoftmax (out: the row) or logSumExp (out: its float), as the groups do it.
 function logShortRow(xr: usize, out: usize, cols: i32, s: f32, lse: bool): void {
   const m = rowMax(xr, cols);
   const lo = lastRowMin;
-  logShortRowEnd(xr, out, cols, m, lo, s, shortRowSumExp(xr, cols, lse && m == -Infinity ? 0 : m, s), lse);
+  logShortRowEnd(xr, out, cols, m, lo, s, shortRowLog(shortRowSumExp(xr, cols, lse && m == -Infinity ? 0 : m, s)), lse);
 }
 
-// The end of a group of four short rows for logSoftmax or logSumExp: row k (at x + k·stride) has
-// maximum lane k of mx, minimum lane k of groupMin and Σ e in lane k of sum01:sum23.
-function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, sum01: v128, sum23: v128, lse: bool): void {
+// The end of a group of four short rows for logSoftmax, logSumExp or the cross-entropy's losses
+// (`end`): row k (at x + k·stride) has maximum lane k of mx, minimum lane k of groupMin and Σ e in
+// lane k of sum01:sum23.
+function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, sum01: v128, sum23: v128, end: i32): void {
+  if (end == CE_LOSS) {
+    ceGroupScale(mx, sum01, sum23, s);
+    return;
+  }
+  const lse = end == LSE;
   const mn = groupMin;
+  const log01 = logLanes(sum01), log23 = logLanes(sum23);
   const outStride: usize = lse ? 4 : stride;
-  logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(sum01, 0), lse);
+  logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(log01, 0), lse);
   logShortRowEnd(
-    x + stride, out + outStride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(sum01, 1), lse,
+    x + stride, out + outStride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(log01, 1), lse,
   );
   logShortRowEnd(
     x + 2 * stride, out + 2 * outStride, cols, f32x4.extract_lane(mx, 2), f32x4.extract_lane(mn, 2), s,
-    f64x2.extract_lane(sum23, 0), lse,
+    f64x2.extract_lane(log23, 0), lse,
   );
   logShortRowEnd(
     x + 3 * stride, out + 3 * outStride, cols, f32x4.extract_lane(mx, 3), f32x4.extract_lane(mn, 3), s,
-    f64x2.extract_lane(sum23, 1), lse,
+    f64x2.extract_lane(log23, 1), lse,
   );
 }
 

@@ -326,3 +326,39 @@ export function scaleRow(x: usize, out: usize, n: i32, s: f32): void {
 @inline export function f64x2Sum(v: v128): f64 {
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
+
+// ln x in two f64 lanes, for the short rows' sums (four rows' logs as two calls of straight-line
+// code instead of four calls of Math.log, around which V8 spills every live vector register). A
+// positive normal x = 2^k·f, f ∈ [√½, √2), gives k·ln 2 + 2·atanh(u), u = (f − 1)/(f + 1), the
+// series cut after u^21 (|u| ≤ 0.172: the first omitted term is below 2.5e-17 relative), within
+// about 2 ulp; f − 1 is exact there, and ln 2 is split so that k·LN2_HI_F64 is exact. Other lanes (0,
+// subnormals, ∞, NaN) take Math.log.
+const LN2_HI_F64: f64 = 6.93147180369123816490e-01; // the high 32 bits of ln 2
+const LN2_LO_F64: f64 = 1.90821492927058770002e-10; // ln 2 − LN2_HI_F64
+@inline export function logLanes(x: v128): v128 {
+  const normal = v128.and(f64x2.ge(x, f64x2.splat(2.2250738585072014e-308)), f64x2.lt(x, f64x2.splat(Infinity)));
+  if (!i64x2.all_true(normal)) return f64x2.replace_lane(f64x2.splat(Math.log(f64x2.extract_lane(x, 0))), 1, Math.log(f64x2.extract_lane(x, 1)));
+  let e = i64x2.shr_u(x, 52);
+  let f = v128.or(v128.and(x, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
+  const high = f64x2.gt(f, f64x2.splat(Math.SQRT2));
+  f = v128.bitselect(f64x2.mul(f, f64x2.splat(0.5)), f, high);
+  e = i64x2.sub(e, high); // high lanes are −1: k + 1
+  const k = f64x2.convert_low_i32x4_s(i32x4.sub(v128.shuffle<i32>(e, e, 0, 2, 0, 2), i32x4.splat(1023)));
+  const one = f64x2.splat(1);
+  const u = f64x2.div(f64x2.sub(f, one), f64x2.add(f, one));
+  const z = f64x2.mul(u, u);
+  let p = f64x2.splat(1.0 / 21);
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 19));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 17));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 15));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 13));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 11));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 9));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 7));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 5));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0 / 3));
+  const twoU = f64x2.add(u, u);
+  // 2u + 2u·z·p, with k·ln 2's low part added to the small terms first.
+  const small = f64x2.add(f64x2.mul(f64x2.mul(twoU, z), p), f64x2.mul(k, f64x2.splat(LN2_LO_F64)));
+  return f64x2.add(f64x2.mul(k, f64x2.splat(LN2_HI_F64)), f64x2.add(twoU, small));
+}

@@ -32,6 +32,24 @@ const DATA: Data[] = [
   { name: 'offset', make: (n, _cols, seed) => uniform(n, 1000, 1010, seed) },
 ];
 
+// Rows of every kind the log and cross-entropy kernels treat apart: narrow, wide, −∞ masks, a NaN,
+// +∞ (with and without a NaN), all −∞, ±0 maxima, ranges that overflow float32 (with and without
+// masks), large logits in a narrow range.
+const ROW_KINDS: ((cols: number, seed: number) => Float32Array)[] = [
+  (cols, seed) => uniform(cols, -3, 3, seed),
+  (cols, seed) => uniform(cols, -45, 45, seed),
+  (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j % 3 === 1 ? -Infinity : v)),
+  (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols >> 1 ? NaN : v)),
+  (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols - 1 ? Infinity : v)),
+  (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === 0 ? Infinity : j === cols - 1 ? NaN : v)),
+  (cols) => new Float32Array(cols).fill(-Infinity),
+  (cols) => new Float32Array(cols).map((_, j) => (j % 2 ? -0 : j % 3 ? 0 : -200)),
+  (cols, seed) => uniform(cols, -3e38, 3e38, seed),
+  (cols, seed) => uniform(cols, -3e38, 3e38, seed).map((v, j) => (j === 1 ? -Infinity : v)),
+  (cols, seed) => uniform(cols, 1000, 1010, seed),
+];
+const sameBits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+
 describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
   it.each(DATA)('$name rows: short (grouped) and long rows, with and without temperature', async ({ make }) => {
     const api = await backend(kind);
@@ -57,16 +75,20 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
   it.each(DATA)('$name rows: crossEntropy loss and gradient', async ({ make }) => {
     const api = await backend(kind);
     const ref = await oracle();
-    for (const cols of [1, 3, 10, 64, 100]) {
-      for (const rows of [1, 5]) {
+    // Short rows (below 64 columns) go four at a time without class weights or label smoothing.
+    for (const cols of [1, 3, 10, 63, 64, 100]) {
+      for (const rows of [1, 5, 13]) {
         const x = make(rows * cols, cols, cols + rows);
-        // Targets on unmasked columns (column 0 is never masked).
+        // Targets on unmasked columns (column 0 is never masked); one row ignored.
         const targets = make === DATA[2].make ? new Int32Array(rows) : randomIndices(rows, cols, cols);
-        for (const temperature of [1, 0.7]) {
-          const got = api.crossEntropy(x, targets, cols, { grad: true, temperature });
-          const want = ref.crossEntropy(x, targets, cols, { grad: true, temperature });
+        if (rows > 1) targets[rows - 3] = -100;
+        for (const extra of [{}, { temperature: 0.7 }, { zLoss: 1e-3 }, { labelSmoothing: 0.1 }]) {
+          const got = api.crossEntropy(x, targets, cols, { grad: true, ...extra });
+          const want = ref.crossEntropy(x, targets, cols, { grad: true, ...extra });
           expectClose([got.loss], [want.loss], REL, 2e-6);
           expectClose(got.grad!, want.grad!, 1e-5, 1e-7);
+          const losses = api.crossEntropy(x, targets, cols, { reduction: 'none', ...extra }).losses!;
+          expectClose(losses, ref.crossEntropy(x, targets, cols, { reduction: 'none', ...extra }).losses!, REL, 2e-6);
         }
       }
     }
@@ -112,28 +134,12 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
 
   it('gives logSoftmax and logSumExp rows the same bits alone as in every batch around them', async () => {
     const api = await backend(kind);
-    // Rows of every kind the log kernels treat apart: narrow, wide, −∞ masks, a NaN, +∞ (with and
-    // without a NaN), all −∞, ±0 maxima, ranges that overflow float32 (with and without masks).
-    const kinds: ((cols: number, seed: number) => Float32Array)[] = [
-      (cols, seed) => uniform(cols, -3, 3, seed),
-      (cols, seed) => uniform(cols, -45, 45, seed),
-      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j % 3 === 1 ? -Infinity : v)),
-      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols >> 1 ? NaN : v)),
-      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === cols - 1 ? Infinity : v)),
-      (cols, seed) => uniform(cols, -3, 3, seed).map((v, j) => (j === 0 ? Infinity : j === cols - 1 ? NaN : v)),
-      (cols) => new Float32Array(cols).fill(-Infinity),
-      (cols) => new Float32Array(cols).map((_, j) => (j % 2 ? -0 : j % 3 ? 0 : -200)),
-      (cols, seed) => uniform(cols, -3e38, 3e38, seed),
-      (cols, seed) => uniform(cols, -3e38, 3e38, seed).map((v, j) => (j === 1 ? -Infinity : v)),
-      (cols, seed) => uniform(cols, 1000, 1010, seed),
-    ];
-    const sameBits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
-    const mismatches: string[] = [];
+        const mismatches: string[] = [];
     for (let cols = 1; cols <= 70; cols++) {
       // 13 rows: each kind lands in every position of a group of four across the batches below.
       const rows = 13;
       const x = new Float32Array(rows * cols);
-      for (let r = 0; r < rows; r++) x.set(kinds[(r * 5 + cols) % kinds.length](cols, cols * 100 + r), r * cols);
+      for (let r = 0; r < rows; r++) x.set(ROW_KINDS[(r * 5 + cols) % ROW_KINDS.length](cols, cols * 100 + r), r * cols);
       for (const temperature of [1, 0.7]) {
         const opts = { temperature };
         const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
@@ -161,6 +167,53 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
         for (let i = 0; i < x.length; i++) {
           if (!sameBits(inPlace[i], aloneLog[Math.floor(i / cols)][i % cols])) {
             mismatches.push(`logSoftmax in place cols ${cols} T ${temperature} at ${i}`);
+            break;
+          }
+        }
+      }
+    }
+    expect(mismatches.slice(0, 20)).toEqual([]);
+  });
+
+  it('gives crossEntropy rows the same loss and gradient bits alone as in every batch around them', async () => {
+    const api = await backend(kind);
+    const mismatches: string[] = [];
+    for (let cols = 1; cols <= 70; cols++) {
+      const rows = 13;
+      const x = new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) x.set(ROW_KINDS[(r * 5 + cols) % ROW_KINDS.length](cols, cols * 100 + r), r * cols);
+      // Every fifth row ignored, in each position of a group across the batches.
+      const targets = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
+      // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path).
+      for (const extra of [{}, { temperature: 0.7 }, { zLoss: 0.01 }]) {
+        const opts = { reduction: 'none' as const, ...extra };
+        const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
+        const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...opts, grad: true }));
+        for (let count = 1; count <= rows; count++) {
+          for (let start = 0; start + count <= rows; start++) {
+            const batch = x.subarray(start * cols, (start + count) * cols);
+            const batchTargets = targets.slice(start, start + count);
+            const ce = api.crossEntropy(batch, batchTargets, cols, { ...opts, grad: true });
+            const lossOnly = api.crossEntropy(batch, batchTargets, cols, opts);
+            for (let k = 0; k < count; k++) {
+              const r = start + k, where = `cols ${cols} ${JSON.stringify(extra)} row ${r} of ${start}+${count}`;
+              if (!sameBits(ce.losses![k], alone[r].losses![0])) mismatches.push(`loss ${where}`);
+              if (!sameBits(lossOnly.losses![k], alone[r].losses![0])) mismatches.push(`loss without gradient ${where}`);
+              for (let j = 0; j < cols; j++) {
+                if (!sameBits(ce.grad![k * cols + j], alone[r].grad![j])) {
+                  mismatches.push(`gradient ${where} col ${j}`);
+                  break;
+                }
+              }
+            }
+          }
+        }
+        // The gradient written over the logits themselves gives the same bits too.
+        const inPlace = x.slice();
+        api.crossEntropy(inPlace, targets, cols, { ...opts, grad: inPlace });
+        for (let i = 0; i < x.length; i++) {
+          if (!sameBits(inPlace[i], alone[Math.floor(i / cols)].grad![i % cols])) {
+            mismatches.push(`gradient in place cols ${cols} ${JSON.stringify(extra)} at ${i}`);
             break;
           }
         }
