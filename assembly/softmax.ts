@@ -692,6 +692,56 @@ function logShortRow(xr: usize, out: usize, cols: i32, s: f32, lse: bool): void 
   logShortRowEnd(xr, out, cols, m, lo, s, shortRowLog(shortRowSumExp(xr, cols, lse && m == -Infinity ? 0 : m, s)), lse);
 }
 
+// Whether a row of the group (maxima mx, minima mn as groupMax gave them) has a range that
+// overflows float32, as logShortRowEnd decides it row by row.
+@inline function groupHasWideRow(x: usize, stride: usize, cols: i32, mx: v128, mn: v128): bool {
+  const inf = f32x4.splat(Infinity);
+  const candidates = i32x4.bitmask(v128.andnot(f32x4.eq(f32x4.sub(mx, mn), inf), f32x4.eq(f32x4.abs(mx), inf)));
+  if (candidates == 0) return false;
+  return (candidates & 1 && rangeOverflows(x, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0)))
+    || (candidates & 2 && rangeOverflows(x + stride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1)))
+    || (candidates & 4 && rangeOverflows(x + 2 * stride, cols, f32x4.extract_lane(mx, 2), f32x4.extract_lane(mn, 2)))
+    || (candidates & 8 && rangeOverflows(x + 3 * stride, cols, f32x4.extract_lane(mx, 3), f32x4.extract_lane(mn, 3)));
+}
+
+// For a row (at xr) whose max − min (m, lo) is +∞ with m finite: whether its range overflows
+// float32, or only a −∞ mask made it infinite (then the finite entries' range decides).
+function rangeOverflows(xr: usize, cols: i32, m: f32, lo: f32): bool {
+  return lo != -Infinity || m - finiteMin(xr, cols) == Infinity;
+}
+
+// The t (1…3) floats of v's low lanes at p, as loadRowTail reads them.
+@inline function storeRowTail(p: usize, v: v128, t: i32): void {
+  if (t == 1) v128.store32_lane(p, v, 0);
+  else v128.store64_lane(p, v, 0);
+  if (t == 3) v128.store32_lane(p, v, 2, 8);
+}
+
+// logSoftmax's output for a group of four short rows, none wide: row k (at x + k·stride) is
+// (x_j − m)·s − logTotal with lane k of mx and of logTotal (f32), logSoftmaxRowOut's arithmetic,
+// its tail as one partial vector per row.
+@inline function logSoftmaxGroupOut(x: usize, out: usize, stride: usize, cols: i32, mx: v128, logTotal: v128, s: f32): void {
+  const sv = f32x4.splat(s);
+  logSoftmaxShortRowOut(x, out, cols, v128.shuffle<f32>(mx, mx, 0, 0, 0, 0), sv, v128.shuffle<f32>(logTotal, logTotal, 0, 0, 0, 0));
+  logSoftmaxShortRowOut(
+    x + stride, out + stride, cols, v128.shuffle<f32>(mx, mx, 1, 1, 1, 1), sv, v128.shuffle<f32>(logTotal, logTotal, 1, 1, 1, 1));
+  logSoftmaxShortRowOut(
+    x + 2 * stride, out + 2 * stride, cols, v128.shuffle<f32>(mx, mx, 2, 2, 2, 2), sv,
+    v128.shuffle<f32>(logTotal, logTotal, 2, 2, 2, 2));
+  logSoftmaxShortRowOut(
+    x + 3 * stride, out + 3 * stride, cols, v128.shuffle<f32>(mx, mx, 3, 3, 3, 3), sv,
+    v128.shuffle<f32>(logTotal, logTotal, 3, 3, 3, 3));
+}
+@inline function logSoftmaxShortRowOut(xr: usize, yr: usize, cols: i32, mv: v128, sv: v128, lv: v128): void {
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv), lv));
+  }
+  const t = cols & 3, o = <usize>j << 2;
+  if (t) storeRowTail(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(loadRowTail(xr + o, t), mv), sv), lv), t);
+}
+
 // The end of a group of four short rows for logSoftmax, logSumExp or the cross-entropy's losses
 // (`end`): row k (at x + k·stride) has maximum lane k of mx, minimum lane k of groupMin and Σ e in
 // lane k of sum01:sum23.
@@ -703,6 +753,10 @@ function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s
   const lse = end == LSE;
   const mn = groupMin;
   const log01 = logLanes(sum01), log23 = logLanes(sum23);
+  if (!lse && !groupHasWideRow(x, stride, cols, mx, mn)) {
+    logSoftmaxGroupOut(x, out, stride, cols, mx, demoteJoin(log01, log23), s);
+    return;
+  }
   const outStride: usize = lse ? 4 : stride;
   logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(log01, 0), lse);
   logShortRowEnd(
