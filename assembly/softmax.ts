@@ -742,6 +742,21 @@ function rangeOverflows(xr: usize, cols: i32, m: f32, lo: f32): bool {
   if (t) storeRowTail(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(loadRowTail(xr + o, t), mv), sv), lv), t);
 }
 
+// logSumExp's results for a group of four short rows (at x + k·stride), logShortRowEnd's arithmetic
+// in two f64 lanes: f32(m·s + log Σ) with m = 0 for an all −∞ row, the four floats stored at out;
+// then the rows whose maximum is +∞ (+∞, or NaN if they hold one) row by row.
+@inline function logSumExpGroupOut(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, log01: v128, log23: v128): void {
+  const m = v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity)));
+  const sv = f64x2.splat(<f64>s);
+  v128.store(out, demoteJoin(
+    f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(m), sv), log01), f64x2.add(f64x2.mul(promoteHigh(m), sv), log23)));
+  const infinite = i32x4.bitmask(f32x4.eq(mx, f32x4.splat(Infinity)));
+  if (infinite == 0) return;
+  for (let k = 0; k < 4; k++) {
+    if (infinite & (1 << k)) store<f32>(out + (<usize>k << 2), rowHasNaN(x + <usize>k * stride, cols) ? NaN : Infinity);
+  }
+}
+
 // The end of a group of four short rows for logSoftmax, logSumExp or the cross-entropy's losses
 // (`end`): row k (at x + k·stride) has maximum lane k of mx, minimum lane k of groupMin and Σ e in
 // lane k of sum01:sum23.
@@ -750,25 +765,27 @@ function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s
     ceGroupScale(mx, sum01, sum23, s);
     return;
   }
-  const lse = end == LSE;
   const mn = groupMin;
   const log01 = logLanes(sum01), log23 = logLanes(sum23);
-  if (!lse && !groupHasWideRow(x, stride, cols, mx, mn)) {
+  if (end == LSE) {
+    logSumExpGroupOut(x, out, stride, cols, mx, s, log01, log23);
+    return;
+  }
+  if (!groupHasWideRow(x, stride, cols, mx, mn)) {
     logSoftmaxGroupOut(x, out, stride, cols, mx, demoteJoin(log01, log23), s);
     return;
   }
-  const outStride: usize = lse ? 4 : stride;
-  logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(log01, 0), lse);
+  logShortRowEnd(x, out, cols, f32x4.extract_lane(mx, 0), f32x4.extract_lane(mn, 0), s, f64x2.extract_lane(log01, 0), false);
   logShortRowEnd(
-    x + stride, out + outStride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(log01, 1), lse,
+    x + stride, out + stride, cols, f32x4.extract_lane(mx, 1), f32x4.extract_lane(mn, 1), s, f64x2.extract_lane(log01, 1), false,
   );
   logShortRowEnd(
-    x + 2 * stride, out + 2 * outStride, cols, f32x4.extract_lane(mx, 2), f32x4.extract_lane(mn, 2), s,
-    f64x2.extract_lane(log23, 0), lse,
+    x + 2 * stride, out + 2 * stride, cols, f32x4.extract_lane(mx, 2), f32x4.extract_lane(mn, 2), s,
+    f64x2.extract_lane(log23, 0), false,
   );
   logShortRowEnd(
-    x + 3 * stride, out + 3 * outStride, cols, f32x4.extract_lane(mx, 3), f32x4.extract_lane(mn, 3), s,
-    f64x2.extract_lane(log23, 1), lse,
+    x + 3 * stride, out + 3 * stride, cols, f32x4.extract_lane(mx, 3), f32x4.extract_lane(mn, 3), s,
+    f64x2.extract_lane(log23, 1), false,
   );
 }
 
