@@ -88,7 +88,7 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
 export function crossEntropyIndexRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
   weight: usize, ignoreIndex: i32, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
-  gradScale: f32, grad: usize, losses: usize,
+  gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
@@ -96,7 +96,6 @@ export function crossEntropyIndexRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
-  let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const x = logits + <usize>r * stride;
     const g = grad != 0 ? grad + <usize>r * stride : 0;
@@ -154,7 +153,7 @@ function weightedTargetGap(weight: usize, y: usize, z: usize, m: f32, n: i32): f
 export function crossEntropyProbRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
   weight: usize, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
-  gradScale: f32, grad: usize, losses: usize,
+  gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
@@ -162,7 +161,6 @@ export function crossEntropyProbRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
-  let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;

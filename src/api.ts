@@ -502,8 +502,8 @@ export class Api {
         losses: losses ? losses.buffer : null,
       };
       const total = byIndex
-        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(targets as ClassIndices), rows, cols, ignoreIndex, params)
-        : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params);
+        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(targets as ClassIndices), rows, cols, ignoreIndex, params, 0)
+        : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params, 0);
       const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();

@@ -41,7 +41,7 @@ export function linearCrossEntropyChunks(
       ...loss,
       grad: needGrad ? g : null,
       losses: losses ? backend.sliceF32(losses, first, rows) : null,
-    });
+    }, 0);
     if (dx) backend.matmul(g, w, backend.sliceF32(dx, first * h, rows * h), rows, v, h, false, true, 1, false, null);
     if (dw) backend.matmul(xChunk, g, dw, h, rows, v, true, false, 1, first > 0, null);
     if (db) backend.sumRows(g, db, rows, v, first > 0);
