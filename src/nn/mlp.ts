@@ -587,7 +587,7 @@ export class MLP {
         scope.reserve(fn, [loadLength(count), this.#productScratch(count), count, count]);
         const logits = this.#forward(load(scope, start, count), count);
         const targets = scope.i32(labels.subarray(start, start + count));
-        lossSum += this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams, 0);
+        lossSum = this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams, lossSum);
         correct += this.#countCorrect(scope, labels, start, count);
       });
     }
