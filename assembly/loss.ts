@@ -157,11 +157,12 @@ function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): vo
   crossEntropyShortRowGrad(g, cols, r, alpha);
 }
 
-// Targets as class indices (i32). Returns Σ over rows of the row losses.
+// Targets as class indices (i32). Returns total + Σ over rows of the row losses, added in row order
+// (a call over a block of rows continues the sum of the blocks before it).
 export function crossEntropyIndexRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
   weight: usize, ignoreIndex: i32, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
-  gradScale: f32, grad: usize, losses: usize,
+  gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
@@ -175,14 +176,13 @@ export function crossEntropyIndexRows(
     ceZLoss = zLoss;
     ceLosses = losses;
     ceGradScale = <f64>gradScale * <f64>s;
-    ceTotal = 0;
+    ceTotal = total;
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
     }
     return ceTotal;
   }
-  let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const x = logits + <usize>r * stride;
     const g = grad != 0 ? grad + <usize>r * stride : 0;
@@ -236,11 +236,11 @@ function weightedTargetGap(weight: usize, y: usize, z: usize, m: f32, n: i32): f
   return total;
 }
 
-// Targets as probabilities, one row of cols per logits row. Returns Σ of the row losses.
+// Targets as probabilities, one row of cols per logits row. Returns total + Σ of the row losses.
 export function crossEntropyProbRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
   weight: usize, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
-  gradScale: f32, grad: usize, losses: usize,
+  gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
@@ -248,7 +248,6 @@ export function crossEntropyProbRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
-  let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;

@@ -45,7 +45,7 @@ for (const [rows, cols] of shapes) {
   });
   const call = (k) => {
     const m = builds[k], { px, pout, ptargets } = pointers[k];
-    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, 0, 0, 1, 1 / rows, pout, 0);
+    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, 0, 0, 1, 1 / rows, pout, 0, 0);
     else m[kernel](px, pout, rows, cols, 1);
   };
   const inner = Math.max(1, Math.round(4e5 / (n + 100)));

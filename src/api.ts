@@ -149,6 +149,11 @@ const isData = (value: unknown): value is Data => value instanceof Float32Array 
 export class Api {
   // rowwiseInBlocks' two scratch lengths, reused: an array per call costs as much as validating it.
   private readonly blockLengths = [0, 0];
+  // crossEntropyInBlocks' five scratch lengths and its kernel parameters, reused for the same reason.
+  private readonly lossBlockLengths = [0, 0, 0, 0, 0];
+  private readonly lossBlockParams: CrossEntropyParams = {
+    weight: null, labelSmoothing: 0, zLoss: 0, invTemperature: 1, gradScale: 1, grad: null, losses: null,
+  };
 
   constructor(readonly backend: Backend) {}
 
@@ -447,7 +452,8 @@ export class Api {
 
   /**
    * Softmax cross-entropy of logits (rows × cols) against targets, with PyTorch's
-   * F.cross_entropy semantics, fused with its gradient (a − y) in one kernel call.
+   * F.cross_entropy semantics, fused with its gradient (a − y) in one kernel pass (on wasm, with
+   * Float32Array results, over blocks of rows that stay in cache; the results are the same bits).
    * targets: class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[], one per
    * row) or probabilities (Float32Array of the logits' length).
    */
@@ -486,6 +492,20 @@ export class Api {
       if (weight) checkNoOverlap(fn, 'options.grad', gradMemory, 'options.weight', weight, false);
     }
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
+    if (!(gradOut instanceof Tensor) && this.backend.kind !== 'js') {
+      const params = this.lossBlockParams;
+      params.labelSmoothing = labelSmoothing;
+      params.zLoss = zLoss;
+      params.invTemperature = invTemperature;
+      params.gradScale = Math.fround(gradScale); // as the kernels take it
+      const grad = wantGrad ? gradOut as Float32Array | undefined ?? new Float32Array(rows * cols) : null;
+      const losses = reduction === 'none' ? new Float32Array(rows) : null;
+      const total = this.crossEntropyInBlocks(fn, z, targets, byIndex, rows, cols, ignoreIndex, weight, grad, losses);
+      const result: CrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
+      if (grad) result.grad = grad;
+      if (losses) result.losses = losses;
+      return result;
+    }
 
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [
@@ -502,12 +522,84 @@ export class Api {
         losses: losses ? losses.buffer : null,
       };
       const total = byIndex
-        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(targets as ClassIndices), rows, cols, ignoreIndex, params)
-        : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params);
+        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(targets as ClassIndices), rows, cols, ignoreIndex, params, 0)
+        : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params, 0);
       const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
       return result;
+    });
+  }
+
+  /**
+   * crossEntropy with Float32Array results on a wasm backend, as rowwiseInBlocks: a block of rows
+   * at a time (blockRows) through scratch of about 128 KiB, each block's gradient and row losses
+   * written straight into grad and losses, so a large call stays in L2 instead of making passes
+   * over full-size scratch arrays through DRAM. A Float32Array of logits is copied in block by
+   * block and the kernel computes the gradient in place over the copy; a resident one is read
+   * where it is, the kernel writing a gradient block. Each block's kernel call continues the
+   * running sum of row losses, so the loss is that of one call over every row, bit for bit, and so
+   * is everything else (a short row's bits do not depend on its neighbours). grad may be the
+   * logits array itself: each block of logits is read before that block of grad is written. The
+   * parameters other than weight, grad and losses are set in lossBlockParams.
+   * Returns the sum of the row losses.
+   */
+  private crossEntropyInBlocks(
+    fn: string, z: Data, targets: ClassIndices | Float32Array, byIndex: boolean, rows: number, cols: number,
+    ignoreIndex: number, weight: Float32Array | undefined, grad: Float32Array | null, losses: Float32Array | null,
+  ): number {
+    const step = Math.min(rows, blockRows(cols));
+    const length = rows * cols;
+    return this.backend.scoped((scope) => {
+      const lengths = this.lossBlockLengths;
+      lengths[0] = weight ? cols : 0;
+      lengths[1] = byIndex ? rows : step * cols; // class indices in whole, probabilities a block at a time
+      lengths[2] = z instanceof Tensor ? 0 : step * cols; // the logits block, and the gradient over it
+      lengths[3] = z instanceof Tensor && grad ? step * cols : 0; // the gradient block of resident logits
+      lengths[4] = losses ? step : 0;
+      scope.reserve(fn, lengths);
+      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
+      // before copying anything (scope.f32 throws its stale-view error for such an input).
+      if (z.length !== length) scope.f32(z as Float32Array);
+      if (!byIndex && targets.length !== length) scope.f32(targets as Float32Array);
+      if (grad && grad.length !== length) {
+        throw new TypeError(`${fn}: options.grad is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+      }
+      const params = this.lossBlockParams;
+      params.weight = weight ? scope.f32(weight) : null;
+      const indices = byIndex ? scope.i32(targets) : null;
+      const probs = byIndex ? null : scope.f32Empty(step * cols);
+      const block = z instanceof Tensor ? null : scope.f32Empty(step * cols);
+      const gradBlock = grad ? block ?? scope.f32Empty(step * cols) : null;
+      params.grad = gradBlock;
+      params.losses = losses ? scope.f32Empty(step) : null;
+      // Kernels never allocate, so these views stay valid across the calls below.
+      const blockView = block?.view(), probsView = probs?.view();
+      const gradView = gradBlock?.view(), lossesView = params.losses?.view();
+      let total = 0;
+      for (let r = 0; r < rows; r += step) {
+        const n = Math.min(step, rows - r);
+        const whole = n === rows;
+        const start = r * cols, end = (r + n) * cols;
+        let logits: F32Buffer;
+        if (z instanceof Tensor) {
+          logits = whole ? z.buffer(fn) : this.backend.sliceF32(z.buffer(fn), start, n * cols);
+        } else {
+          blockView!.set(whole ? z : z.subarray(start, end));
+          logits = block!;
+        }
+        if (indices) {
+          total = this.backend.crossEntropyIndex(
+            logits, whole ? indices : this.backend.sliceI32(indices, r, n), n, cols, ignoreIndex, params, total);
+        } else {
+          const y = targets as Float32Array;
+          probsView!.set(whole ? y : y.subarray(start, end));
+          total = this.backend.crossEntropyProb(logits, probs!, n, cols, params, total);
+        }
+        if (grad) grad.set(n === step ? gradView! : gradView!.subarray(0, n * cols), start);
+        if (losses) losses.set(n === step ? lossesView! : lossesView!.subarray(0, n), r);
+      }
+      return total;
     });
   }
 

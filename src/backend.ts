@@ -88,15 +88,17 @@ export interface Backend {
   // ---- losses (assembly/loss.ts, src/js/loss.ts) ----
   /**
    * Rows whose target equals ignoreIndex get zero loss and zero gradient.
-   * Returns the sum of the row losses (before any 'mean' division).
+   * Returns total + the sum of the row losses (before any 'mean' division), each row's loss added
+   * to the running sum in turn: rows split into several calls, each given the previous result as
+   * total (0 for the first), sum to the bits of one call over all of them.
    */
   crossEntropyIndex(
     logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
-    ignoreIndex: number, params: CrossEntropyParams,
+    ignoreIndex: number, params: CrossEntropyParams, total: number,
   ): number;
-  /** Targets are probabilities, rows × cols. Returns the sum of the row losses. */
+  /** Targets are probabilities, rows × cols. Returns total + the sum of the row losses (as above). */
   crossEntropyProb(
-    logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, params: CrossEntropyParams,
+    logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, params: CrossEntropyParams, total: number,
   ): number;
 
   // ---- other losses (assembly/loss.ts, src/js/loss.ts) ----

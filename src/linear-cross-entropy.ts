@@ -37,11 +37,13 @@ export function linearCrossEntropyChunks(
     const xChunk = backend.sliceF32(x, first * h, rows * h);
     const g = backend.sliceF32(logits, 0, rows * v);
     backend.matmul(xChunk, w, g, rows, h, v, false, false, 1, false, bias);
-    total += backend.crossEntropyIndex(g, backend.sliceI32(targets, first, rows), rows, v, ignoreIndex, {
+    // The running sum goes on from chunk to chunk: the row losses are added as one call over all n
+    // rows would add them, not as a sum of chunk sums.
+    total = backend.crossEntropyIndex(g, backend.sliceI32(targets, first, rows), rows, v, ignoreIndex, {
       ...loss,
       grad: needGrad ? g : null,
       losses: losses ? backend.sliceF32(losses, first, rows) : null,
-    });
+    }, total);
     if (dx) backend.matmul(g, w, backend.sliceF32(dx, first * h, rows * h), rows, v, h, false, true, 1, false, null);
     if (dw) backend.matmul(xChunk, g, dw, h, rows, v, true, false, 1, first > 0, null);
     if (db) backend.sumRows(g, db, rows, v, first > 0);

@@ -255,3 +255,98 @@ describe.each(kinds)('crossEntropy with grad aliasing logits (%s)', (kind) => {
     }
   });
 });
+
+/** Index of the first element whose bits differ (NaN payloads included), or −1. */
+function firstBitDifference(actual: Float32Array, expected: Float32Array): number {
+  if (actual.length !== expected.length) return 0;
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== e[i]) return i;
+  return -1;
+}
+
+describe.each(wasmKinds)('crossEntropy in blocks of rows (%s)', (kind) => {
+  // With Float32Array results the wasm backends take about 128 KiB of rows at a time: 1000 columns
+  // → 32 rows a block, 30 → 1092, 1 → 32 768, 5000 → 4, 10 000 → 3, and a row longer than a block
+  // (40 001) → one row. A resident call into a gradient Tensor is one kernel call over every row;
+  // the blocks must give its bits: loss, gradient and row losses.
+  const shapes: Array<[number, number]> = [[101, 1000], [2_000, 30], [40_000, 1], [1, 50], [9, 5_000], [7, 10_000], [3, 40_001]];
+  const reductions = ['mean', 'sum', 'none'] as const;
+
+  it.each(optionSets.filter(([name]) => name !== 'sum' && name !== 'none'))(
+    'gives the bits of one call over every row, for each reduction, index and probability targets: %s',
+    async (_name, baseOptions) => {
+      const api = await backend(kind);
+      const mismatches: string[] = [];
+      for (const [rows, cols] of shapes) {
+        // Narrow rows with every third one wide (exp modes differ per row), and −∞ masks off the
+        // target class in every fifth row.
+        const logits = uniform(rows * cols, -6, 6, rows + cols);
+        const indices = randomIndices(rows, cols, rows * 3 + cols);
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < cols; j++) {
+            if (r % 3 === 1) logits[r * cols + j] *= 8;
+            if (r % 5 === 2 && j % 7 === 3 && j !== indices[r]) logits[r * cols + j] = -Infinity;
+          }
+        }
+        if (baseOptions.ignoreIndex !== undefined) for (let r = 0; r < rows; r += 4) indices[r] = baseOptions.ignoreIndex;
+        const probs = api.softmax(uniform(rows * cols, -3, 3, cols + 1), cols);
+        for (const reduction of reductions) {
+          const options = { ...withWeights(baseOptions, cols), reduction };
+          for (const targets of [indices, probs]) {
+            const what = `${rows}×${cols} ${reduction} ${targets === probs ? 'probabilities' : 'indices'}`;
+            using zt = api.tensor(rows, cols, logits);
+            using gt = api.tensor(rows, cols);
+            const want = api.crossEntropy(zt, targets, cols, { ...options, grad: gt });
+            const wantGrad = gt.toArray();
+            const check = (how: string, got: { loss: number; losses?: Float32Array }, grad: Float32Array | null) => {
+              if (!Object.is(got.loss, want.loss)) mismatches.push(`${what} ${how}: loss ${got.loss}, one call ${want.loss}`);
+              if (grad) {
+                const at = firstBitDifference(grad, wantGrad);
+                if (at >= 0) mismatches.push(`${what} ${how}: grad[${at}] ${grad[at]}, one call ${wantGrad[at]}`);
+              }
+              if (reduction === 'none') {
+                const at = firstBitDifference(got.losses!, want.losses!);
+                if (at >= 0) mismatches.push(`${what} ${how}: losses[${at}] ${got.losses![at]}, one call ${want.losses![at]}`);
+              } else if (got.losses !== undefined) mismatches.push(`${what} ${how}: losses given with reduction ${reduction}`);
+            };
+            const fresh = api.crossEntropy(logits, targets, cols, { ...options, grad: true });
+            check('grad: true', fresh, fresh.grad!);
+            const lossOnly = api.crossEntropy(logits, targets, cols, options);
+            if (lossOnly.grad !== undefined) mismatches.push(`${what} no grad: grad given`);
+            check('no grad', lossOnly, null);
+            const into = new Float32Array(rows * cols);
+            const intoArray = api.crossEntropy(logits, targets, cols, { ...options, grad: into });
+            if (intoArray.grad !== into) mismatches.push(`${what} grad: array: another array returned`);
+            check('grad: array', intoArray, into);
+            const inPlace = logits.slice();
+            check('in place', api.crossEntropy(inPlace, targets, cols, { ...options, grad: inPlace }), inPlace);
+            const resident = api.crossEntropy(zt, targets, cols, { ...options, grad: true });
+            check('resident logits, grad: true', resident, resident.grad!);
+            check('resident logits, no grad', api.crossEntropy(zt, targets, cols, options), null);
+            // In place through a view of the tensor itself: the call before took the same scratch,
+            // so nothing grows memory and the view stays valid.
+            const view = zt.view();
+            check('resident logits, grad: its view', api.crossEntropy(zt, targets, cols, { ...options, grad: view }), zt.toArray());
+          }
+        }
+      }
+      expect(mismatches.slice(0, 10)).toEqual([]);
+    },
+  );
+
+  it('gives the oracle\'s results to tolerance over several blocks', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    for (const [rows, cols] of [[101, 1000], [2_000, 30], [3, 40_001]] as const) {
+      const logits = uniform(rows * cols, -15, 15, rows * cols);
+      const targets = randomIndices(rows, cols, cols);
+      const options = { grad: true, reduction: 'none' as const, labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, cols + 3) };
+      const ours = api.crossEntropy(logits, targets, cols, options);
+      const theirs = ref.crossEntropy(logits, targets, cols, options);
+      expectClose([ours.loss], [theirs.loss], LOSS_REL, LOSS_ABS);
+      expectClose(ours.losses!, theirs.losses!, LOSS_REL, LOSS_ABS);
+      expectClose(ours.grad!, theirs.grad!, GRAD_REL, GRAD_ABS);
+    }
+  });
+});

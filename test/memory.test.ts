@@ -22,11 +22,11 @@ describe.each(wasmKinds)('memory limits on %s', (kind) => {
     const heap = wasm.heapState();
     // 2^28 floats = 1 GiB: the JS array is lazily zeroed virtual memory, never touched here.
     const huge = new Float32Array(2 ** 28);
-    // (softmax, logSoftmax and logSumExp stream Float32Arrays through a 128 KiB block, so they take
-    // arrays of any size; the others copy their arguments in whole.)
+    // (softmax, logSoftmax, logSumExp and crossEntropy with Float32Array results stream
+    // Float32Arrays through a 128 KiB block, so they take arrays of any size; the others copy
+    // their arguments in whole.)
     expect(() => api.softmaxBackward(huge, huge, 2 ** 14)).toThrow(new RangeError(
       `softmaxBackward: a buffer of 1073741824 bytes (1 GiB) is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`));
-    expect(() => api.crossEntropy(huge, new Int32Array(2 ** 14), 2 ** 14)).toThrow(/^crossEntropy: a buffer of 1073741824 bytes/);
     expect(wasm.memoryBytes()).toBe(memory);
     expect(wasm.heapState()).toEqual(heap);
     expect(wasm.arenaState().idle).toBe(true);
@@ -161,6 +161,29 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     const bigger = api.tensor(8192, 1024);
     expect(() => api.softmax(stale, 1024)).toThrow('softmax: x.length must be a positive multiple of cols = 1024, got 0');
     for (const x of [t, grown, bigger]) x.dispose();
+  });
+
+  it('are refused by crossEntropy, which streams them in blocks, once its scratch detached them', async () => {
+    // One row of 2^20 columns: a block is that row, 4 MiB of scratch a fresh instance must grow
+    // memory for, after the tensor took what it had.
+    const cols = 1 << 20;
+    const logits = new Float32Array(cols).fill(0.5);
+    const stale = "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())";
+    const calls: Array<[(api: Api, view: Float32Array) => unknown, string]> = [
+      [(api, view) => api.crossEntropy(view, [0], cols, { grad: true }), stale],
+      [(api, view) => api.crossEntropy(logits, view, cols), stale],
+      [(api, view) => api.crossEntropy(logits, [0], cols, { grad: view }),
+        "crossEntropy: options.grad is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"],
+    ];
+    for (const [call, message] of calls) {
+      const { api, wasm } = await wasmInstance(kind);
+      using t = api.tensor(1, cols, new Float32Array(cols).fill(1 / cols));
+      expect(() => call(api, t.view())).toThrow(new TypeError(message));
+      expect(wasm.arenaState().idle).toBe(true);
+      // The memory is large enough now: a view taken after the growth is an ordinary array.
+      const expected = api.crossEntropy(t, [0], cols, { grad: true });
+      expect(api.crossEntropy(t.view(), [0], cols, { grad: true })).toEqual(expected);
+    }
   });
 });
 

@@ -67,12 +67,14 @@ export class JsBackend implements Backend {
 
   crossEntropyIndex(
     logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
-    ignoreIndex: number, p: CrossEntropyParams,
+    ignoreIndex: number, p: CrossEntropyParams, total: number,
   ): number {
-    return lossOps.crossEntropyIndex(f32(logits), i32(targets), rows, cols, ignoreIndex, p, arraysOf(p));
+    return lossOps.crossEntropyIndex(f32(logits), i32(targets), rows, cols, ignoreIndex, p, arraysOf(p), total);
   }
-  crossEntropyProb(logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams): number {
-    return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, p, arraysOf(p));
+  crossEntropyProb(
+    logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams, total: number,
+  ): number {
+    return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, p, arraysOf(p), total);
   }
 
   argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void {

@@ -53,12 +53,12 @@ function row(
   return loss;
 }
 
+/** total + the row losses, added in row order (the running sum of Backend.crossEntropyIndex). */
 export function crossEntropyIndex(
   logits: Float32Array, targets: Int32Array, rows: number, cols: number,
-  ignoreIndex: number, p: Params, arrays: CrossEntropyArrays,
+  ignoreIndex: number, p: Params, arrays: CrossEntropyArrays, total: number,
 ): number {
   const target = new Float64Array(cols);
-  let total = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
     if (t === ignoreIndex) {
@@ -73,12 +73,12 @@ export function crossEntropyIndex(
   return total;
 }
 
+/** total + the row losses, added in row order. */
 export function crossEntropyProb(
   logits: Float32Array, targets: Float32Array, rows: number, cols: number,
-  p: Params, arrays: CrossEntropyArrays,
+  p: Params, arrays: CrossEntropyArrays, total: number,
 ): number {
   const target = new Float64Array(cols);
-  let total = 0;
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
       target[j] = (1 - p.labelSmoothing) * targets[r * cols + j] + p.labelSmoothing / cols;

@@ -521,7 +521,7 @@ export class MLP {
       // δ^L = (a − y) / rows: the fused softmax + cross-entropy gradient of the mean loss.
       output.forward(backend, activations, rows);
       params.grad = output.delta;
-      total = backend.crossEntropyIndex(output.output, targets, rows, this.#classes, NO_IGNORED_INDEX, params);
+      total = backend.crossEntropyIndex(output.output, targets, rows, this.#classes, NO_IGNORED_INDEX, params, 0);
       params.grad = null;
       output.parameterGradients(backend, activations, rows);
       if (last) output.propagate(backend, rows, last.gradientTarget);
@@ -587,7 +587,7 @@ export class MLP {
         scope.reserve(fn, [loadLength(count), this.#productScratch(count), count, count]);
         const logits = this.#forward(load(scope, start, count), count);
         const targets = scope.i32(labels.subarray(start, start + count));
-        lossSum += this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams);
+        lossSum = this.#backend.crossEntropyIndex(logits, targets, count, this.#classes, NO_IGNORED_INDEX, this.#lossParams, lossSum);
         correct += this.#countCorrect(scope, labels, start, count);
       });
     }

@@ -164,17 +164,19 @@ export class WasmBackend implements Backend {
 
   crossEntropyIndex(
     logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
-    ignoreIndex: number, p: CrossEntropyParams,
+    ignoreIndex: number, p: CrossEntropyParams, total: number,
   ): number {
     return this.kernels.crossEntropyIndexRows(
       ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight), ignoreIndex,
-      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses),
+      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
     );
   }
-  crossEntropyProb(logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams): number {
+  crossEntropyProb(
+    logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams, total: number,
+  ): number {
     return this.kernels.crossEntropyProbRows(
       ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight),
-      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses),
+      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
     );
   }
 
