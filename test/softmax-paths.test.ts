@@ -49,6 +49,14 @@ const ROW_KINDS: ((cols: number, seed: number) => Float32Array)[] = [
   (cols, seed) => uniform(cols, 1000, 1010, seed),
 ];
 const sameBits = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+// 13 rows of those kinds, cols wide: across every batch of consecutive rows taken from them, each
+// kind lands in every position of a group of four.
+const MIXED_ROWS = 13;
+function mixedRows(cols: number): Float32Array {
+  const x = new Float32Array(MIXED_ROWS * cols);
+  for (let r = 0; r < MIXED_ROWS; r++) x.set(ROW_KINDS[(r * 5 + cols) % ROW_KINDS.length](cols, cols * 100 + r), r * cols);
+  return x;
+}
 
 describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
   it.each(DATA)('$name rows: short (grouped) and long rows, with and without temperature', async ({ make }) => {
@@ -134,12 +142,9 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
 
   it('gives logSoftmax and logSumExp rows the same bits alone as in every batch around them', async () => {
     const api = await backend(kind);
-        const mismatches: string[] = [];
+    const mismatches: string[] = [];
     for (let cols = 1; cols <= 70; cols++) {
-      // 13 rows: each kind lands in every position of a group of four across the batches below.
-      const rows = 13;
-      const x = new Float32Array(rows * cols);
-      for (let r = 0; r < rows; r++) x.set(ROW_KINDS[(r * 5 + cols) % ROW_KINDS.length](cols, cols * 100 + r), r * cols);
+      const rows = MIXED_ROWS, x = mixedRows(cols);
       for (const temperature of [1, 0.7]) {
         const opts = { temperature };
         const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
@@ -179,9 +184,7 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
     const api = await backend(kind);
     const mismatches: string[] = [];
     for (let cols = 1; cols <= 70; cols++) {
-      const rows = 13;
-      const x = new Float32Array(rows * cols);
-      for (let r = 0; r < rows; r++) x.set(ROW_KINDS[(r * 5 + cols) % ROW_KINDS.length](cols, cols * 100 + r), r * cols);
+      const rows = MIXED_ROWS, x = mixedRows(cols);
       // Every fifth row ignored, in each position of a group across the batches.
       const targets = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
       // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path).
