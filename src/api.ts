@@ -486,10 +486,9 @@ export class Api {
     // them (grad may be the logits themselves), but the probability targets and the weights are
     // read while the gradient is written.
     if (gradOut) {
-      const gradMemory = this.memoryOf(fn, gradOut);
-      checkNoOverlap(fn, 'options.grad', gradMemory, 'logits', this.memoryOf(fn, z), true);
-      if (!byIndex) checkNoOverlap(fn, 'options.grad', gradMemory, 'targets', targets as Float32Array, false);
-      if (weight) checkNoOverlap(fn, 'options.grad', gradMemory, 'options.weight', weight, false);
+      this.checkNoOverlap(fn, 'options.grad', gradOut, 'logits', z, true);
+      if (!byIndex) this.checkNoOverlap(fn, 'options.grad', gradOut, 'targets', targets as Float32Array, false);
+      if (weight) this.checkNoOverlap(fn, 'options.grad', gradOut, 'options.weight', weight, false);
     }
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
     if (!(gradOut instanceof Tensor) && this.backend.kind !== 'js') {
