@@ -192,12 +192,18 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
         const opts = { reduction: 'none' as const, ...extra };
         const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
         const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...opts, grad: true }));
+        // Each row's loss in f64 (reduction 'sum' of one row): a batch's sum is these added in row order.
+        const aloneSum = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...extra, reduction: 'sum' }).loss);
         for (let count = 1; count <= rows; count++) {
           for (let start = 0; start + count <= rows; start++) {
             const batch = x.subarray(start * cols, (start + count) * cols);
             const batchTargets = targets.slice(start, start + count);
             const ce = api.crossEntropy(batch, batchTargets, cols, { ...opts, grad: true });
             const lossOnly = api.crossEntropy(batch, batchTargets, cols, opts);
+            let sum = 0;
+            for (let k = 0; k < count; k++) sum += aloneSum[start + k];
+            const batchSum = api.crossEntropy(batch, batchTargets, cols, { ...extra, reduction: 'sum' }).loss;
+            if (!sameBits(batchSum, sum)) mismatches.push(`f64 loss sum cols ${cols} ${JSON.stringify(extra)} rows ${start}+${count}`);
             for (let k = 0; k < count; k++) {
               const r = start + k, where = `cols ${cols} ${JSON.stringify(extra)} row ${r} of ${start}+${count}`;
               if (!sameBits(ce.losses![k], alone[r].losses![0])) mismatches.push(`loss ${where}`);
