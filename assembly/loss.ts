@@ -115,6 +115,37 @@ export function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSu
   return ceGradScale * (1 + 2 * <f64>ceZLoss * lse) / sum;
 }
 
+// crossEntropyShortRowEnd for the four rows r…r + 3 of a group at once, in two f64 lanes with the
+// same operations in the same order (so the same bits): maxima mx and target logits zt (f32 lanes),
+// the sums and their logs (f64 pairs for rows 0, 1 and 2, 3). Stores the four α (f64) at alphas.
+@inline export function crossEntropyGroupEnd(
+  r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, s: f32, alphas: usize,
+): void {
+  const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
+  const ignored01 = i64x2.extend_low_i32x4_s(ignored), ignored23 = i64x2.extend_high_i32x4_s(ignored);
+  const sv = f64x2.splat(<f64>s), zl = f64x2.splat(<f64>ceZLoss);
+  const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  const lse01 = f64x2.add(f64x2.mul(m01, sv), log01), lse23 = f64x2.add(f64x2.mul(m23, sv), log23);
+  let loss01 = f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01);
+  let loss23 = f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23);
+  if (ceZLoss != 0) {
+    loss01 = f64x2.add(loss01, f64x2.mul(f64x2.mul(zl, lse01), lse01));
+    loss23 = f64x2.add(loss23, f64x2.mul(f64x2.mul(zl, lse23), lse23));
+  }
+  // The sum runs on in row order, without the ignored rows.
+  const skip = i32x4.bitmask(ignored);
+  if (!(skip & 1)) ceTotal += f64x2.extract_lane(loss01, 0);
+  if (!(skip & 2)) ceTotal += f64x2.extract_lane(loss01, 1);
+  if (!(skip & 4)) ceTotal += f64x2.extract_lane(loss23, 0);
+  if (!(skip & 8)) ceTotal += f64x2.extract_lane(loss23, 1);
+  if (ceLosses != 0) v128.store(ceLosses + (<usize>r << 2), v128.andnot(demoteJoin(loss01, loss23), ignored));
+  const gs = f64x2.splat(ceGradScale), one = f64x2.splat(1), twoZl = f64x2.mul(f64x2.splat(2), zl);
+  const alpha01 = f64x2.div(f64x2.mul(gs, f64x2.add(one, f64x2.mul(twoZl, lse01))), sum01);
+  const alpha23 = f64x2.div(f64x2.mul(gs, f64x2.add(one, f64x2.mul(twoZl, lse23))), sum23);
+  v128.store(alphas, v128.andnot(alpha01, ignored01));
+  v128.store(alphas, v128.andnot(alpha23, ignored23), 16);
+}
+
 // The gradient of a short row whose terms e_j are at g, scaled already by f32(α) unless that
 // overflows float32 (then still e_j: the f64 path below keeps 0·α = 0): the target's −gs, or all
 // zeros for an ignored row.

@@ -10,7 +10,7 @@ import {
   demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
-import { crossEntropyShortRowEnd, crossEntropyShortRowGrad, crossEntropyTargetLogit } from './loss';
+import { crossEntropyGroupEnd, crossEntropyShortRowGrad, crossEntropyTargetLogit } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
 // SCALED (a temperature, s ≠ 1: one more multiply) and EXACT (the span is too wide for the
@@ -435,21 +435,9 @@ function ceGroupStart(x: usize, stride: usize, r: i32): void {
 // The group's rows' ends (maxima in mx, sums in sum01:sum23): their f32(α) by lane, or 1 where α
 // overflows float32.
 function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
-  const r = ceGroupRow, lanes = ceGroupLanes;
-  const log01 = logLanes(sum01), log23 = logLanes(sum23);
-  const a0 = crossEntropyShortRowEnd(
-    r, f32x4.extract_lane(mx, 0), load<f32>(lanes), f64x2.extract_lane(sum01, 0), f64x2.extract_lane(log01, 0), s);
-  const a1 = crossEntropyShortRowEnd(
-    r + 1, f32x4.extract_lane(mx, 1), load<f32>(lanes, 4), f64x2.extract_lane(sum01, 1), f64x2.extract_lane(log01, 1), s);
-  const a2 = crossEntropyShortRowEnd(
-    r + 2, f32x4.extract_lane(mx, 2), load<f32>(lanes, 8), f64x2.extract_lane(sum23, 0), f64x2.extract_lane(log23, 0), s);
-  const a3 = crossEntropyShortRowEnd(
-    r + 3, f32x4.extract_lane(mx, 3), load<f32>(lanes, 12), f64x2.extract_lane(sum23, 1), f64x2.extract_lane(log23, 1), s);
-  store<f64>(lanes, a0, 16);
-  store<f64>(lanes, a1, 24);
-  store<f64>(lanes, a2, 32);
-  store<f64>(lanes, a3, 40);
-  const alpha = demoteJoin(f64x2.replace_lane(f64x2.splat(a0), 1, a1), f64x2.replace_lane(f64x2.splat(a2), 1, a3));
+  const lanes = ceGroupLanes;
+  crossEntropyGroupEnd(ceGroupRow, mx, v128.load(lanes), sum01, sum23, logLanes(sum01), logLanes(sum23), s, lanes + 16);
+  const alpha = demoteJoin(v128.load(lanes, 16), v128.load(lanes, 32));
   return v128.bitselect(f32x4.splat(1), alpha, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)));
 }
 
