@@ -101,7 +101,7 @@ let ceTotal: f64 = 0;
 // log by logLanes: adds its loss (lse − z_t·s, as crossEntropyIndexRows with ε = 0 and w = 1) to
 // ceTotal, stores it in the losses, and returns the gradient's factor α = gs·(1 + 2·zl·lse) / Σ
 // (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient.
-export function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32): f64 {
+function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32): f64 {
   const ignored = load<i32>(ceTargets + (<usize>r << 2)) == ceIgnoreIndex;
   if (ignored) {
     if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), 0);

@@ -663,8 +663,7 @@ function logShortRowEnd(xr: usize, out: usize, cols: i32, m: f32, lo: f32, s: f3
     store<f32>(out, value);
     return;
   }
-  let wide = m - lo == Infinity && abs(m) != Infinity;
-  if (wide && lo == -Infinity) wide = m - finiteMin(xr, cols) == Infinity;
+  const wide = m - lo == Infinity && abs(m) != Infinity && rangeOverflows(xr, cols, m, lo);
   logSoftmaxRowOut(xr, out, cols, m, s, <f32>logTotal, wide);
 }
 
@@ -706,21 +705,22 @@ function rangeOverflows(xr: usize, cols: i32, m: f32, lo: f32): bool {
 }
 
 // logSoftmax's output for a group of four short rows, none wide: row k (at x + k·stride) is
-// (x_j − m)·s − logTotal with lane k of mx and of logTotal (f32), logSoftmaxRowOut's arithmetic,
-// its tail as one partial vector per row.
+// (x_j − m)·s − logTotal with lane k of mx and of logTotal (f32), as logSoftmaxRowOut writes it.
 @inline function logSoftmaxGroupOut(x: usize, out: usize, stride: usize, cols: i32, mx: v128, logTotal: v128, s: f32): void {
   const sv = f32x4.splat(s);
-  logSoftmaxShortRowOut(x, out, cols, v128.shuffle<f32>(mx, mx, 0, 0, 0, 0), sv, v128.shuffle<f32>(logTotal, logTotal, 0, 0, 0, 0));
-  logSoftmaxShortRowOut(
+  logSoftmaxRowBody(x, out, cols, v128.shuffle<f32>(mx, mx, 0, 0, 0, 0), sv, v128.shuffle<f32>(logTotal, logTotal, 0, 0, 0, 0));
+  logSoftmaxRowBody(
     x + stride, out + stride, cols, v128.shuffle<f32>(mx, mx, 1, 1, 1, 1), sv, v128.shuffle<f32>(logTotal, logTotal, 1, 1, 1, 1));
-  logSoftmaxShortRowOut(
+  logSoftmaxRowBody(
     x + 2 * stride, out + 2 * stride, cols, v128.shuffle<f32>(mx, mx, 2, 2, 2, 2), sv,
     v128.shuffle<f32>(logTotal, logTotal, 2, 2, 2, 2));
-  logSoftmaxShortRowOut(
+  logSoftmaxRowBody(
     x + 3 * stride, out + 3 * stride, cols, v128.shuffle<f32>(mx, mx, 3, 3, 3, 3), sv,
     v128.shuffle<f32>(logTotal, logTotal, 3, 3, 3, 3));
 }
-@inline function logSoftmaxShortRowOut(xr: usize, yr: usize, cols: i32, mv: v128, sv: v128, lv: v128): void {
+// (x_j − m)·s − logTotal over one row with m, s and logTotal splatted (mv, sv, lv), the tail as one
+// partial vector: logSoftmax's output for a row whose range does not overflow float32.
+@inline function logSoftmaxRowBody(xr: usize, yr: usize, cols: i32, mv: v128, sv: v128, lv: v128): void {
   let j = 0;
   for (; j + 4 <= cols; j += 4) {
     const o = <usize>j << 2;
@@ -818,16 +818,7 @@ function logSoftmaxRowOut(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logTo
     logSoftmaxWideRow(xr, yr, cols, m, s, logTotal);
     return;
   }
-  const mv = f32x4.splat(m), sv = f32x4.splat(s), lv = f32x4.splat(logTotal);
-  let i = 0;
-  for (; i + 4 <= cols; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(yr + o, f32x4.sub(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv), lv));
-  }
-  for (; i < cols; i++) {
-    const o = <usize>i << 2;
-    store<f32>(yr + o, (load<f32>(xr + o) - m) * s - logTotal);
-  }
+  logSoftmaxRowBody(xr, yr, cols, f32x4.splat(m), f32x4.splat(s), f32x4.splat(logTotal));
 }
 
 // Matrices larger than this (about L2) have each row's sum-of-exp pass also scan the next row for
