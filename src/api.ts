@@ -4,6 +4,7 @@
 import type { Activation, Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from './backend.js';
 import { seededRandom, type RandomSource } from './random.js';
 import { linearCrossEntropyChunks, linearCrossEntropyScratch } from './linear-cross-entropy.js';
+import { float32ArrayToOverwrite } from './fresh-array.js';
 import { Tensor } from './tensor.js';
 import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
@@ -249,7 +250,9 @@ export class Api {
   ): { buffer: F32Buffer; finish(): T extends Tensor ? Tensor : Float32Array } {
     type R = T extends Tensor ? Tensor : Float32Array;
     if (out instanceof Tensor) return { buffer: out.buffer(fn), finish: () => out as unknown as R };
-    const target = (out as Float32Array | undefined) ?? new Float32Array(length);
+    // The js backend's kernels write into the array itself; wasm results are copied over all of it.
+    const target = (out as Float32Array | undefined)
+      ?? (this.backend.kind === 'js' ? new Float32Array(length) : float32ArrayToOverwrite(length));
     if (target.length !== length) {
       // Only possible for a view of wasm memory that this call's allocation just detached.
       throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
@@ -327,7 +330,7 @@ export class Api {
   ): Float32Array {
     const step = Math.min(rows, blockRows(cols));
     const outCols = perRow ? 1 : cols;
-    const target = out ?? new Float32Array(rows * outCols);
+    const target = out ?? float32ArrayToOverwrite(rows * outCols); // every block is copied over it
     const resident = xs instanceof Tensor;
     return this.backend.scoped((scope) => {
       const lengths = this.blockLengths;
@@ -497,8 +500,9 @@ export class Api {
       params.zLoss = zLoss;
       params.invTemperature = invTemperature;
       params.gradScale = Math.fround(gradScale); // as the kernels take it
-      const grad = wantGrad ? gradOut as Float32Array | undefined ?? new Float32Array(rows * cols) : null;
-      const losses = reduction === 'none' ? new Float32Array(rows) : null;
+      // Every block's gradient and losses are copied over these.
+      const grad = wantGrad ? gradOut as Float32Array | undefined ?? float32ArrayToOverwrite(rows * cols) : null;
+      const losses = reduction === 'none' ? float32ArrayToOverwrite(rows) : null;
       const total = this.crossEntropyInBlocks(fn, z, targets, byIndex, rows, cols, ignoreIndex, weight, grad, losses);
       const result: CrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad;

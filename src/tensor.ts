@@ -2,6 +2,7 @@
 // pipeline of calls copies nothing in or out. Freed by dispose() (or `using`); a
 // FinalizationRegistry frees the ones callers forget.
 import type { Backend, F32Buffer } from './backend.js';
+import { float32ArrayToOverwrite } from './fresh-array.js';
 import { describe } from './validate.js';
 
 // Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
@@ -36,7 +37,10 @@ export class Tensor {
 
   /** A copy of the data. */
   toArray(): Float32Array {
-    return this.buffer('Tensor.toArray').view().slice();
+    const data = this.buffer('Tensor.toArray').view();
+    const copy = float32ArrayToOverwrite(data.length);
+    copy.set(data);
+    return copy;
   }
 
   /**
