@@ -172,12 +172,17 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     const calls: Array<[(api: Api, view: Float32Array) => unknown, string]> = [
       [(api, view) => api.crossEntropy(view, [0], cols, { grad: true }), stale],
       [(api, view) => api.crossEntropy(logits, view, cols), stale],
+      // Class indices read from the tensor's memory (its first float, 0, is class 0).
+      [(api, view) => api.crossEntropy(logits, new Int32Array(view.buffer, view.byteOffset, 1), cols),
+        stale.replace('Float32Array(0)', 'Int32Array(0)')],
       [(api, view) => api.crossEntropy(logits, [0], cols, { grad: view }),
         "crossEntropy: options.grad is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"],
     ];
     for (const [call, message] of calls) {
       const { api, wasm } = await wasmInstance(kind);
-      using t = api.tensor(1, cols, new Float32Array(cols).fill(1 / cols));
+      const probs = new Float32Array(cols).fill(1 / (cols - 1));
+      probs[0] = 0;
+      using t = api.tensor(1, cols, probs);
       expect(() => call(api, t.view())).toThrow(new TypeError(message));
       expect(wasm.arenaState().idle).toBe(true);
       // The memory is large enough now: a view taken after the growth is an ordinary array.

@@ -42,9 +42,9 @@ function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): str
   return String.fromCharCode(...new Uint16Array(buffer, messagePtr, bytes >>> 1));
 }
 
-// A Float32Array over this memory's buffer from before it grew has length 0 now: its data is
+// A typed array over this memory's buffer from before it grew has length 0 now: its data is
 // gone from the caller's view, so copying it would silently copy nothing.
-function staleViewError(src: Float32Array): TypeError {
+function staleViewError(src: Float32Array | Int32Array | ArrayLike<number>): TypeError {
   return new TypeError(
     `softmax-wasm: an argument (${src.constructor.name}(${src.length})) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())`,
   );
@@ -76,6 +76,9 @@ export class WasmBackend implements Backend {
         return buffer;
       },
       i32: (src) => {
+        // Class indices as an Int32Array over a Tensor.view()'s memory would otherwise copy nothing
+        // and leave the scratch's old bytes as the targets.
+        if (ArrayBuffer.isView(src) && src.byteLength === 0 && memory.isRetired(src.buffer)) throw staleViewError(src);
         const buffer = new WasmI32Buffer(memory, arena.take(src.length * 4), src.length);
         buffer.view().set(src);
         return buffer;
