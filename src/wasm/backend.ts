@@ -44,7 +44,7 @@ function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): str
 
 // A typed array over this memory's buffer from before it grew has length 0 now: its data is
 // gone from the caller's view, so copying it would silently copy nothing.
-function staleViewError(src: Float32Array | Int32Array | ArrayLike<number>): TypeError {
+function staleViewError(src: ArrayBufferView & ArrayLike<number>): TypeError {
   return new TypeError(
     `softmax-wasm: an argument (${src.constructor.name}(${src.length})) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())`,
   );
