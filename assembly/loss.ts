@@ -85,34 +85,67 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
 }
 
 // ---- short rows ----------------------------------------------------------------------------------
-// Short rows (cols < SHORT_ROW) with class-index targets, no class weights and no label smoothing —
-// a classifier's loss over a batch — go four at a time through softmax.ts's group code, which
-// computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as softmax's short rows
-// do; the functions below turn those into the loss and the gradient. A row is computed alike in
-// a group and alone (crossEntropyShortRow), so its bits do not depend on the rows around it. Row
-// by row, 32 × 10 took 10 ns per element, dominated by per-row calls and partial vectors.
+// Short rows (cols < SHORT_ROW) with class-index targets and no class weights — a classifier's
+// loss over a batch, with or without label smoothing — go four at a time through softmax.ts's
+// group code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as
+// softmax's short rows do; the functions below turn those into the loss and the gradient. A row
+// is computed alike in a group and alone (crossEntropyShortRow), so its bits do not depend on the
+// rows around it. Row by row, 32 × 10 took 10 ns per element, dominated by per-row calls and
+// partial vectors. Label smoothing has functions of its own (…Smoothed), chosen once per group:
+// folded into the plain ones, its extra arithmetic made rows without it 12–20 % slower.
 
 // The call's state, set by crossEntropyIndexRows for the group code's ends.
 let ceTargets: usize = 0, ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
 let ceGradScale: f64 = 0; // gradScale · s: every gradient carries the temperature's factor s
 let ceTotal: f64 = 0;
+// Label smoothing ε > 0 (false: ε = 0), the target's own weight 1 − ε, ε / cols per class, cols,
+// and the target mass (1 − ε) + ε/cols · cols that α carries, as crossEntropyIndexRows forms it.
+export let ceSmoothed = false;
+let ceEps: f64 = 0, ceOneMinusEps: f64 = 1, ceEpsPerClass: f64 = 0, ceCols: f64 = 0, ceTargetMass: f64 = 1;
+
+// Σ_j (m − z_j) over a short row (at x) whose maximum is m, in f64 where each term is exact: label
+// smoothing's part of the loss (as rowGapSum, which the wide rows use). Read before the exp pass,
+// which may write the gradient over the logits.
+export function crossEntropyRowGap(x: usize, cols: i32, m: f32): f64 {
+  const mv = f64x2.splat(<f64>m);
+  let acc0 = f64x2.splat(0), acc1 = acc0;
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const v = v128.load(x + (<usize>j << 2));
+    acc0 = f64x2.add(acc0, f64x2.sub(mv, f64x2.promote_low_f32x4(v)));
+    acc1 = f64x2.add(acc1, f64x2.sub(mv, promoteHigh(v)));
+  }
+  let gap = f64x2Sum(f64x2.add(acc0, acc1));
+  for (; j < cols; j++) gap += <f64>m - <f64>load<f32>(x + (<usize>j << 2));
+  return gap;
+}
 
 // The end of short row r, with maximum m, target logit zt, sum = Σ_j e^{(z_j − m)·s} and logSum its
 // log by logLanes: adds its loss (lse − z_t·s, as crossEntropyIndexRows with ε = 0 and w = 1) to
 // ceTotal, stores it in the losses, and returns the gradient's factor α = gs·(1 + 2·zl·lse) / Σ
-// (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient.
-function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32): f64 {
+// (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient. With label smoothing
+// (gap: the row's crossEntropyRowGap) the loss is (1 − ε)·(lse − z_t·s) + ε/C·(C·log Σ + gap·s)
+// + zl·lse², α = gs·(mass + 2·zl·lse) / Σ and ∂J/∂z_j = α·e_j − gs·ε/C − gs·(1 − ε)·[j = t].
+function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32, gap: f64): f64 {
   const ignored = load<i32>(ceTargets + (<usize>r << 2)) == ceIgnoreIndex;
   if (ignored) {
     if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), 0);
     return 0;
   }
   const lse = <f64>m * <f64>s + logSum;
-  let loss = (<f64>m - <f64>zt) * <f64>s + logSum;
+  let loss: f64, mass: f64 = 1;
+  if (ceSmoothed) {
+    // With ε = 1 the target is uniform: its own term is absent, not 0·∞ = NaN for a −∞ logit.
+    loss = ceEps < 1 ? ceOneMinusEps * ((<f64>m - <f64>zt) * <f64>s + logSum) : 0;
+    loss += ceEpsPerClass * (ceCols * logSum + gap * <f64>s);
+    mass = ceTargetMass;
+  } else {
+    loss = (<f64>m - <f64>zt) * <f64>s + logSum;
+  }
   if (ceZLoss != 0) loss += <f64>ceZLoss * lse * lse;
   ceTotal += loss;
   if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), <f32>loss);
-  return ceGradScale * (1 + 2 * <f64>ceZLoss * lse) / sum;
+  return ceGradScale * (mass + 2 * <f64>ceZLoss * lse) / sum;
 }
 
 // crossEntropyShortRowEnd for the four rows r…r + 3 of a group at once, in two f64 lanes with the
@@ -121,13 +154,41 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
 @inline export function crossEntropyGroupEnd(
   r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, s: f32, alphas: usize,
 ): void {
+  const sv = f64x2.splat(<f64>s);
+  const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  const loss01 = f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01);
+  const loss23 = f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23);
+  crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, f64x2.splat(1), alphas);
+}
+
+// crossEntropyGroupEnd with label smoothing; gap01 and gap23 are the rows' crossEntropyRowGap.
+@inline export function crossEntropyGroupEndSmoothed(
+  r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, gap01: v128, gap23: v128,
+  s: f32, alphas: usize,
+): void {
+  const sv = f64x2.splat(<f64>s);
+  const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  let loss01 = f64x2.splat(0), loss23 = loss01;
+  if (ceEps < 1) {
+    const own = f64x2.splat(ceOneMinusEps);
+    loss01 = f64x2.mul(own, f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01));
+    loss23 = f64x2.mul(own, f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23));
+  }
+  const perClass = f64x2.splat(ceEpsPerClass), c = f64x2.splat(ceCols);
+  loss01 = f64x2.add(loss01, f64x2.mul(perClass, f64x2.add(f64x2.mul(c, log01), f64x2.mul(gap01, sv))));
+  loss23 = f64x2.add(loss23, f64x2.mul(perClass, f64x2.add(f64x2.mul(c, log23), f64x2.mul(gap23, sv))));
+  crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, f64x2.splat(ceTargetMass), alphas);
+}
+
+// The rest of crossEntropyShortRowEnd for a group, from the rows' losses before the z-loss.
+@inline function crossEntropyGroupTail(
+  r: i32, m01: v128, m23: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, sv: v128,
+  loss01: v128, loss23: v128, mass: v128, alphas: usize,
+): void {
   const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
   const ignored01 = i64x2.extend_low_i32x4_s(ignored), ignored23 = i64x2.extend_high_i32x4_s(ignored);
-  const sv = f64x2.splat(<f64>s), zl = f64x2.splat(<f64>ceZLoss);
-  const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  const zl = f64x2.splat(<f64>ceZLoss);
   const lse01 = f64x2.add(f64x2.mul(m01, sv), log01), lse23 = f64x2.add(f64x2.mul(m23, sv), log23);
-  let loss01 = f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01);
-  let loss23 = f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23);
   if (ceZLoss != 0) {
     loss01 = f64x2.add(loss01, f64x2.mul(f64x2.mul(zl, lse01), lse01));
     loss23 = f64x2.add(loss23, f64x2.mul(f64x2.mul(zl, lse23), lse23));
@@ -139,9 +200,9 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   if (!(skip & 4)) ceTotal += f64x2.extract_lane(loss23, 0);
   if (!(skip & 8)) ceTotal += f64x2.extract_lane(loss23, 1);
   if (ceLosses != 0) v128.store(ceLosses + (<usize>r << 2), v128.andnot(demoteJoin(loss01, loss23), ignored));
-  const gs = f64x2.splat(ceGradScale), one = f64x2.splat(1), twoZl = f64x2.mul(f64x2.splat(2), zl);
-  const alpha01 = f64x2.div(f64x2.mul(gs, f64x2.add(one, f64x2.mul(twoZl, lse01))), sum01);
-  const alpha23 = f64x2.div(f64x2.mul(gs, f64x2.add(one, f64x2.mul(twoZl, lse23))), sum23);
+  const gs = f64x2.splat(ceGradScale), twoZl = f64x2.mul(f64x2.splat(2), zl);
+  const alpha01 = f64x2.div(f64x2.mul(gs, f64x2.add(mass, f64x2.mul(twoZl, lse01))), sum01);
+  const alpha23 = f64x2.div(f64x2.mul(gs, f64x2.add(mass, f64x2.mul(twoZl, lse23))), sum23);
   v128.store(alphas, v128.andnot(alpha01, ignored01));
   v128.store(alphas, v128.andnot(alpha23, ignored23), 16);
 }
@@ -160,6 +221,29 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
   store<f32>(gt, load<f32>(gt) - <f32>ceGradScale);
 }
 
+// crossEntropyShortRowGrad with label smoothing: −gs·ε/C from every class, −gs·(1 − ε) from the target.
+export function crossEntropyShortRowGradSmoothed(g: usize, cols: i32, r: i32, alpha: f64): void {
+  const t = load<i32>(ceTargets + (<usize>r << 2));
+  if (t == ceIgnoreIndex) {
+    memory.fill(g, 0, <usize>cols << 2);
+    return;
+  }
+  const beta = ceGradScale * ceEpsPerClass;
+  if (abs(<f32>alpha) == Infinity) {
+    affineGradRowWide(g, 0, cols, alpha, beta);
+  } else {
+    const b = <f32>beta, bv = f32x4.splat(b);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(g + o, f32x4.sub(v128.load(g + o), bv));
+    }
+    for (; j < cols; j++) store<f32>(g + (<usize>j << 2), load<f32>(g + (<usize>j << 2)) - b);
+  }
+  const gt = g + (<usize>t << 2);
+  store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps));
+}
+
 // Row r's target logit (at x, the row), 0 for an ignored row (whose target may be any number).
 export function crossEntropyTargetLogit(x: usize, r: i32): f32 {
   const t = load<i32>(ceTargets + (<usize>r << 2));
@@ -170,22 +254,25 @@ export function crossEntropyTargetLogit(x: usize, r: i32): f32 {
 function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): void {
   const t = load<i32>(ceTargets + (<usize>r << 2));
   if (t == ceIgnoreIndex) {
-    crossEntropyShortRowEnd(r, 0, 0, 0, 0, s);
+    crossEntropyShortRowEnd(r, 0, 0, 0, 0, s, 0);
     if (g != 0) crossEntropyShortRowGrad(g, cols, r, 0);
     return;
   }
   const m = rowMax(x, cols);
-  const zt = crossEntropyTargetLogit(x, r); // before g, which may be x, is written
+  // Both read before g, which may be x, is written.
+  const zt = crossEntropyTargetLogit(x, r);
+  const gap = ceSmoothed ? crossEntropyRowGap(x, cols, m) : 0;
   if (g == 0) {
     const sum = shortRowSumExp(x, cols, m, s);
-    crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s);
+    crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap);
     return;
   }
   expShiftedRow(x, g, cols, m, s);
   const sum = shortRowTermSum(g, cols);
-  const alpha = crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s);
+  const alpha = crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap);
   if (abs(<f32>alpha) != Infinity) scaleRow(g, g, cols, <f32>alpha);
-  crossEntropyShortRowGrad(g, cols, r, alpha);
+  if (ceSmoothed) crossEntropyShortRowGradSmoothed(g, cols, r, alpha);
+  else crossEntropyShortRowGrad(g, cols, r, alpha);
 }
 
 // Targets as class indices (i32). Returns total + Σ over rows of the row losses, added in row order
@@ -201,7 +288,13 @@ export function crossEntropyIndexRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
-  if (cols < SHORT_ROW && weight == 0 && eps == 0) {
+  if (cols < SHORT_ROW && weight == 0) {
+    ceSmoothed = eps > 0;
+    ceEps = eps;
+    ceOneMinusEps = 1 - eps;
+    ceEpsPerClass = epsPerClass;
+    ceCols = <f64>cols;
+    ceTargetMass = (1 - eps) + epsPerClass * weightTotal; // as the wide rows' α below
     ceTargets = targets;
     ceIgnoreIndex = ignoreIndex;
     ceZLoss = zLoss;

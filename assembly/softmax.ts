@@ -10,7 +10,10 @@ import {
   demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
-import { crossEntropyGroupEnd, crossEntropyShortRowGrad, crossEntropyTargetLogit } from './loss';
+import {
+  ceSmoothed, crossEntropyGroupEnd, crossEntropyGroupEndSmoothed, crossEntropyRowGap, crossEntropyShortRowGrad,
+  crossEntropyShortRowGradSmoothed, crossEntropyTargetLogit,
+} from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
 // SCALED (a temperature, s ≠ 1: one more multiply) and EXACT (the span is too wide for the
@@ -420,30 +423,62 @@ let groupMin: v128 = f32x4.splat(Infinity);
 }
 
 // The cross-entropy group in progress (CE, CE_LOSS; the rows' arithmetic is loss.ts's): its
-// first row, and per row k the target's logit (f32 at 4k) and the gradient's factor α (f64 at
-// 16 + 8k).
+// first row, and per row k the target's logit (f32 at 4k), the gradient's factor α (f64 at
+// 16 + 8k) and, with label smoothing, the row's crossEntropyRowGap (f64 at 48 + 8k).
 let ceGroupRow: i32 = 0;
-const ceGroupLanes = memory.data(48);
+const ceGroupLanes = memory.data(80);
 
 // Before a group's exp pass (which may write the gradient over the logits): the group's first row
-// r, at x with rows stride bytes apart, and its targets' logits.
-function ceGroupStart(x: usize, stride: usize, r: i32): void {
+// r, at x with rows stride bytes apart and maxima mx, its targets' logits and, with label
+// smoothing, its gaps.
+function ceGroupStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
   ceGroupRow = r;
   for (let k = 0; k < 4; k++) store<f32>(ceGroupLanes + (<usize>k << 2), crossEntropyTargetLogit(x + <usize>k * stride, r + k));
+  if (ceSmoothed) ceGroupGaps(x, stride, cols, mx);
+}
+
+function ceGroupGaps(x: usize, stride: usize, cols: i32, mx: v128): void {
+  const lanes = ceGroupLanes;
+  store<f64>(lanes, crossEntropyRowGap(x, cols, f32x4.extract_lane(mx, 0)), 48);
+  store<f64>(lanes, crossEntropyRowGap(x + stride, cols, f32x4.extract_lane(mx, 1)), 56);
+  store<f64>(lanes, crossEntropyRowGap(x + 2 * stride, cols, f32x4.extract_lane(mx, 2)), 64);
+  store<f64>(lanes, crossEntropyRowGap(x + 3 * stride, cols, f32x4.extract_lane(mx, 3)), 72);
 }
 
 // The group's rows' ends (maxima in mx, sums in sum01:sum23): their f32(α) by lane, or 1 where α
 // overflows float32.
 function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
+  if (ceSmoothed) return ceGroupScaleSmoothed(mx, sum01, sum23, s);
   const lanes = ceGroupLanes;
   crossEntropyGroupEnd(ceGroupRow, mx, v128.load(lanes), sum01, sum23, logLanes(sum01), logLanes(sum23), s, lanes + 16);
-  const alpha = demoteJoin(v128.load(lanes, 16), v128.load(lanes, 32));
+  return ceGroupFactors();
+}
+
+// ceGroupScale with label smoothing (apart, so that rows without it keep their code).
+function ceGroupScaleSmoothed(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
+  const lanes = ceGroupLanes;
+  crossEntropyGroupEndSmoothed(
+    ceGroupRow, mx, v128.load(lanes), sum01, sum23, logLanes(sum01), logLanes(sum23), v128.load(lanes, 48), v128.load(lanes, 64),
+    s, lanes + 16,
+  );
+  return ceGroupFactors();
+}
+
+@inline function ceGroupFactors(): v128 {
+  const alpha = demoteJoin(v128.load(ceGroupLanes, 16), v128.load(ceGroupLanes, 32));
   return v128.bitselect(f32x4.splat(1), alpha, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)));
 }
 
 // After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
 function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   const r = ceGroupRow, lanes = ceGroupLanes;
+  if (ceSmoothed) {
+    crossEntropyShortRowGradSmoothed(g, cols, r, load<f64>(lanes, 16));
+    crossEntropyShortRowGradSmoothed(g + stride, cols, r + 1, load<f64>(lanes, 24));
+    crossEntropyShortRowGradSmoothed(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
+    crossEntropyShortRowGradSmoothed(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
+    return;
+  }
   crossEntropyShortRowGrad(g, cols, r, load<f64>(lanes, 16));
   crossEntropyShortRowGrad(g + stride, cols, r + 1, load<f64>(lanes, 24));
   crossEntropyShortRowGrad(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
@@ -468,7 +503,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
     const lse = kind == LOG && end == LSE;
     const shift = lse ? v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity))) : mx;
     const outGroup = lse ? out + (<usize>r << 2) : out + offset;
-    if (kind == CE || (kind == LOG && end == CE_LOSS)) ceGroupStart(x + offset, stride, r);
+    if (kind == CE || (kind == LOG && end == CE_LOSS)) ceGroupStart(x + offset, stride, r, cols, mx);
     groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, narrowLanes, mode, shape, kind, mx, s, end);
     r += 4;
     if (r + 4 > rows) return r;

@@ -8,13 +8,14 @@
 //
 // Kernels: softmaxRows, logSoftmaxRows, logSumExpRows (x, out, rows, cols, 1/T = 1; out has room
 // for rows × cols floats, logSumExpRows writes the first rows) and crossEntropyIndexRows (mean, with
-// gradient). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// gradient; an optional fifth argument is its label smoothing, default 0). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
 import { readFileSync } from 'node:fs';
 
-const [fileA, fileB, kernel = 'softmaxRows', shapesArg] = process.argv.slice(2);
+const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0'] = process.argv.slice(2);
+const labelSmoothing = Number(labelSmoothingArg);
 if (!fileA || !fileB) {
-  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]]');
+  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing]');
   process.exit(1);
 }
 const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
@@ -45,7 +46,7 @@ for (const [rows, cols] of shapes) {
   });
   const call = (k) => {
     const m = builds[k], { px, pout, ptargets } = pointers[k];
-    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, 0, 0, 1, 1 / rows, pout, 0, 0);
+    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else m[kernel](px, pout, rows, cols, 1);
   };
   const inner = Math.max(1, Math.round(4e5 / (n + 100)));

@@ -187,8 +187,13 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
       const rows = MIXED_ROWS, x = mixedRows(cols);
       // Every fifth row ignored, in each position of a group across the batches.
       const targets = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
-      // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path).
-      for (const extra of [{}, { temperature: 0.7 }, { zLoss: 0.01 }]) {
+      // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path);
+      // label smoothing adds each row's gap sum and ε/C to every class, ε = 1 drops the target's term.
+      const options = [
+        {}, { temperature: 0.7 }, { zLoss: 0.01 }, { labelSmoothing: 0.1 }, { labelSmoothing: 1 },
+        { labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
+      ];
+      for (const extra of options) {
         const opts = { reduction: 'none' as const, ...extra };
         const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
         const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...opts, grad: true }));
