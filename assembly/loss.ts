@@ -229,17 +229,9 @@ export function crossEntropyShortRowGradSmoothed(g: usize, cols: i32, r: i32, al
     return;
   }
   const beta = ceGradScale * ceEpsPerClass;
-  if (abs(<f32>alpha) == Infinity) {
-    affineGradRowWide(g, 0, cols, alpha, beta);
-  } else {
-    const b = <f32>beta, bv = f32x4.splat(b);
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(g + o, f32x4.sub(v128.load(g + o), bv));
-    }
-    for (; j < cols; j++) store<f32>(g + (<usize>j << 2), load<f32>(g + (<usize>j << 2)) - b);
-  }
+  // The terms are scaled already: 1·e_j − β, exact times 1, is e_j − β rounded once on every path.
+  if (abs(<f32>alpha) == Infinity) affineGradRowWide(g, 0, cols, alpha, beta);
+  else affineGradRow(g, 0, cols, 1, <f32>beta);
   const gt = g + (<usize>t << 2);
   store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps));
 }
