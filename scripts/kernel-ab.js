@@ -8,14 +8,15 @@
 //
 // Kernels: softmaxRows, logSoftmaxRows, logSumExpRows (x, out, rows, cols, 1/T = 1; out has room
 // for rows × cols floats, logSumExpRows writes the first rows) and crossEntropyIndexRows (mean, with
-// gradient; an optional fifth argument is its label smoothing, default 0). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// gradient; an optional fifth argument is its label smoothing, default 0, and a sixth, `weights`,
+// gives it class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
 import { readFileSync } from 'node:fs';
 
-const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0'] = process.argv.slice(2);
+const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0', weightsArg] = process.argv.slice(2);
 const labelSmoothing = Number(labelSmoothingArg);
-if (!fileA || !fileB) {
-  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing]');
+if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights')) {
+  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights]');
   process.exit(1);
 }
 const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
@@ -39,14 +40,16 @@ for (const [rows, cols] of shapes) {
   // Same data at the same kind of place in each build's memory.
   const pointers = builds.map((m) => {
     const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc(rows * 4);
+    const pweight = weightsArg ? m.alloc(cols * 4) : 0;
     new Float32Array(m.memory.buffer, px, n).set(x);
+    if (pweight) new Float32Array(m.memory.buffer, pweight, cols).set(Float32Array.from({ length: cols }, (_, j) => 0.5 + (1.5 * j) / cols));
     const targets = new Int32Array(m.memory.buffer, ptargets, rows);
     for (let r = 0; r < rows; r++) targets[r] = (r * 7) % cols;
-    return { px, pout, ptargets };
+    return { px, pout, ptargets, pweight };
   });
   const call = (k) => {
-    const m = builds[k], { px, pout, ptargets } = pointers[k];
-    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, 0, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
+    const m = builds[k], { px, pout, ptargets, pweight } = pointers[k];
+    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else m[kernel](px, pout, rows, cols, 1);
   };
   const inner = Math.max(1, Math.round(4e5 / (n + 100)));
