@@ -85,48 +85,75 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
 }
 
 // ---- short rows ----------------------------------------------------------------------------------
-// Short rows (cols < SHORT_ROW) with class-index targets and no class weights — a classifier's
-// loss over a batch, with or without label smoothing — go four at a time through softmax.ts's
-// group code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as
-// softmax's short rows do; the functions below turn those into the loss and the gradient. A row
-// is computed alike in a group and alone (crossEntropyShortRow), so its bits do not depend on the
-// rows around it. Row by row, 32 × 10 took 10 ns per element, dominated by per-row calls and
-// partial vectors. Label smoothing has functions of its own (…Smoothed), chosen once per group:
-// folded into the plain ones, its extra arithmetic made rows without it 12–20 % slower.
+// Short rows (cols < SHORT_ROW) with class-index targets — a classifier's loss over a batch, with
+// or without label smoothing and class weights — go four at a time through softmax.ts's group
+// code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as softmax's
+// short rows do; the functions below turn those into the loss and the gradient. A row is computed
+// alike in a group and alone (crossEntropyShortRow), so its bits do not depend on the rows around
+// it. Row by row, 32 × 10 took 10 ns per element, dominated by per-row calls and partial vectors.
+// Label smoothing and class weights have functions of their own (…General), chosen once per
+// group: folded into the plain ones, label smoothing's extra arithmetic made rows without it
+// 12–20 % slower.
 
 // The call's state, set by crossEntropyIndexRows for the group code's ends.
 let ceTargets: usize = 0, ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
 let ceGradScale: f64 = 0; // gradScale · s: every gradient carries the temperature's factor s
 let ceTotal: f64 = 0;
-// Label smoothing ε > 0 (false: ε = 0), the target's own weight 1 − ε, ε / cols per class, cols,
-// and the target mass (1 − ε) + ε/cols · cols that α carries, as crossEntropyIndexRows forms it.
-export let ceSmoothed = false;
-let ceEps: f64 = 0, ceOneMinusEps: f64 = 1, ceEpsPerClass: f64 = 0, ceCols: f64 = 0, ceTargetMass: f64 = 1;
+// The general ends (label smoothing ε > 0 or class weights; false: neither), ε, 1 − ε, ε / cols per
+// class, the class weights (0: none), their sum W (cols without weights), and ε/cols · W, the mass
+// label smoothing spreads over the classes, as crossEntropyIndexRows forms them.
+export let ceGeneral = false;
+export let ceEps: f64 = 0;
+let ceOneMinusEps: f64 = 1, ceEpsPerClass: f64 = 0;
+export let ceWeight: usize = 0;
+let ceWeightTotal: f64 = 0, ceSpreadMass: f64 = 0;
 
-// Σ_j (m − z_j) over a short row (at x) whose maximum is m, in f64 where each term is exact: label
-// smoothing's part of the loss (as rowGapSum, which the wide rows use). Read before the exp pass,
-// which may write the gradient over the logits.
+// Σ_j w_j·(m − z_j) over a short row (at x) whose maximum is m (w_j = 1 without class weights), in
+// f64, where m − z_j is exact: label smoothing's part of the loss (as rowGapSum, which the wide rows
+// use). Read before the exp pass, which may write the gradient over the logits.
 export function crossEntropyRowGap(x: usize, cols: i32, m: f32): f64 {
-  const mv = f64x2.splat(<f64>m);
+  const mv = f64x2.splat(<f64>m), weight = ceWeight;
   let acc0 = f64x2.splat(0), acc1 = acc0;
   let j = 0;
+  if (weight == 0) {
+    for (; j + 4 <= cols; j += 4) {
+      const v = v128.load(x + (<usize>j << 2));
+      acc0 = f64x2.add(acc0, f64x2.sub(mv, f64x2.promote_low_f32x4(v)));
+      acc1 = f64x2.add(acc1, f64x2.sub(mv, promoteHigh(v)));
+    }
+    let gap = f64x2Sum(f64x2.add(acc0, acc1));
+    for (; j < cols; j++) gap += <f64>m - <f64>load<f32>(x + (<usize>j << 2));
+    return gap;
+  }
   for (; j + 4 <= cols; j += 4) {
-    const v = v128.load(x + (<usize>j << 2));
-    acc0 = f64x2.add(acc0, f64x2.sub(mv, f64x2.promote_low_f32x4(v)));
-    acc1 = f64x2.add(acc1, f64x2.sub(mv, promoteHigh(v)));
+    const v = v128.load(x + (<usize>j << 2)), w = v128.load(weight + (<usize>j << 2));
+    acc0 = f64x2.add(acc0, f64x2.mul(f64x2.promote_low_f32x4(w), f64x2.sub(mv, f64x2.promote_low_f32x4(v))));
+    acc1 = f64x2.add(acc1, f64x2.mul(promoteHigh(w), f64x2.sub(mv, promoteHigh(v))));
   }
   let gap = f64x2Sum(f64x2.add(acc0, acc1));
-  for (; j < cols; j++) gap += <f64>m - <f64>load<f32>(x + (<usize>j << 2));
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    gap += <f64>load<f32>(weight + o) * (<f64>m - <f64>load<f32>(x + o));
+  }
   return gap;
+}
+
+// Row r's target class weight w_t (1 without class weights; 0 for an ignored row, whose target may
+// be any number).
+export function crossEntropyTargetWeight(r: i32): f64 {
+  const t = load<i32>(ceTargets + (<usize>r << 2));
+  if (t == ceIgnoreIndex) return 0;
+  return ceWeight != 0 ? <f64>load<f32>(ceWeight + (<usize>t << 2)) : 1;
 }
 
 // The end of short row r, with maximum m, target logit zt, sum = Σ_j e^{(z_j − m)·s} and logSum its
 // log by logLanes: adds its loss (lse − z_t·s, as crossEntropyIndexRows with ε = 0 and w = 1) to
 // ceTotal, stores it in the losses, and returns the gradient's factor α = gs·(1 + 2·zl·lse) / Σ
-// (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient. With label smoothing
-// (gap: the row's crossEntropyRowGap) the loss is (1 − ε)·(lse − z_t·s) + ε/C·(C·log Σ + gap·s)
-// + zl·lse², α = gs·(mass + 2·zl·lse) / Σ and ∂J/∂z_j = α·e_j − gs·ε/C − gs·(1 − ε)·[j = t].
-function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32, gap: f64): f64 {
+// (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient. The general ends
+// (ceGeneral; gap: the row's crossEntropyRowGap when ε > 0, wt: its crossEntropyTargetWeight), as
+// the wide rows: the loss is (1 − ε)·w_t·(lse − z_t·s) + ε/C·(W·log Σ + gap·s) + zl·lse²,
+// α = gs·((1 − ε)·w_t + ε/C·W + 2·zl·lse) / Σ and ∂J/∂z_j = α·e_j − gs·ε/C·w_j − gs·(1 − ε)·w_t·[j = t].
+function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32, gap: f64, wt: f64): f64 {
   const ignored = load<i32>(ceTargets + (<usize>r << 2)) == ceIgnoreIndex;
   if (ignored) {
     if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), 0);
@@ -134,11 +161,12 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   }
   const lse = <f64>m * <f64>s + logSum;
   let loss: f64, mass: f64 = 1;
-  if (ceSmoothed) {
+  if (ceGeneral) {
+    const own = ceOneMinusEps * wt;
     // With ε = 1 the target is uniform: its own term is absent, not 0·∞ = NaN for a −∞ logit.
-    loss = ceEps < 1 ? ceOneMinusEps * ((<f64>m - <f64>zt) * <f64>s + logSum) : 0;
-    loss += ceEpsPerClass * (ceCols * logSum + gap * <f64>s);
-    mass = ceTargetMass;
+    loss = ceEps < 1 ? own * ((<f64>m - <f64>zt) * <f64>s + logSum) : 0;
+    if (ceEps > 0) loss += ceEpsPerClass * (ceWeightTotal * logSum + gap * <f64>s);
+    mass = own + ceSpreadMass;
   } else {
     loss = (<f64>m - <f64>zt) * <f64>s + logSum;
   }
@@ -158,32 +186,46 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
   const loss01 = f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01);
   const loss23 = f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23);
-  crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, f64x2.splat(1), alphas);
+  const one = f64x2.splat(1);
+  crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, one, one, alphas);
 }
 
-// crossEntropyGroupEnd with label smoothing; gap01 and gap23 are the rows' crossEntropyRowGap.
-@inline export function crossEntropyGroupEndSmoothed(
-  r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, gap01: v128, gap23: v128,
-  s: f32, alphas: usize,
+// crossEntropyGroupEnd's general form (ceGeneral): gaps holds the rows' crossEntropyRowGap (four
+// f64, read when ε > 0) and weights their crossEntropyTargetWeight (four f64, read if `weighted`, a
+// constant: without weights every w_t is 1, and leaving out the products by it keeps label
+// smoothing's code as fast as before weights came to this path).
+@inline export function crossEntropyGroupEndGeneral(
+  r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, gaps: usize, weights: usize,
+  s: f32, alphas: usize, weighted: bool,
 ): void {
   const sv = f64x2.splat(<f64>s);
   const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  const ownWeight = f64x2.splat(ceOneMinusEps);
+  let own01 = ownWeight, own23 = ownWeight;
+  if (weighted) {
+    own01 = f64x2.mul(ownWeight, v128.load(weights));
+    own23 = f64x2.mul(ownWeight, v128.load(weights, 16));
+  }
   let loss01 = f64x2.splat(0), loss23 = loss01;
   if (ceEps < 1) {
-    const own = f64x2.splat(ceOneMinusEps);
-    loss01 = f64x2.mul(own, f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01));
-    loss23 = f64x2.mul(own, f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23));
+    loss01 = f64x2.mul(own01, f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01));
+    loss23 = f64x2.mul(own23, f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23));
   }
-  const perClass = f64x2.splat(ceEpsPerClass), c = f64x2.splat(ceCols);
-  loss01 = f64x2.add(loss01, f64x2.mul(perClass, f64x2.add(f64x2.mul(c, log01), f64x2.mul(gap01, sv))));
-  loss23 = f64x2.add(loss23, f64x2.mul(perClass, f64x2.add(f64x2.mul(c, log23), f64x2.mul(gap23, sv))));
-  crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, f64x2.splat(ceTargetMass), alphas);
+  if (ceEps > 0) {
+    const perClass = f64x2.splat(ceEpsPerClass), w = f64x2.splat(ceWeightTotal);
+    loss01 = f64x2.add(loss01, f64x2.mul(perClass, f64x2.add(f64x2.mul(w, log01), f64x2.mul(v128.load(gaps), sv))));
+    loss23 = f64x2.add(loss23, f64x2.mul(perClass, f64x2.add(f64x2.mul(w, log23), f64x2.mul(v128.load(gaps, 16), sv))));
+  }
+  const spread = f64x2.splat(ceSpreadMass);
+  crossEntropyGroupTail(
+    r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, f64x2.add(own01, spread), f64x2.add(own23, spread), alphas,
+  );
 }
 
 // The rest of crossEntropyShortRowEnd for a group, from the rows' losses before the z-loss.
 @inline function crossEntropyGroupTail(
   r: i32, m01: v128, m23: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, sv: v128,
-  loss01: v128, loss23: v128, mass: v128, alphas: usize,
+  loss01: v128, loss23: v128, mass01: v128, mass23: v128, alphas: usize,
 ): void {
   const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
   const ignored01 = i64x2.extend_low_i32x4_s(ignored), ignored23 = i64x2.extend_high_i32x4_s(ignored);
@@ -201,8 +243,8 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   if (!(skip & 8)) ceTotal += f64x2.extract_lane(loss23, 1);
   if (ceLosses != 0) v128.store(ceLosses + (<usize>r << 2), v128.andnot(demoteJoin(loss01, loss23), ignored));
   const gs = f64x2.splat(ceGradScale), twoZl = f64x2.mul(f64x2.splat(2), zl);
-  const alpha01 = f64x2.div(f64x2.mul(gs, f64x2.add(mass, f64x2.mul(twoZl, lse01))), sum01);
-  const alpha23 = f64x2.div(f64x2.mul(gs, f64x2.add(mass, f64x2.mul(twoZl, lse23))), sum23);
+  const alpha01 = f64x2.div(f64x2.mul(gs, f64x2.add(mass01, f64x2.mul(twoZl, lse01))), sum01);
+  const alpha23 = f64x2.div(f64x2.mul(gs, f64x2.add(mass23, f64x2.mul(twoZl, lse23))), sum23);
   v128.store(alphas, v128.andnot(alpha01, ignored01));
   v128.store(alphas, v128.andnot(alpha23, ignored23), 16);
 }
@@ -221,19 +263,22 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
   store<f32>(gt, load<f32>(gt) - <f32>ceGradScale);
 }
 
-// crossEntropyShortRowGrad with label smoothing: −gs·ε/C from every class, −gs·(1 − ε) from the target.
-export function crossEntropyShortRowGradSmoothed(g: usize, cols: i32, r: i32, alpha: f64): void {
+// crossEntropyShortRowGrad's general form (ceGeneral): −gs·ε/C·w_j from every class, −gs·(1 − ε)·w_t
+// from the target.
+export function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64): void {
   const t = load<i32>(ceTargets + (<usize>r << 2));
   if (t == ceIgnoreIndex) {
     memory.fill(g, 0, <usize>cols << 2);
     return;
   }
   const beta = ceGradScale * ceEpsPerClass;
-  // The terms are scaled already: 1·e_j − β, exact times 1, is e_j − β rounded once on every path.
-  if (abs(<f32>alpha) == Infinity) affineGradRowWide(g, 0, cols, alpha, beta);
-  else affineGradRow(g, 0, cols, 1, <f32>beta);
+  // The terms are scaled already: 1·e_j − β·w_j, exact times 1, is e_j − β·w_j rounded as on every
+  // path of affineGradRow. Without label smoothing β = 0 and the terms stay.
+  if (abs(<f32>alpha) == Infinity) affineGradRowWide(g, ceWeight, cols, alpha, beta);
+  else if (ceEps > 0) affineGradRow(g, ceWeight, cols, 1, <f32>beta);
   const gt = g + (<usize>t << 2);
-  store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps));
+  const wt: f64 = ceWeight != 0 ? <f64>load<f32>(ceWeight + (<usize>t << 2)) : 1; // crossEntropyTargetWeight
+  store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps * wt));
 }
 
 // Row r's target logit (at x, the row), 0 for an ignored row (whose target may be any number).
@@ -246,24 +291,25 @@ export function crossEntropyTargetLogit(x: usize, r: i32): f32 {
 function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): void {
   const t = load<i32>(ceTargets + (<usize>r << 2));
   if (t == ceIgnoreIndex) {
-    crossEntropyShortRowEnd(r, 0, 0, 0, 0, s, 0);
+    crossEntropyShortRowEnd(r, 0, 0, 0, 0, s, 0, 0);
     if (g != 0) crossEntropyShortRowGrad(g, cols, r, 0);
     return;
   }
   const m = rowMax(x, cols);
   // Both read before g, which may be x, is written.
   const zt = crossEntropyTargetLogit(x, r);
-  const gap = ceSmoothed ? crossEntropyRowGap(x, cols, m) : 0;
+  const gap = ceGeneral && ceEps > 0 ? crossEntropyRowGap(x, cols, m) : 0;
+  const wt = crossEntropyTargetWeight(r);
   if (g == 0) {
     const sum = shortRowSumExp(x, cols, m, s);
-    crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap);
+    crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap, wt);
     return;
   }
   expShiftedRow(x, g, cols, m, s);
   const sum = shortRowTermSum(g, cols);
-  const alpha = crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap);
+  const alpha = crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap, wt);
   if (abs(<f32>alpha) != Infinity) scaleRow(g, g, cols, <f32>alpha);
-  if (ceSmoothed) crossEntropyShortRowGradSmoothed(g, cols, r, alpha);
+  if (ceGeneral) crossEntropyShortRowGradGeneral(g, cols, r, alpha);
   else crossEntropyShortRowGrad(g, cols, r, alpha);
 }
 
@@ -280,13 +326,14 @@ export function crossEntropyIndexRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
-  if (cols < SHORT_ROW && weight == 0) {
-    ceSmoothed = eps > 0;
+  if (cols < SHORT_ROW) {
+    ceGeneral = eps > 0 || weight != 0;
     ceEps = eps;
     ceOneMinusEps = 1 - eps;
     ceEpsPerClass = epsPerClass;
-    ceCols = <f64>cols;
-    ceTargetMass = (1 - eps) + epsPerClass * weightTotal; // as the wide rows' α below
+    ceWeight = weight;
+    ceWeightTotal = weightTotal;
+    ceSpreadMass = epsPerClass * weightTotal; // as the wide rows' α below
     ceTargets = targets;
     ceIgnoreIndex = ignoreIndex;
     ceZLoss = zLoss;

@@ -11,8 +11,8 @@ import {
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
-  ceSmoothed, crossEntropyGroupEnd, crossEntropyGroupEndSmoothed, crossEntropyRowGap, crossEntropyShortRowGrad,
-  crossEntropyShortRowGradSmoothed, crossEntropyTargetLogit,
+  ceEps, ceGeneral, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyRowGap, crossEntropyShortRowGrad,
+  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -424,21 +424,26 @@ let groupMin: v128 = f32x4.splat(Infinity);
 
 // The cross-entropy group in progress (CE, CE_LOSS; the rows' arithmetic is loss.ts's): its
 // first row, and per row k the target's logit (f32 at 4k), the gradient's factor α (f64 at
-// 16 + 8k) and, with label smoothing, the row's crossEntropyRowGap (f64 at 48 + 8k).
+// 16 + 8k) and, for the general ends (label smoothing or class weights), the row's
+// crossEntropyRowGap (f64 at 48 + 8k, with label smoothing) and crossEntropyTargetWeight (f64 at
+// 80 + 8k).
 let ceGroupRow: i32 = 0;
-const ceGroupLanes = memory.data(80);
+const ceGroupLanes = memory.data(112);
 
 // Before a group's exp pass (which may write the gradient over the logits): the group's first row
-// r, at x with rows stride bytes apart and maxima mx, its targets' logits and, with label
-// smoothing, its gaps.
+// r, at x with rows stride bytes apart and maxima mx, its targets' logits and, for the general
+// ends, their weights and gaps.
 function ceGroupStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
   ceGroupRow = r;
   for (let k = 0; k < 4; k++) store<f32>(ceGroupLanes + (<usize>k << 2), crossEntropyTargetLogit(x + <usize>k * stride, r + k));
-  if (ceSmoothed) ceGroupGaps(x, stride, cols, mx);
+  if (ceGeneral) ceGroupGeneralStart(x, stride, r, cols, mx);
 }
 
-function ceGroupGaps(x: usize, stride: usize, cols: i32, mx: v128): void {
+function ceGroupGeneralStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
   const lanes = ceGroupLanes;
+  // Without weights ceGroupScaleGeneral leaves the lanes of w_t unread.
+  if (ceWeight != 0) for (let k = 0; k < 4; k++) store<f64>(lanes + (<usize>k << 3), crossEntropyTargetWeight(r + k), 80);
+  if (ceEps == 0) return;
   store<f64>(lanes, crossEntropyRowGap(x, cols, f32x4.extract_lane(mx, 0)), 48);
   store<f64>(lanes, crossEntropyRowGap(x + stride, cols, f32x4.extract_lane(mx, 1)), 56);
   store<f64>(lanes, crossEntropyRowGap(x + 2 * stride, cols, f32x4.extract_lane(mx, 2)), 64);
@@ -448,19 +453,18 @@ function ceGroupGaps(x: usize, stride: usize, cols: i32, mx: v128): void {
 // The group's rows' ends (maxima in mx, sums in sum01:sum23): their f32(α) by lane, or 1 where α
 // overflows float32.
 function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
-  if (ceSmoothed) return ceGroupScaleSmoothed(mx, sum01, sum23, s);
+  if (ceGeneral) return ceGroupScaleGeneral(mx, sum01, sum23, s);
   const lanes = ceGroupLanes;
   crossEntropyGroupEnd(ceGroupRow, mx, v128.load(lanes), sum01, sum23, logLanes(sum01), logLanes(sum23), s, lanes + 16);
   return ceGroupFactors();
 }
 
-// ceGroupScale with label smoothing (apart, so that rows without it keep their code).
-function ceGroupScaleSmoothed(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
+// ceGroupScale with label smoothing or class weights (apart, so that rows without them keep their code).
+function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
   const lanes = ceGroupLanes;
-  crossEntropyGroupEndSmoothed(
-    ceGroupRow, mx, v128.load(lanes), sum01, sum23, logLanes(sum01), logLanes(sum23), v128.load(lanes, 48), v128.load(lanes, 64),
-    s, lanes + 16,
-  );
+  const zt = v128.load(lanes), log01 = logLanes(sum01), log23 = logLanes(sum23);
+  if (ceWeight != 0) crossEntropyGroupEndGeneral(ceGroupRow, mx, zt, sum01, sum23, log01, log23, lanes + 48, lanes + 80, s, lanes + 16, true);
+  else crossEntropyGroupEndGeneral(ceGroupRow, mx, zt, sum01, sum23, log01, log23, lanes + 48, lanes + 80, s, lanes + 16, false);
   return ceGroupFactors();
 }
 
@@ -472,11 +476,11 @@ function ceGroupScaleSmoothed(mx: v128, sum01: v128, sum23: v128, s: f32): v128 
 // After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
 function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   const r = ceGroupRow, lanes = ceGroupLanes;
-  if (ceSmoothed) {
-    crossEntropyShortRowGradSmoothed(g, cols, r, load<f64>(lanes, 16));
-    crossEntropyShortRowGradSmoothed(g + stride, cols, r + 1, load<f64>(lanes, 24));
-    crossEntropyShortRowGradSmoothed(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
-    crossEntropyShortRowGradSmoothed(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
+  if (ceGeneral) {
+    crossEntropyShortRowGradGeneral(g, cols, r, load<f64>(lanes, 16));
+    crossEntropyShortRowGradGeneral(g + stride, cols, r + 1, load<f64>(lanes, 24));
+    crossEntropyShortRowGradGeneral(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
+    crossEntropyShortRowGradGeneral(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
     return;
   }
   crossEntropyShortRowGrad(g, cols, r, load<f64>(lanes, 16));

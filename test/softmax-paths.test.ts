@@ -6,6 +6,7 @@
 // Float32Array calls are also split into blocks of rows by the API (copy in, kernel, copy out per
 // block); the last test crosses block boundaries.
 import { describe, expect, it } from 'vitest';
+import type { CrossEntropyOptions } from '../src/index.js';
 import { backend, oracle, wasmKinds } from './backends.js';
 import { expectClose, expectProbsClose, randomIndices, uniform } from './util.js';
 
@@ -83,14 +84,19 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
   it.each(DATA)('$name rows: crossEntropy loss and gradient', async ({ make }) => {
     const api = await backend(kind);
     const ref = await oracle();
-    // Short rows (below 64 columns) go four at a time without class weights or label smoothing.
+    // Short rows (below 64 columns) go four at a time: plainly, or through the general ends with
+    // label smoothing or class weights.
     for (const cols of [1, 3, 10, 63, 64, 100]) {
+      const weight = uniform(cols, 0.5, 2, cols);
       for (const rows of [1, 5, 13]) {
         const x = make(rows * cols, cols, cols + rows);
         // Targets on unmasked columns (column 0 is never masked); one row ignored.
         const targets = make === DATA[2].make ? new Int32Array(rows) : randomIndices(rows, cols, cols);
         if (rows > 1) targets[rows - 3] = -100;
-        for (const extra of [{}, { temperature: 0.7 }, { zLoss: 1e-3 }, { labelSmoothing: 0.1 }]) {
+        const extras: CrossEntropyOptions[] = [
+          {}, { temperature: 0.7 }, { zLoss: 1e-3 }, { labelSmoothing: 0.1 }, { weight }, { weight, labelSmoothing: 0.1 },
+        ];
+        for (const extra of extras) {
           const got = api.crossEntropy(x, targets, cols, { grad: true, ...extra });
           const want = ref.crossEntropy(x, targets, cols, { grad: true, ...extra });
           expectClose([got.loss], [want.loss], REL, 2e-6);
@@ -188,12 +194,16 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
       // Every fifth row ignored, in each position of a group across the batches.
       const targets = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
       // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path);
-      // label smoothing adds each row's gap sum and ε/C to every class, ε = 1 drops the target's term.
-      const options = [
+      // label smoothing adds each row's gap sum and ε/C to every class, ε = 1 drops the target's term;
+      // class weights scale the target's term and (with label smoothing) each class's.
+      const weight = uniform(cols, 0.5, 2, cols);
+      const options: CrossEntropyOptions[] = [
         {}, { temperature: 0.7 }, { zLoss: 0.01 }, { labelSmoothing: 0.1 }, { labelSmoothing: 1 },
         { labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
+        { weight }, { weight, zLoss: 0.01 }, { weight, labelSmoothing: 1 }, { weight, labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
       ];
       for (const extra of options) {
+        const named = JSON.stringify({ ...extra, weight: extra.weight && 'w' });
         const opts = { reduction: 'none' as const, ...extra };
         const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
         const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...opts, grad: true }));
@@ -208,9 +218,9 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
             let sum = 0;
             for (let k = 0; k < count; k++) sum += aloneSum[start + k];
             const batchSum = api.crossEntropy(batch, batchTargets, cols, { ...extra, reduction: 'sum' }).loss;
-            if (!sameBits(batchSum, sum)) mismatches.push(`f64 loss sum cols ${cols} ${JSON.stringify(extra)} rows ${start}+${count}`);
+            if (!sameBits(batchSum, sum)) mismatches.push(`f64 loss sum cols ${cols} ${named} rows ${start}+${count}`);
             for (let k = 0; k < count; k++) {
-              const r = start + k, where = `cols ${cols} ${JSON.stringify(extra)} row ${r} of ${start}+${count}`;
+              const r = start + k, where = `cols ${cols} ${named} row ${r} of ${start}+${count}`;
               if (!sameBits(ce.losses![k], alone[r].losses![0])) mismatches.push(`loss ${where}`);
               if (!sameBits(lossOnly.losses![k], alone[r].losses![0])) mismatches.push(`loss without gradient ${where}`);
               for (let j = 0; j < cols; j++) {
@@ -227,7 +237,7 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
         api.crossEntropy(inPlace, targets, cols, { ...opts, grad: inPlace });
         for (let i = 0; i < x.length; i++) {
           if (!sameBits(inPlace[i], alone[Math.floor(i / cols)].grad![i % cols])) {
-            mismatches.push(`gradient in place cols ${cols} ${JSON.stringify(extra)} at ${i}`);
+            mismatches.push(`gradient in place cols ${cols} ${named} at ${i}`);
             break;
           }
         }
