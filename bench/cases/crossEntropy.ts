@@ -1,7 +1,7 @@
 // Mean softmax cross-entropy over class-index targets and its gradient ∂loss/∂logits, both read
 // back by every contender.
 import type { Case, Contender } from '../harness.js';
-import { asArray, classIndices, compare, oneHot, uniform } from '../data.js';
+import { asArray, compare, oneHot, randomIndices, uniform } from '../data.js';
 import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
@@ -12,7 +12,7 @@ interface LossAndGrad { loss: number; grad: unknown }
 export async function crossEntropyCase(rows: number, cols: number): Promise<Case> {
   const n = rows * cols;
   const logits = uniform(n, -5, 5, rows * 31 + cols);
-  const targets = classIndices(rows, cols, rows + cols);
+  const targets = randomIndices(rows, cols, rows + cols);
   const labels = oneHot(targets, cols);
   const reference = (await ours('js')).crossEntropy(logits, targets, cols, { grad: true });
   const big = n >= 1 << 20;
