@@ -1,21 +1,9 @@
 // Seeded inputs, so every run and every contender sees the same numbers, and the checks that a
 // contender did the same work as ours.
-import { seededRandom } from '../src/index.js';
 
-/** Seeded uniform numbers in [0, 1): the library's own generator (Mulberry32); any integer seeds it. */
-export const rng = (seed: number): (() => number) => seededRandom(seed >>> 0);
-
-export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const next = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
-  return out;
-}
-
-export function classIndices(n: number, classes: number, seed: number): Int32Array {
-  const next = rng(seed);
-  return Int32Array.from({ length: n }, () => Math.floor(next() * classes));
-}
+// The seeded generators are the tests' own: test/random.ts imports no vitest, so this build can
+// compile it.
+export { rng, uniform, randomIndices } from '../test/random.js';
 
 export function oneHot(targets: Int32Array, classes: number): Float32Array {
   const out = new Float32Array(targets.length * classes);

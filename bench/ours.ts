@@ -3,6 +3,7 @@
 // those are missing, the cases that need them list "skipped: not available yet".
 import * as lib from '../src/index.js';
 import type { Api, BackendKind, Data, Tensor } from '../src/index.js';
+import type { Contender } from './harness.js';
 
 export type { Api, BackendKind, Data, Tensor };
 
@@ -19,6 +20,19 @@ export function ours(kind: BackendKind): Promise<Api> {
 }
 
 export const label = (kind: BackendKind): string => `ours ${kind}`;
+
+/**
+ * One contender per kind, fastest first, each on its own instance; `slowJs` marks the js oracle
+ * slow (big inputs). `call(api)` returns the timed call itself, so nothing is added to what is
+ * timed.
+ */
+export async function perKind(does: string, call: (api: Api) => () => unknown, slowJs: boolean): Promise<Contender[]> {
+  const contenders: Contender[] = [];
+  for (const kind of kinds) {
+    contenders.push({ name: label(kind), side: 'ours', slow: kind === 'js' && slowJs, does, run: call(await ours(kind)) });
+  }
+  return contenders;
+}
 
 // ---- matmul (branch gemm) ----------------------------------------------------------------------
 

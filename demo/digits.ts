@@ -2,7 +2,9 @@
 // `mnist` package's JSON at serve/build time by the Vite plugin in vite.config.ts. Layout: every
 // sample's 28 × 28 pixels as bytes (0…255, row-major), then every sample's label as a byte; the
 // first TRAIN_COUNT samples are the training set, the rest the test set. Shared by the plugin
-// (Node) and the worker (browser), so it imports nothing.
+// (Node) and the worker (browser), so it imports only the package, which both load from dist/
+// (built before the demo anyway): Node by the package's own name, the page through the Vite alias.
+import { seededRandom } from 'softmax-wasm';
 
 export const SIDE = 28;
 export const PIXELS = SIDE * SIDE;
@@ -21,21 +23,10 @@ export interface DigitSet {
   count: number;
 }
 
-/** Mulberry32: a fixed, seeded shuffle so the asset is the same on every build. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** A fixed, seeded shuffle (the library's Mulberry32), so the asset is the same on every build. */
 function shuffled(count: number, seed: number): number[] {
   const order = Array.from({ length: count }, (_, i) => i);
-  const next = rng(seed);
+  const next = seededRandom(seed);
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];

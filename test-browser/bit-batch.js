@@ -4,7 +4,8 @@
 // very same code against the package each of them loaded.
 
 /**
- * Mulberry32, as in test/util.ts: the inputs depend on the seed only.
+ * Mulberry32, the library's seededRandom written out: the inputs depend on the seed only, not on
+ * the package under test, which this file cannot import (see above).
  * @param {number} seed
  */
 function rng(seed) {

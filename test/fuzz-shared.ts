@@ -1,7 +1,10 @@
 // What both fuzz suites draw from: float32 limits, a seed and scale that make failures
 // reproducible (FUZZ_SEED=<n> FUZZ_SCALE=<k> explore further: k × runs), and a float32 mix that
-// favours ordinary logits but often picks a hostile value.
+// favours ordinary logits but often picks a hostile value; and how a call with one bad argument
+// is made and must fail.
+import { expect } from 'vitest';
 import fc from 'fast-check';
+import type { Api } from '../src/index.js';
 
 export const FLT_MAX = 3.4028234663852886e38;
 export const FLT_MIN = 1.1754943508222875e-38;
@@ -20,3 +23,22 @@ export const hostileFloat = fc.oneof(
   { arbitrary: fc.constant(Infinity), weight: 1 },
   { arbitrary: fc.constant(NaN), weight: 1 },
 );
+
+/** A call of the Api method `fn` with arguments of which one is bad. */
+export type Call = { fn: string; run: (api: Api) => unknown };
+export const call = (fn: string, args: unknown[]): Call => ({
+  fn,
+  run: (api) => (api as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args),
+});
+
+/** A call with one bad argument throws a TypeError or RangeError naming the function, and nothing else. */
+export function expectArgumentError(api: Api, { fn, run }: Call): void {
+  let thrown: unknown;
+  try {
+    run(api);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown instanceof TypeError || thrown instanceof RangeError, `${fn} threw ${String(thrown)}`).toBe(true);
+  expect((thrown as Error).message.startsWith(`${fn}: `), (thrown as Error).message).toBe(true);
+}

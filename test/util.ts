@@ -1,22 +1,8 @@
 // Shared test helpers: seeded random data and comparisons that report the worst element.
-import { seededRandom } from '../src/index.js';
 import { expect } from 'vitest';
 
-/** Seeded uniform numbers in [0, 1): the library's own generator (Mulberry32); any integer seeds it. */
-export const rng = (seed: number): (() => number) => seededRandom(seed >>> 0);
-
-/** n uniform values in [lo, hi). */
-export function uniform(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const next = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * next();
-  return out;
-}
-
-export function randomIndices(n: number, classes: number, seed: number): Int32Array {
-  const next = rng(seed);
-  return Int32Array.from({ length: n }, () => Math.floor(next() * classes));
-}
+// The seeded data helpers live in random.ts, which the benchmarks share.
+export { rng, uniform, randomIndices } from './random.js';
 
 /**
  * Element-wise |actual − expected| ≤ abs + rel·|expected|, with NaN matching NaN and infinities

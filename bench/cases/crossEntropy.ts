@@ -1,33 +1,22 @@
 // Mean softmax cross-entropy over class-index targets and its gradient ∂loss/∂logits, both read
 // back by every contender.
-import type { Case, Contender } from '../harness.js';
-import { asArray, classIndices, compare, oneHot, uniform } from '../data.js';
-import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
+import type { Case } from '../harness.js';
+import { asArray, compare, oneHot, randomIndices, uniform } from '../data.js';
+import { kinds, label, ours, perKind, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
-import { crossEntropyRunner } from '../peers/ort.js';
+import { crossEntropyRunner, ortContender } from '../peers/ort.js';
 
 interface LossAndGrad { loss: number; grad: unknown }
 
 export async function crossEntropyCase(rows: number, cols: number): Promise<Case> {
   const n = rows * cols;
   const logits = uniform(n, -5, 5, rows * 31 + cols);
-  const targets = classIndices(rows, cols, rows + cols);
+  const targets = randomIndices(rows, cols, rows + cols);
   const labels = oneHot(targets, cols);
   const reference = (await ours('js')).crossEntropy(logits, targets, cols, { grad: true });
-  const big = n >= 1 << 20;
-
-  const contenders: Contender[] = [];
-  for (const kind of kinds) {
-    const api = await ours(kind);
-    contenders.push({
-      name: label(kind),
-      side: 'ours',
-      slow: kind === 'js' && big,
-      does: 'crossEntropy(logits, targets, cols, { grad: true }) → { loss, grad: new Float32Array }',
-      run: () => api.crossEntropy(logits, targets, cols, { grad: true }),
-    });
-  }
+  const contenders = await perKind('crossEntropy(logits, targets, cols, { grad: true }) → { loss, grad: new Float32Array }',
+    (api) => () => api.crossEntropy(logits, targets, cols, { grad: true }), n >= 1 << 20);
   for (const kind of wasmKinds) {
     const api = await ours(kind);
     let zt: Tensor | null = null, gt: Tensor | null = null;
@@ -60,19 +49,13 @@ export async function crossEntropyCase(rows: number, cols: number): Promise<Case
   });
   contenders.push(...tfjsContenders(tfSpec('wasm')));
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
-  try {
-    const runner = await crossEntropyRunner(rows, cols);
-    const labels64 = BigInt64Array.from(targets, (t) => BigInt(t));
-    contenders.push({
-      name: 'ort-wasm',
-      side: 'peer',
-      does: 'session.run: SoftmaxCrossEntropyLoss (mean, with log_prob) → grad = (exp(log_prob) − onehot)/rows',
-      async: true,
-      run: () => runner.run(logits, labels64, labels),
-    });
-  } catch (error) {
-    contenders.push({ name: 'ort-wasm', side: 'peer', does: 'SoftmaxCrossEntropyLoss', run: () => null, skip: (error as Error).message });
-  }
+  contenders.push(await ortContender(
+    'session.run: SoftmaxCrossEntropyLoss (mean, with log_prob) → grad = (exp(log_prob) − onehot)/rows', 'SoftmaxCrossEntropyLoss',
+    async () => {
+      const runner = await crossEntropyRunner(rows, cols);
+      const labels64 = BigInt64Array.from(targets, (t) => BigInt(t));
+      return () => runner.run(logits, labels64, labels);
+    }));
   contenders.push({
     name: 'plain JS',
     side: 'peer',

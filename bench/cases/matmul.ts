@@ -5,7 +5,7 @@ import { asArray, compare, uniform } from '../data.js';
 import { kinds, label, matmulOf, NOT_YET, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
-import { matmulRunner } from '../peers/ort.js';
+import { matmulRunner, ortContender } from '../peers/ort.js';
 
 export type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
 export const PRODUCTS: readonly Product[] = ['A·B', 'A·Bᵀ', 'Aᵀ·B'];
@@ -73,18 +73,10 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
   });
   contenders.push(...tfjsContenders(tfSpec('wasm')));
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
-  try {
+  contenders.push(await ortContender('session.run: one MatMul node (A·B) or Gemm node with transA / transB → c.data', 'MatMul/Gemm', async () => {
     const runner = await matmulRunner(m, k, n, transA, transB);
-    contenders.push({
-      name: 'ort-wasm',
-      side: 'peer',
-      does: 'session.run: one MatMul node (A·B) or Gemm node with transA / transB → c.data',
-      async: true,
-      run: () => runner.run(a, b),
-    });
-  } catch (error) {
-    contenders.push({ name: 'ort-wasm', side: 'peer', does: 'MatMul/Gemm', run: () => null, skip: (error as Error).message });
-  }
+    return () => runner.run(a, b);
+  }));
   contenders.push({
     name: 'plain JS',
     side: 'peer',

@@ -1,11 +1,11 @@
 // softmax and logSoftmax over rows × cols, every contender from a Float32Array to a
 // Float32Array, plus resident / kernel-only variants of ours and tfjs.
-import type { Case, Contender } from '../harness.js';
+import type { Case } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
-import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
+import { kinds, label, ours, perKind, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
-import { rowwiseRunner } from '../peers/ort.js';
+import { ortContender, rowwiseRunner } from '../peers/ort.js';
 
 export type RowwiseOp = 'softmax' | 'logSoftmax';
 
@@ -15,19 +15,8 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
   const n = rows * cols;
   const x = uniform(n, -5, 5, rows * 7919 + cols);
   const reference = (await ours('js'))[op](x, cols);
-  const big = n >= 1 << 20;
-
-  const contenders: Contender[] = [];
-  for (const kind of kinds) {
-    const api = await ours(kind);
-    contenders.push({
-      name: label(kind),
-      side: 'ours',
-      slow: kind === 'js' && big,
-      does: `${op}(x, cols) → new Float32Array (copy in, kernel, copy out)`,
-      run: () => api[op](x, cols),
-    });
-  }
+  const contenders = await perKind(`${op}(x, cols) → new Float32Array (copy in, kernel, copy out)`,
+    (api) => () => api[op](x, cols), n >= 1 << 20);
   for (const kind of wasmKinds) {
     const api = await ours(kind);
     let xt: Tensor | null = null, yt: Tensor | null = null;
@@ -61,18 +50,10 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
   });
   contenders.push(...tfjsContenders(tfSpec('wasm')));
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
-  try {
+  contenders.push(await ortContender(`session.run({ x: new ort.Tensor(x) }) → y.data (one ${ORT_OP[op]} node)`, ORT_OP[op], async () => {
     const runner = await rowwiseRunner(ORT_OP[op], rows, cols);
-    contenders.push({
-      name: 'ort-wasm',
-      side: 'peer',
-      does: `session.run({ x: new ort.Tensor(x) }) → y.data (one ${ORT_OP[op]} node)`,
-      async: true,
-      run: () => runner.run(x),
-    });
-  } catch (error) {
-    contenders.push({ name: 'ort-wasm', side: 'peer', does: ORT_OP[op], run: () => null, skip: (error as Error).message });
-  }
+    return () => runner.run(x);
+  }));
   contenders.push({
     name: 'plain JS',
     side: 'peer',

@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-web';
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
+import type { Contender } from '../harness.js';
 
 // onnx-proto is CommonJS: its namespace object is the default export at run time.
 const proto = onnxProto.onnx;
@@ -29,6 +30,19 @@ export function loadOrt(): OrtInfo {
     configured = true;
   }
   return { version: ort.env.versions.web ?? 'unknown', threads: Number(ort.env.wasm.numThreads), simd: ort.env.wasm.simd !== false };
+}
+
+/**
+ * The ort-wasm contender of a case: `start` builds the session and returns the timed call. Where
+ * that fails (no ORT build for this runtime, an op it lacks), the contender is listed as skipped
+ * with the error, described by `op` alone.
+ */
+export async function ortContender(does: string, op: string, start: () => Promise<() => Promise<unknown>>): Promise<Contender> {
+  try {
+    return { name: 'ort-wasm', side: 'peer', does, async: true, run: await start() };
+  } catch (error) {
+    return { name: 'ort-wasm', side: 'peer', does: op, run: () => null, skip: (error as Error).message };
+  }
 }
 
 type Dims = readonly number[];
