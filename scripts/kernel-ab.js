@@ -7,9 +7,10 @@
 //     softmaxRows '[[32,10],[128,1000],[64,4096],[1024,4096]]'
 //
 // Kernels: softmaxRows, logSoftmaxRows, logSumExpRows (x, out, rows, cols, 1/T = 1; out has room
-// for rows × cols floats, logSumExpRows writes the first rows) and crossEntropyIndexRows (mean, with
-// gradient; an optional fifth argument is its label smoothing, default 0, and a sixth, `weights`,
-// gives it class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// for rows × cols floats, logSumExpRows writes the first rows), crossEntropyIndexRows and
+// crossEntropyProbRows (mean, with gradient; targets class indices, or each row's softmax of other
+// numbers; an optional fifth argument is the label smoothing, default 0, and a sixth, `weights`,
+// gives class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
 import { readFileSync } from 'node:fs';
 
@@ -39,17 +40,28 @@ for (const [rows, cols] of shapes) {
   for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 5;
   // Same data at the same kind of place in each build's memory.
   const pointers = builds.map((m) => {
-    const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc(rows * 4);
+    const probs = kernel === 'crossEntropyProbRows';
+    const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc((probs ? n : rows) * 4);
     const pweight = weightsArg ? m.alloc(cols * 4) : 0;
     new Float32Array(m.memory.buffer, px, n).set(x);
     if (pweight) new Float32Array(m.memory.buffer, pweight, cols).set(Float32Array.from({ length: cols }, (_, j) => 0.5 + (1.5 * j) / cols));
-    const targets = new Int32Array(m.memory.buffer, ptargets, rows);
-    for (let r = 0; r < rows; r++) targets[r] = (r * 7) % cols;
+    if (probs) {
+      const targets = new Float32Array(m.memory.buffer, ptargets, n);
+      for (let r = 0; r < rows; r++) {
+        let sum = 0;
+        for (let j = 0; j < cols; j++) sum += targets[r * cols + j] = Math.exp(Math.cos(r * cols + j));
+        for (let j = 0; j < cols; j++) targets[r * cols + j] /= sum;
+      }
+    } else {
+      const targets = new Int32Array(m.memory.buffer, ptargets, rows);
+      for (let r = 0; r < rows; r++) targets[r] = (r * 7) % cols;
+    }
     return { px, pout, ptargets, pweight };
   });
   const call = (k) => {
     const m = builds[k], { px, pout, ptargets, pweight } = pointers[k];
     if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
+    else if (kernel === 'crossEntropyProbRows') m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else m[kernel](px, pout, rows, cols, 1);
   };
   const inner = Math.max(1, Math.round(4e5 / (n + 100)));
