@@ -6,7 +6,7 @@
 // (target (1 − ε)·y + ε/C), ignoreIndex rows contribute nothing, optional z-loss zl·lse², and a
 // temperature T applied as z/T (so every gradient carries a factor 1/T). The wrapper computes the
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
-import { madd, rowMax, rowSum, rowDot, hsum, lastRowMin, scaleRow, SUM_BLOCK } from './vmath';
+import { madd, rowMax, rowSum, hsum, lastRowMin, scaleRow, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow, crossEntropyRowGroups, shortRowLog, shortRowSumExp, shortRowTermSum, SHORT_ROW } from './softmax';
 import { exp4, promoteHigh, f64x2Sum, demoteJoin } from './vmath';
 import { sigmoidFromExpNegAbs4 } from './activation';
@@ -384,19 +384,90 @@ export function crossEntropyIndexRows(
   return total;
 }
 
-// Σ_j w_j·y_j·(m − z_j) over one row whose maximum is m (w = 0 means all ones), in f64 where
-// m − z_j is exact. A zero target contributes nothing even when its logit is −∞ (a mask), where
-// 0·∞ would otherwise turn the loss into NaN.
+// Σ_j w_j·y_j, summed by weightedTargetGap alongside its gap.
+let lastTargetWeight: f64 = 0;
+
+// Σ_j w_j·y_j·(m − z_j) over one row whose maximum is m (w = 0 means all ones), in f64 lanes where
+// w_j·y_j and m − z_j are exact, and Σ_j w_j·y_j into lastTargetWeight. A zero target contributes
+// nothing even when its logit is −∞ (a mask), where 0·∞ would otherwise turn the loss into NaN.
 function weightedTargetGap(weight: usize, y: usize, z: usize, m: f32, n: i32): f64 {
-  let total: f64 = 0;
-  for (let i = 0; i < n; i++) {
+  const mv = f64x2.splat(<f64>m);
+  let acc0 = f64x2.splat(0), acc1 = acc0, mass0 = acc0, mass1 = acc0;
+  let i = 0;
+  if (weight == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const yv = v128.load(y + o), zv = v128.load(z + o);
+      const absent = f32x4.eq(yv, f32x4.splat(0));
+      const y0 = f64x2.promote_low_f32x4(yv), y1 = promoteHigh(yv);
+      mass0 = f64x2.add(mass0, y0);
+      mass1 = f64x2.add(mass1, y1);
+      const t0 = f64x2.mul(y0, f64x2.sub(mv, f64x2.promote_low_f32x4(zv)));
+      const t1 = f64x2.mul(y1, f64x2.sub(mv, promoteHigh(zv)));
+      acc0 = f64x2.add(acc0, v128.andnot(t0, i64x2.extend_low_i32x4_s(absent)));
+      acc1 = f64x2.add(acc1, v128.andnot(t1, i64x2.extend_high_i32x4_s(absent)));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const yv = v128.load(y + o), zv = v128.load(z + o), wv = v128.load(weight + o);
+      const absent = f32x4.eq(yv, f32x4.splat(0));
+      const wy0 = f64x2.mul(f64x2.promote_low_f32x4(wv), f64x2.promote_low_f32x4(yv));
+      const wy1 = f64x2.mul(promoteHigh(wv), promoteHigh(yv));
+      mass0 = f64x2.add(mass0, wy0);
+      mass1 = f64x2.add(mass1, wy1);
+      const t0 = f64x2.mul(wy0, f64x2.sub(mv, f64x2.promote_low_f32x4(zv)));
+      const t1 = f64x2.mul(wy1, f64x2.sub(mv, promoteHigh(zv)));
+      acc0 = f64x2.add(acc0, v128.andnot(t0, i64x2.extend_low_i32x4_s(absent)));
+      acc1 = f64x2.add(acc1, v128.andnot(t1, i64x2.extend_high_i32x4_s(absent)));
+    }
+  }
+  let total = f64x2Sum(f64x2.add(acc0, acc1)), mass = f64x2Sum(f64x2.add(mass0, mass1));
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const yi = load<f32>(y + o);
     if (yi == 0) continue;
-    const wi: f32 = weight != 0 ? load<f32>(weight + o) : 1;
-    total += <f64>wi * <f64>yi * (<f64>m - <f64>load<f32>(z + o));
+    const wy = <f64>(weight != 0 ? load<f32>(weight + o) : 1) * <f64>yi;
+    mass += wy;
+    total += wy * (<f64>m - <f64>load<f32>(z + o));
   }
+  lastTargetWeight = mass;
   return total;
+}
+
+// ∂J/∂z_j = α·e_j − w_j·(β·y_j + βε) over one row with probability targets y, in place over the
+// terms e_j at g (w = 0 means all ones), for an α that float32 holds; probTargetGradRowWide below
+// is the f64 form for one it does not.
+function probTargetGradRow(g: usize, y: usize, weight: usize, n: i32, alpha: f32, beta: f32, betaEps: f32): void {
+  const av = f32x4.splat(alpha), bv = f32x4.splat(beta), bev = f32x4.splat(betaEps);
+  let i = 0;
+  if (weight == 0) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(g + o, madd(v128.load(g + o), av, f32x4.neg(madd(v128.load(y + o), bv, bev))));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const target = f32x4.mul(v128.load(weight + o), madd(v128.load(y + o), bv, bev));
+      v128.store(g + o, madd(v128.load(g + o), av, f32x4.neg(target)));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi: f32 = weight != 0 ? load<f32>(weight + o) : 1;
+    store<f32>(g + o, load<f32>(g + o) * alpha - wi * (beta * load<f32>(y + o) + betaEps));
+  }
+}
+
+// probTargetGradRow in f64, for an α beyond FLT_MAX (z-loss on logits near it): there α·e_j with
+// e_j = 0 must stay 0 rather than become ∞·0 = NaN.
+function probTargetGradRowWide(g: usize, y: usize, weight: usize, n: i32, alpha: f64, beta: f64, betaEps: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const wi: f64 = weight != 0 ? <f64>load<f32>(weight + o) : 1;
+    store<f32>(g + o, <f32>(<f64>load<f32>(g + o) * alpha - wi * (beta * <f64>load<f32>(y + o) + betaEps)));
+  }
 }
 
 // Targets as probabilities, one row of cols per logits row. Returns total + Σ of the row losses.
@@ -420,9 +491,9 @@ export function crossEntropyProbRows(
     // logits terms are read before the exp pass, which may overwrite the logits (grad aliasing
     // logits).
     const m = rowMax(x, cols);
-    const wy = weight != 0 ? rowDot(weight, y, cols) : rowSum(y, cols);
-    const targetMass = (1 - eps) * wy + epsPerClass * weightTotal;
-    let targetGap = eps < 1 ? (1 - eps) * weightedTargetGap(weight, y, x, m, cols) : 0;
+    const gap = weightedTargetGap(weight, y, x, m, cols);
+    const targetMass = (1 - eps) * lastTargetWeight + epsPerClass * weightTotal;
+    let targetGap = eps < 1 ? (1 - eps) * gap : 0;
     if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols, wBound);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     const logSum = Math.log(sum);
@@ -435,14 +506,8 @@ export function crossEntropyProbRows(
       const gs = <f64>gradScale * <f64>s;
       const alpha = gs * (targetMass + 2 * <f64>zLoss * lse) / sum;
       const beta = gs * (1 - eps), betaEps = gs * epsPerClass;
-      // grad_j = alpha·e_j − w_j·(beta·y_j + betaEps), in f64 (a scalar loop either way) so that an
-      // alpha beyond FLT_MAX still gives 0·alpha = 0 where e_j = 0.
-      for (let i = 0; i < cols; i++) {
-        const o = <usize>i << 2;
-        const wj: f64 = weight != 0 ? <f64>load<f32>(weight + o) : 1;
-        const e = <f64>load<f32>(g + o);
-        store<f32>(g + o, <f32>(e * alpha - wj * (beta * <f64>load<f32>(y + o) + betaEps)));
-      }
+      if (abs(<f32>alpha) != Infinity) probTargetGradRow(g, y, weight, cols, <f32>alpha, <f32>beta, <f32>betaEps);
+      else probTargetGradRowWide(g, y, weight, cols, alpha, beta, betaEps);
     }
   }
   return total;

@@ -119,6 +119,31 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     expectClose(grad!.subarray(12, 16), [0, 0, 0, 0], 0, 1e-6);
   });
 
+  it('with probability targets, a zero target on a −∞ logit contributes nothing, in a vector or a tail', async () => {
+    const api = await backend(kind);
+    const cols = 6; // columns 0–3 are one SIMD vector, 4–5 the row's tail
+    const logits = new Float32Array([-Infinity, 1, 2, 3, -Infinity, 0]);
+    const targets = new Float32Array([0, 0.25, 0.5, 0.25, 0, 0]);
+    const { loss, grad } = api.crossEntropy(logits, targets, cols, { grad: true });
+    const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3) + 1);
+    expectClose([loss], [lse - (0.25 * 1 + 0.5 * 2 + 0.25 * 3)], 2e-6);
+    expect(grad![0]).toBe(0);
+    expect(grad![4]).toBe(0);
+    expectClose(grad!, [0, Math.exp(1 - lse) - 0.25, Math.exp(2 - lse) - 0.5, Math.exp(3 - lse) - 0.25, 0, Math.exp(-lse)], 2e-6, 1e-7);
+  });
+
+  it('with probability targets and z-loss on logits near FLT_MAX, zero-probability classes keep a finite gradient', async () => {
+    const api = await backend(kind);
+    // The gradient's factor α = (1 + 2·zl·lse)/T ≈ 2.7e39 overflows float32: the row takes the f64
+    // path, where α·0 = 0 (in float32 it would be ∞·0 = NaN).
+    const logits = new Float32Array([1e-28, 3.402821e38, 0, -Infinity, 60, 5]);
+    const targets = new Float32Array([1, 0, 0, 0, 0, 0]);
+    const { grad } = api.crossEntropy(logits, targets, 6, { temperature: 0.05, zLoss: 0.01, grad: true });
+    // ∂/∂z_j = (a_j·(1 + 2·zl·lse) − y_j)/T: a_0 = 0, so the target's entry is exactly −1/T.
+    expect(grad![0]).toBeCloseTo(-20, 4);
+    for (const j of [2, 3, 4, 5]) expect(grad![j]).toBe(0);
+  });
+
   it('refuses bad arguments before running anything, naming them', async () => {
     const api = await backend(kind);
     const logits = new Float32Array(12);
