@@ -85,24 +85,27 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
 }
 
 // ---- short rows ----------------------------------------------------------------------------------
-// Short rows (cols < SHORT_ROW) with class-index targets — a classifier's loss over a batch, with
-// or without label smoothing and class weights — go four at a time through softmax.ts's group
-// code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as softmax's
+// Short rows (cols < SHORT_ROW) — a classifier's loss over a batch, with class indices or
+// probabilities as targets, with or without label smoothing and class weights — go four at a time
+// through softmax.ts's group code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as softmax's
 // short rows do; the functions below turn those into the loss and the gradient. A row is computed
 // alike in a group and alone (crossEntropyShortRow), so its bits do not depend on the rows around
 // it. Row by row, 32 × 10 took 10 ns per element, dominated by per-row calls and partial vectors.
-// Label smoothing and class weights have functions of their own (…General), chosen once per
-// group: folded into the plain ones, label smoothing's extra arithmetic made rows without it
-// 12–20 % slower.
+// Label smoothing and class weights have functions of their own (…General), and probability
+// targets theirs (…Prob…), chosen once per group: folded into the plain ones, label smoothing's
+// extra arithmetic made rows without it 12–20 % slower.
 
 // The call's state, set by crossEntropyIndexRows for the group code's ends.
-let ceTargets: usize = 0, ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
+export let ceTargets: usize = 0;
+let ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
 let ceGradScale: f64 = 0; // gradScale · s: every gradient carries the temperature's factor s
 let ceTotal: f64 = 0;
 // The general ends (label smoothing ε > 0 or class weights; false: neither), ε, 1 − ε, ε / cols per
 // class, the class weights (0: none), their sum W (cols without weights), and ε/cols · W, the mass
 // label smoothing spreads over the classes, as crossEntropyIndexRows forms them.
 export let ceGeneral = false;
+// Probability targets (then ceGeneral too): ceTargets is rows × cols floats, no row is ignored.
+export let ceProbs = false;
 export let ceEps: f64 = 0;
 let ceOneMinusEps: f64 = 1, ceEpsPerClass: f64 = 0;
 export let ceWeight: usize = 0;
@@ -222,12 +225,28 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   );
 }
 
+// The end of four short rows r…r + 3 with probability targets, in two f64 lanes with the operations
+// of crossEntropyShortProbRowEnd in its order: masses holds the rows' Σ w·ỹ and gaps their
+// Σ w·ỹ·(m − z) (four f64 each, crossEntropyProbTargetSums).
+@inline export function crossEntropyGroupEndProbs(
+  r: i32, mx: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, masses: usize, gaps: usize, s: f32, alphas: usize,
+): void {
+  const sv = f64x2.splat(<f64>s);
+  const mass01 = v128.load(masses), mass23 = v128.load(masses, 16);
+  const loss01 = f64x2.add(f64x2.mul(log01, mass01), f64x2.mul(v128.load(gaps), sv));
+  const loss23 = f64x2.add(f64x2.mul(log23, mass23), f64x2.mul(v128.load(gaps, 16), sv));
+  crossEntropyGroupTail(
+    r, f64x2.promote_low_f32x4(mx), promoteHigh(mx), sum01, sum23, log01, log23, sv, loss01, loss23, mass01, mass23, alphas, true,
+  );
+}
+
 // The rest of crossEntropyShortRowEnd for a group, from the rows' losses before the z-loss.
 @inline function crossEntropyGroupTail(
   r: i32, m01: v128, m23: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, sv: v128,
-  loss01: v128, loss23: v128, mass01: v128, mass23: v128, alphas: usize,
+  loss01: v128, loss23: v128, mass01: v128, mass23: v128, alphas: usize, probs: bool = false,
 ): void {
-  const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
+  // Probability targets (a constant) have no ignored rows.
+  const ignored = probs ? i32x4.splat(0) : i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
   const ignored01 = i64x2.extend_low_i32x4_s(ignored), ignored23 = i64x2.extend_high_i32x4_s(ignored);
   const zl = f64x2.splat(<f64>ceZLoss);
   const lse01 = f64x2.add(f64x2.mul(m01, sv), log01), lse23 = f64x2.add(f64x2.mul(m23, sv), log23);
@@ -313,6 +332,27 @@ function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): vo
   else crossEntropyShortRowGrad(g, cols, r, alpha);
 }
 
+// The short-row state (above) for a call of crossEntropyIndexRows or, with probs, crossEntropyProbRows.
+function setShortRowState(
+  probs: bool, targets: usize, weight: usize, weightTotal: f64, eps: f64, epsPerClass: f64, ignoreIndex: i32, zLoss: f32,
+  s: f32, gradScale: f32, losses: usize, total: f64,
+): void {
+  ceProbs = probs;
+  ceGeneral = probs || eps > 0 || weight != 0;
+  ceEps = eps;
+  ceOneMinusEps = 1 - eps;
+  ceEpsPerClass = epsPerClass;
+  ceWeight = weight;
+  ceWeightTotal = weightTotal;
+  ceSpreadMass = epsPerClass * weightTotal; // as the wide rows' α
+  ceTargets = targets;
+  ceIgnoreIndex = ignoreIndex;
+  ceZLoss = zLoss;
+  ceLosses = losses;
+  ceGradScale = <f64>gradScale * <f64>s;
+  ceTotal = total;
+}
+
 // Targets as class indices (i32). Returns total + Σ over rows of the row losses, added in row order
 // (a call over a block of rows continues the sum of the blocks before it).
 export function crossEntropyIndexRows(
@@ -327,19 +367,7 @@ export function crossEntropyIndexRows(
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
   if (cols < SHORT_ROW) {
-    ceGeneral = eps > 0 || weight != 0;
-    ceEps = eps;
-    ceOneMinusEps = 1 - eps;
-    ceEpsPerClass = epsPerClass;
-    ceWeight = weight;
-    ceWeightTotal = weightTotal;
-    ceSpreadMass = epsPerClass * weightTotal; // as the wide rows' α below
-    ceTargets = targets;
-    ceIgnoreIndex = ignoreIndex;
-    ceZLoss = zLoss;
-    ceLosses = losses;
-    ceGradScale = <f64>gradScale * <f64>s;
-    ceTotal = total;
+    setShortRowState(false, targets, weight, weightTotal, eps, epsPerClass, ignoreIndex, zLoss, s, gradScale, losses, total);
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
@@ -472,6 +500,62 @@ function probTargetGradRowWide(g: usize, y: usize, weight: usize, n: i32, alpha:
   }
 }
 
+// ---- short rows with probability targets: the group code's ends, and a row alone ----------------
+
+// Σ_j w_j·ỹ_j, left by crossEntropyProbTargetGap.
+export let lastTargetMass: f64 = 0;
+
+// Σ_j w_j·ỹ_j·(m − z_j) over a short row (logits at x, probability targets at y, maximum m) with the
+// smoothed target ỹ = (1 − ε)·y + ε/C, and Σ_j w_j·ỹ_j into lastTargetMass. Read before the exp
+// pass, which may write the gradient over the logits.
+export function crossEntropyProbTargetGap(x: usize, y: usize, cols: i32, m: f32): f64 {
+  const gapY = weightedTargetGap(ceWeight, y, x, m, cols);
+  lastTargetMass = ceOneMinusEps * lastTargetWeight + ceSpreadMass;
+  let gap = ceEps < 1 ? ceOneMinusEps * gapY : 0;
+  if (ceEps > 0) gap += ceEpsPerClass * crossEntropyRowGap(x, cols, m);
+  return gap;
+}
+
+// The end of short row r with probability targets (maximum m, sum = Σ_j e^{(z_j − m)·s}, logSum
+// its log by logLanes, mass and gap from crossEntropyProbTargetGap): adds its loss
+// log Σ·Σ w ỹ + s·Σ w ỹ (m − z) + zl·lse² to ceTotal, stores it in the losses, and returns the
+// gradient's factor α = gs·(Σ w ỹ + 2·zl·lse) / Σ.
+function crossEntropyShortProbRowEnd(r: i32, m: f32, sum: f64, logSum: f64, s: f32, mass: f64, gap: f64): f64 {
+  const lse = <f64>m * <f64>s + logSum;
+  let loss = logSum * mass + gap * <f64>s;
+  if (ceZLoss != 0) loss += <f64>ceZLoss * lse * lse;
+  ceTotal += loss;
+  if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), <f32>loss);
+  return ceGradScale * (mass + 2 * <f64>ceZLoss * lse) / sum;
+}
+
+// The gradient of short row r with probability targets, its terms e_j at g scaled already by
+// f32(α) unless that overflows float32 (then still e_j, and the f64 path scales them):
+// α·e_j − w_j·gs·ỹ_j.
+export function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void {
+  const y = ceTargets + <usize>r * (<usize>cols << 2);
+  const beta = ceGradScale * ceOneMinusEps, betaEps = ceGradScale * ceEpsPerClass;
+  if (abs(<f32>alpha) == Infinity) probTargetGradRowWide(g, y, ceWeight, cols, alpha, beta, betaEps);
+  else probTargetGradRow(g, y, ceWeight, cols, 1, <f32>beta, <f32>betaEps);
+}
+
+// Row r alone (logits at x, gradient at g or 0), with the result the four-row path gives it.
+function crossEntropyShortProbRow(x: usize, g: usize, cols: i32, s: f32, r: i32): void {
+  const m = rowMax(x, cols);
+  const gap = crossEntropyProbTargetGap(x, ceTargets + <usize>r * (<usize>cols << 2), cols, m);
+  const mass = lastTargetMass;
+  if (g == 0) {
+    const sum = shortRowSumExp(x, cols, m, s);
+    crossEntropyShortProbRowEnd(r, m, sum, shortRowLog(sum), s, mass, gap);
+    return;
+  }
+  expShiftedRow(x, g, cols, m, s);
+  const sum = shortRowTermSum(g, cols);
+  const alpha = crossEntropyShortProbRowEnd(r, m, sum, shortRowLog(sum), s, mass, gap);
+  if (abs(<f32>alpha) != Infinity) scaleRow(g, g, cols, <f32>alpha);
+  crossEntropyShortProbRowGrad(g, cols, r, alpha);
+}
+
 // Targets as probabilities, one row of cols per logits row. Returns total + Σ of the row losses.
 export function crossEntropyProbRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
@@ -484,6 +568,14 @@ export function crossEntropyProbRows(
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
+  if (cols < SHORT_ROW) {
+    setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
+    let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
+    for (; r < rows; r++) {
+      crossEntropyShortProbRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
+    }
+    return ceTotal;
+  }
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;

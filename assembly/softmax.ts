@@ -11,8 +11,9 @@ import {
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
-  ceEps, ceGeneral, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyRowGap, crossEntropyShortRowGrad,
-  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight,
+  ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
+  crossEntropyProbTargetGap, crossEntropyRowGap, crossEntropyShortProbRowGrad, crossEntropyShortRowGrad,
+  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -426,15 +427,20 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // first row, and per row k the target's logit (f32 at 4k), the gradient's factor α (f64 at
 // 16 + 8k) and, for the general ends (label smoothing or class weights), the row's
 // crossEntropyRowGap (f64 at 48 + 8k, with label smoothing) and crossEntropyTargetWeight (f64 at
-// 80 + 8k).
+// 80 + 8k). With probability targets: crossEntropyProbTargetGap's gap (f64 at 48 + 8k) and mass
+// (f64 at 80 + 8k), and no target logits.
 let ceGroupRow: i32 = 0;
 const ceGroupLanes = memory.data(112);
 
 // Before a group's exp pass (which may write the gradient over the logits): the group's first row
 // r, at x with rows stride bytes apart and maxima mx, its targets' logits and, for the general
-// ends, their weights and gaps.
+// ends, their weights and gaps; or, with probability targets, each row's gap and target mass.
 function ceGroupStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
   ceGroupRow = r;
+  if (ceGeneral && ceProbs) {
+    ceGroupProbStart(x, stride, r, cols, mx);
+    return;
+  }
   for (let k = 0; k < 4; k++) store<f32>(ceGroupLanes + (<usize>k << 2), crossEntropyTargetLogit(x + <usize>k * stride, r + k));
   if (ceGeneral) ceGroupGeneralStart(x, stride, r, cols, mx);
 }
@@ -450,6 +456,16 @@ function ceGroupGeneralStart(x: usize, stride: usize, r: i32, cols: i32, mx: v12
   store<f64>(lanes, crossEntropyRowGap(x + 3 * stride, cols, f32x4.extract_lane(mx, 3)), 72);
 }
 
+function ceGroupProbStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
+  const lanes = ceGroupLanes, targetStride = <usize>cols << 2;
+  v128.store(lanes, mx); // the maxima by row, where index targets keep their logits
+  for (let k = 0; k < 4; k++) {
+    const y = ceTargets + <usize>(r + k) * targetStride, m = load<f32>(lanes + (<usize>k << 2));
+    store<f64>(lanes + (<usize>k << 3), crossEntropyProbTargetGap(x + <usize>k * stride, y, cols, m), 48);
+    store<f64>(lanes + (<usize>k << 3), lastTargetMass, 80);
+  }
+}
+
 // The group's rows' ends (maxima in mx, sums in sum01:sum23): their f32(α) by lane, or 1 where α
 // overflows float32.
 function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
@@ -459,10 +475,16 @@ function ceGroupScale(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
   return ceGroupFactors();
 }
 
-// ceGroupScale with label smoothing or class weights (apart, so that rows without them keep their code).
+// ceGroupScale with label smoothing, class weights or probability targets (apart, so that rows
+// without them keep their code).
 function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
   const lanes = ceGroupLanes;
-  const zt = v128.load(lanes), log01 = logLanes(sum01), log23 = logLanes(sum23);
+  const log01 = logLanes(sum01), log23 = logLanes(sum23);
+  if (ceProbs) {
+    crossEntropyGroupEndProbs(ceGroupRow, mx, sum01, sum23, log01, log23, lanes + 80, lanes + 48, s, lanes + 16);
+    return ceGroupFactors();
+  }
+  const zt = v128.load(lanes);
   if (ceWeight != 0) crossEntropyGroupEndGeneral(ceGroupRow, mx, zt, sum01, sum23, log01, log23, lanes + 48, lanes + 80, s, lanes + 16, true);
   else crossEntropyGroupEndGeneral(ceGroupRow, mx, zt, sum01, sum23, log01, log23, lanes + 48, lanes + 80, s, lanes + 16, false);
   return ceGroupFactors();
@@ -476,6 +498,13 @@ function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
 // After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
 function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   const r = ceGroupRow, lanes = ceGroupLanes;
+  if (ceGeneral && ceProbs) {
+    crossEntropyShortProbRowGrad(g, cols, r, load<f64>(lanes, 16));
+    crossEntropyShortProbRowGrad(g + stride, cols, r + 1, load<f64>(lanes, 24));
+    crossEntropyShortProbRowGrad(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
+    crossEntropyShortProbRowGrad(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
+    return;
+  }
   if (ceGeneral) {
     crossEntropyShortRowGradGeneral(g, cols, r, load<f64>(lanes, 16));
     crossEntropyShortRowGradGeneral(g + stride, cols, r + 1, load<f64>(lanes, 24));

@@ -186,65 +186,83 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
     expect(mismatches.slice(0, 20)).toEqual([]);
   });
 
-  it('gives crossEntropy rows the same loss and gradient bits alone as in every batch around them', async () => {
-    const api = await backend(kind);
-    const mismatches: string[] = [];
-    for (let cols = 1; cols <= 70; cols++) {
-      const rows = MIXED_ROWS, x = mixedRows(cols);
-      // Every fifth row ignored, in each position of a group across the batches.
-      const targets = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
-      // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path);
-      // label smoothing adds each row's gap sum and ε/C to every class, ε = 1 drops the target's term;
-      // class weights scale the target's term and (with label smoothing) each class's.
-      const weight = uniform(cols, 0.5, 2, cols);
-      const options: CrossEntropyOptions[] = [
-        {}, { temperature: 0.7 }, { zLoss: 0.01 }, { labelSmoothing: 0.1 }, { labelSmoothing: 1 },
-        { labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
-        { weight }, { weight, zLoss: 0.01 }, { weight, labelSmoothing: 1 }, { weight, labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
-      ];
-      for (const extra of options) {
-        const named = JSON.stringify({ ...extra, weight: extra.weight && 'w' });
-        const opts = { reduction: 'none' as const, ...extra };
-        const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
-        const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...opts, grad: true }));
-        // Each row's loss in f64 (reduction 'sum' of one row): a batch's sum is these added in row order.
-        const aloneSum = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), [targets[r]], cols, { ...extra, reduction: 'sum' }).loss);
-        for (let count = 1; count <= rows; count++) {
-          for (let start = 0; start + count <= rows; start++) {
-            const batch = x.subarray(start * cols, (start + count) * cols);
-            const batchTargets = targets.slice(start, start + count);
-            const ce = api.crossEntropy(batch, batchTargets, cols, { ...opts, grad: true });
-            const lossOnly = api.crossEntropy(batch, batchTargets, cols, opts);
-            let sum = 0;
-            for (let k = 0; k < count; k++) sum += aloneSum[start + k];
-            const batchSum = api.crossEntropy(batch, batchTargets, cols, { ...extra, reduction: 'sum' }).loss;
-            if (!sameBits(batchSum, sum)) mismatches.push(`f64 loss sum cols ${cols} ${named} rows ${start}+${count}`);
-            for (let k = 0; k < count; k++) {
-              const r = start + k, where = `cols ${cols} ${named} row ${r} of ${start}+${count}`;
-              if (!sameBits(ce.losses![k], alone[r].losses![0])) mismatches.push(`loss ${where}`);
-              if (!sameBits(lossOnly.losses![k], alone[r].losses![0])) mismatches.push(`loss without gradient ${where}`);
-              for (let j = 0; j < cols; j++) {
-                if (!sameBits(ce.grad![k * cols + j], alone[r].grad![j])) {
-                  mismatches.push(`gradient ${where} col ${j}`);
-                  break;
+  it.each(['class indices', 'probabilities'] as const)(
+    'gives crossEntropy rows the same loss and gradient bits alone as in every batch around them: %s',
+    async (targetKind) => {
+      const api = await backend(kind);
+      const ref = await oracle();
+      const mismatches: string[] = [];
+      for (let cols = 1; cols <= 70; cols++) {
+        const rows = MIXED_ROWS, x = mixedRows(cols);
+        // Class indices: every fifth row ignored, in each position of a group across the batches.
+        // Probabilities: each row's softmax of other numbers, 0 on the masked (−∞) logits.
+        const indices = Array.from({ length: rows }, (_, r) => (r % 5 === 2 ? -100 : (r * 7) % cols));
+        const probs = ref.softmax(uniform(rows * cols, -2, 2, cols), cols).map((p, i) => (x[i] === -Infinity ? 0 : p));
+        const byIndex = targetKind === 'class indices';
+        const targetsOf = (start: number, count: number) =>
+          byIndex ? indices.slice(start, start + count) : probs.subarray(start * cols, (start + count) * cols);
+        // A z-loss on the ±3e38 rows makes the gradient's factor overflow float32 (its f64 path);
+        // label smoothing adds each row's gap sum and ε/C to every class, ε = 1 drops the target's term;
+        // class weights scale the target's term and (with label smoothing) each class's.
+        const weight = uniform(cols, 0.5, 2, cols);
+        const options: CrossEntropyOptions[] = [
+          {}, { temperature: 0.7 }, { zLoss: 0.01 }, { labelSmoothing: 0.1 }, { labelSmoothing: 1 },
+          { labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
+          { weight }, { weight, zLoss: 0.01 }, { weight, labelSmoothing: 1 }, { weight, labelSmoothing: 0.3, zLoss: 0.01, temperature: 0.7 },
+        ];
+        for (const extra of options) {
+          const named = JSON.stringify({ ...extra, weight: extra.weight && 'w' });
+          const opts = { reduction: 'none' as const, ...extra };
+          const row = (r: number) => x.subarray(r * cols, (r + 1) * cols);
+          const alone = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), targetsOf(r, 1), cols, { ...opts, grad: true }));
+          // Each row's loss in f64 (reduction 'sum' of one row): a batch's sum is these added in row order.
+          const aloneSum = Array.from({ length: rows }, (_, r) => api.crossEntropy(row(r), targetsOf(r, 1), cols, { ...extra, reduction: 'sum' }).loss);
+          for (let count = 1; count <= rows; count++) {
+            for (let start = 0; start + count <= rows; start++) {
+              const batch = x.subarray(start * cols, (start + count) * cols);
+              const batchTargets = targetsOf(start, count);
+              const ce = api.crossEntropy(batch, batchTargets, cols, { ...opts, grad: true });
+              const lossOnly = api.crossEntropy(batch, batchTargets, cols, opts);
+              let sum = 0;
+              for (let k = 0; k < count; k++) sum += aloneSum[start + k];
+              const batchSum = api.crossEntropy(batch, batchTargets, cols, { ...extra, reduction: 'sum' }).loss;
+              if (!sameBits(batchSum, sum)) mismatches.push(`f64 loss sum cols ${cols} ${named} rows ${start}+${count}`);
+              for (let k = 0; k < count; k++) {
+                const r = start + k, where = `cols ${cols} ${named} row ${r} of ${start}+${count}`;
+                if (!sameBits(ce.losses![k], alone[r].losses![0])) mismatches.push(`loss ${where}`);
+                if (!sameBits(lossOnly.losses![k], alone[r].losses![0])) mismatches.push(`loss without gradient ${where}`);
+                for (let j = 0; j < cols; j++) {
+                  if (!sameBits(ce.grad![k * cols + j], alone[r].grad![j])) {
+                    mismatches.push(`gradient ${where} col ${j}`);
+                    break;
+                  }
                 }
               }
             }
           }
-        }
-        // The gradient written over the logits themselves gives the same bits too.
-        const inPlace = x.slice();
-        api.crossEntropy(inPlace, targets, cols, { ...opts, grad: inPlace });
-        for (let i = 0; i < x.length; i++) {
-          if (!sameBits(inPlace[i], alone[Math.floor(i / cols)].grad![i % cols])) {
-            mismatches.push(`gradient in place cols ${cols} ${named} at ${i}`);
-            break;
+          // The f64 sums again over ordinary logits, where no ±3e38 row's loss swamps a difference in
+          // the last bits of another row's.
+          const ordinary = uniform(rows * cols, -3, 3, cols + 7);
+          let ordinarySum = 0;
+          for (let r = 0; r < rows; r++) {
+            ordinarySum += api.crossEntropy(ordinary.subarray(r * cols, (r + 1) * cols), targetsOf(r, 1), cols, { ...extra, reduction: 'sum' }).loss;
+            const batch = api.crossEntropy(ordinary.subarray(0, (r + 1) * cols), targetsOf(0, r + 1), cols, { ...extra, reduction: 'sum' }).loss;
+            if (!sameBits(batch, ordinarySum)) mismatches.push(`f64 loss sum of ordinary rows cols ${cols} ${named} rows 0+${r + 1}`);
+          }
+          // The gradient written over the logits themselves gives the same bits too.
+          const inPlace = x.slice();
+          api.crossEntropy(inPlace, targetsOf(0, rows), cols, { ...opts, grad: inPlace });
+          for (let i = 0; i < x.length; i++) {
+            if (!sameBits(inPlace[i], alone[Math.floor(i / cols)].grad![i % cols])) {
+              mismatches.push(`gradient in place cols ${cols} ${named} at ${i}`);
+              break;
+            }
           }
         }
       }
-    }
-    expect(mismatches.slice(0, 20)).toEqual([]);
-  });
+      expect(mismatches.slice(0, 20)).toEqual([]);
+    },
+  );
 
   it('gives a short row the same bits alone as beside rows that take other exp modes', async () => {
     const api = await backend(kind);
