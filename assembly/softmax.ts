@@ -437,6 +437,7 @@ const ceGroupLanes = memory.data(112);
 // ends, their weights and gaps; or, with probability targets, each row's gap and target mass.
 function ceGroupStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
   ceGroupRow = r;
+  // ceProbs implies ceGeneral: testing ceGeneral first leaves the plain rows one test of a flag.
   if (ceGeneral && ceProbs) {
     ceGroupProbStart(x, stride, r, cols, mx);
     return;
