@@ -87,8 +87,9 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
 // ---- short rows ----------------------------------------------------------------------------------
 // Short rows (cols < SHORT_ROW) — a classifier's loss over a batch, with class indices or
 // probabilities as targets, with or without label smoothing and class weights — go four at a time
-// through softmax.ts's group code, which computes each row's max and terms e_j = e^{(z_j − m)·s} and sums them as softmax's
-// short rows do; the functions below turn those into the loss and the gradient. A row is computed
+// through softmax.ts's group code, which computes each row's max and terms e_j = e^{(z_j − m)·s}
+// and sums them as softmax's short rows do; the functions below turn those into the loss and the
+// gradient. A row is computed
 // alike in a group and alone (crossEntropyShortRow), so its bits do not depend on the rows around
 // it. Row by row, 32 × 10 took 10 ns per element, dominated by per-row calls and partial vectors.
 // Label smoothing and class weights have functions of their own (…General), and probability
@@ -100,9 +101,10 @@ export let ceTargets: usize = 0;
 let ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
 let ceGradScale: f64 = 0; // gradScale · s: every gradient carries the temperature's factor s
 let ceTotal: f64 = 0;
-// The general ends (label smoothing ε > 0 or class weights; false: neither), ε, 1 − ε, ε / cols per
-// class, the class weights (0: none), their sum W (cols without weights), and ε/cols · W, the mass
-// label smoothing spreads over the classes, as crossEntropyIndexRows forms them.
+// The general ends (label smoothing ε > 0, class weights or probability targets; false: none of
+// them), ε, 1 − ε, ε / cols per class, the class weights (0: none), their sum W (cols without
+// weights), and ε/cols · W, the mass label smoothing spreads over the classes, as setShortRowState
+// forms them.
 export let ceGeneral = false;
 // Probability targets (then ceGeneral too): ceTargets is rows × cols floats, no row is ignored.
 export let ceProbs = false;
@@ -227,7 +229,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
 
 // The end of four short rows r…r + 3 with probability targets, in two f64 lanes with the operations
 // of crossEntropyShortProbRowEnd in its order: masses holds the rows' Σ w·ỹ and gaps their
-// Σ w·ỹ·(m − z) (four f64 each, crossEntropyProbTargetSums).
+// Σ w·ỹ·(m − z) (four f64 each, from crossEntropyProbTargetGap).
 @inline export function crossEntropyGroupEndProbs(
   r: i32, mx: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, masses: usize, gaps: usize, s: f32, alphas: usize,
 ): void {
