@@ -132,6 +132,21 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     expectClose(grad!, [0, Math.exp(1 - lse) - 0.25, Math.exp(2 - lse) - 0.5, Math.exp(3 - lse) - 0.25, 0, Math.exp(-lse)], 2e-6, 1e-7);
   });
 
+  it.each([6, 70])('with probability targets on logits spanning ±3e38, the loss stays finite (%i columns)', async (cols) => {
+    const api = await backend(kind);
+    // A target on −3e38 under a maximum of 3e38: its term y·(m − z) = 0.25·6e38 is finite, but
+    // m − z overflows float32, so the kernels must sum this row's gap in f64.
+    const high = Math.fround(3e38), low = Math.fround(-3e38);
+    const logits = new Float32Array(cols), targets = new Float32Array(cols);
+    logits[0] = low;
+    logits[2] = high;
+    targets[0] = 0.25;
+    targets[2] = 0.75;
+    const { loss, grad } = api.crossEntropy(logits, targets, cols, { reduction: 'sum', grad: true });
+    expectClose([loss], [0.25 * (high - low)], 2e-6);
+    expectClose(grad!.subarray(0, 3), [-0.25, 0, 0.25], 0, 1e-7);
+  });
+
   it('with probability targets and z-loss on logits near FLT_MAX, zero-probability classes keep a finite gradient', async () => {
     const api = await backend(kind);
     // The gradient's factor α = (1 + 2·zl·lse)/T ≈ 2.7e39 overflows float32: the row takes the f64
