@@ -6,7 +6,7 @@
 // (target (1 − ε)·y + ε/C), ignoreIndex rows contribute nothing, optional z-loss zl·lse², and a
 // temperature T applied as z/T (so every gradient carries a factor 1/T). The wrapper computes the
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
-import { madd, rowMax, rowSum, hsum, lastRowMin, scaleRow, SUM_BLOCK } from './vmath';
+import { madd, rowMax, rowSum, hsum, scaleRow, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow, crossEntropyRowGroups, shortRowLog, shortRowSumExp, shortRowTermSum, SHORT_ROW } from './softmax';
 import { exp4, promoteHigh, f64x2Sum, demoteJoin } from './vmath';
 import { sigmoidFromExpNegAbs4 } from './activation';
@@ -46,25 +46,18 @@ function affineGradRowWide(grad: usize, weight: usize, n: i32, alpha: f64, beta:
   }
 }
 
-// The largest |w_j| (1 without weights): bounds how large a weighted sum of a row can grow.
-function weightBound(weight: usize, n: i32): f64 {
-  if (weight == 0) return 1;
-  let bound: f64 = 0;
-  for (let i = 0; i < n; i++) bound = max(bound, abs(<f64>load<f32>(weight + (<usize>i << 2))));
-  return bound;
-}
-
-// Σ_j w_j·(m − x_j) over a row just scanned by rowMax (w = 0 means all ones). Every term is ≥ 0
-// (for w ≥ 0), so unlike m·Σw − Σ w·x it does not cancel when the logits are large. Float32 lanes
-// add up to SUM_BLOCK terms; rows whose finite range could overflow them are summed in f64.
-function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
-  const laneSafe = (<f64>m - <f64>lastRowMin) * wBound * <f64>SUM_BLOCK < <f64>F32.MAX_VALUE;
-  const simdEnd = laneSafe ? n : 0;
+// Σ_j w_j·(m − x_j) over a row whose maximum is m (w = 0 means all ones): label smoothing's part of
+// the loss. Every term is ≥ 0 (for w ≥ 0), so unlike m·Σw − Σ w·x it does not cancel when the
+// logits are large, and float32 lanes adding up to SUM_BLOCK terms into f64 keep ~1e-7 relative
+// error. A row whose float32 sums overflow (a span near FLT_MAX) or meet a NaN starts again in
+// f64, one column at a time, where m − x_j is exact. Short rows call it before the exp pass, which
+// may write the gradient over the logits.
+export function rowGapSum(weight: usize, x: usize, m: f32, n: i32): f64 {
   const mv = f32x4.splat(m);
   let total: f64 = 0;
   let i = 0;
-  while (i + 4 <= simdEnd) {
-    const end = min(simdEnd & ~3, i + SUM_BLOCK);
+  while (i + 4 <= n) {
+    const end = min(n & ~3, i + SUM_BLOCK);
     let acc = f32x4.splat(0);
     if (weight == 0) {
       for (; i < end; i += 4) acc = f32x4.add(acc, f32x4.sub(mv, v128.load(x + (<usize>i << 2))));
@@ -75,6 +68,10 @@ function rowGapSum(weight: usize, x: usize, m: f32, n: i32, wBound: f64): f64 {
       }
     }
     total += <f64>hsum(acc);
+  }
+  if (!isFinite(total)) {
+    i = 0;
+    total = 0;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -113,36 +110,6 @@ let ceOneMinusEps: f64 = 1, ceEpsPerClass: f64 = 0;
 export let ceWeight: usize = 0;
 let ceWeightTotal: f64 = 0, ceSpreadMass: f64 = 0;
 
-// Σ_j w_j·(m − z_j) over a short row (at x) whose maximum is m (w_j = 1 without class weights), in
-// f64, where m − z_j is exact: label smoothing's part of the loss (as rowGapSum, which the wide rows
-// use). Read before the exp pass, which may write the gradient over the logits.
-export function crossEntropyRowGap(x: usize, cols: i32, m: f32): f64 {
-  const mv = f64x2.splat(<f64>m), weight = ceWeight;
-  let acc0 = f64x2.splat(0), acc1 = acc0;
-  let j = 0;
-  if (weight == 0) {
-    for (; j + 4 <= cols; j += 4) {
-      const v = v128.load(x + (<usize>j << 2));
-      acc0 = f64x2.add(acc0, f64x2.sub(mv, f64x2.promote_low_f32x4(v)));
-      acc1 = f64x2.add(acc1, f64x2.sub(mv, promoteHigh(v)));
-    }
-    let gap = f64x2Sum(f64x2.add(acc0, acc1));
-    for (; j < cols; j++) gap += <f64>m - <f64>load<f32>(x + (<usize>j << 2));
-    return gap;
-  }
-  for (; j + 4 <= cols; j += 4) {
-    const v = v128.load(x + (<usize>j << 2)), w = v128.load(weight + (<usize>j << 2));
-    acc0 = f64x2.add(acc0, f64x2.mul(f64x2.promote_low_f32x4(w), f64x2.sub(mv, f64x2.promote_low_f32x4(v))));
-    acc1 = f64x2.add(acc1, f64x2.mul(promoteHigh(w), f64x2.sub(mv, promoteHigh(v))));
-  }
-  let gap = f64x2Sum(f64x2.add(acc0, acc1));
-  for (; j < cols; j++) {
-    const o = <usize>j << 2;
-    gap += <f64>load<f32>(weight + o) * (<f64>m - <f64>load<f32>(x + o));
-  }
-  return gap;
-}
-
 // Row r's target class weight w_t (1 without class weights; 0 for an ignored row, whose target may
 // be any number).
 export function crossEntropyTargetWeight(r: i32): f64 {
@@ -155,7 +122,7 @@ export function crossEntropyTargetWeight(r: i32): f64 {
 // log by logLanes: adds its loss (lse − z_t·s, as crossEntropyIndexRows with ε = 0 and w = 1) to
 // ceTotal, stores it in the losses, and returns the gradient's factor α = gs·(1 + 2·zl·lse) / Σ
 // (∂J/∂z_j = α·e_j − gs·[j = t]). An ignored row has loss 0 and no gradient. The general ends
-// (ceGeneral; gap: the row's crossEntropyRowGap when ε > 0, wt: its crossEntropyTargetWeight), as
+// (ceGeneral; gap: the row's rowGapSum when ε > 0, wt: its crossEntropyTargetWeight), as
 // the wide rows: the loss is (1 − ε)·w_t·(lse − z_t·s) + ε/C·(W·log Σ + gap·s) + zl·lse²,
 // α = gs·((1 − ε)·w_t + ε/C·W + 2·zl·lse) / Σ and ∂J/∂z_j = α·e_j − gs·ε/C·w_j − gs·(1 − ε)·w_t·[j = t].
 function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64, s: f32, gap: f64, wt: f64): f64 {
@@ -195,7 +162,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   crossEntropyGroupTail(r, m01, m23, sum01, sum23, log01, log23, sv, loss01, loss23, one, one, alphas);
 }
 
-// crossEntropyGroupEnd's general form (ceGeneral): gaps holds the rows' crossEntropyRowGap (four
+// crossEntropyGroupEnd's general form (ceGeneral): gaps holds the rows' rowGapSum (four
 // f64, read when ε > 0) and weights their crossEntropyTargetWeight (four f64, read if `weighted`, a
 // constant: without weights every w_t is 1, and leaving out the products by it keeps label
 // smoothing's code as fast as before weights came to this path).
@@ -319,7 +286,7 @@ function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): vo
   const m = rowMax(x, cols);
   // Both read before g, which may be x, is written.
   const zt = crossEntropyTargetLogit(x, r);
-  const gap = ceGeneral && ceEps > 0 ? crossEntropyRowGap(x, cols, m) : 0;
+  const gap = ceGeneral && ceEps > 0 ? rowGapSum(ceWeight, x, m, cols) : 0;
   const wt = crossEntropyTargetWeight(r);
   if (g == 0) {
     const sum = shortRowSumExp(x, cols, m, s);
@@ -366,7 +333,6 @@ export function crossEntropyIndexRows(
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
-  const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
   if (cols < SHORT_ROW) {
     setShortRowState(false, targets, weight, weightTotal, eps, epsPerClass, ignoreIndex, zLoss, s, gradScale, losses, total);
@@ -389,7 +355,7 @@ export function crossEntropyIndexRows(
     // (grad may alias logits: the fused linear cross-entropy computes a − y in place).
     const m = rowMax(x, cols);
     const xt = <f64>load<f32>(x + (<usize>t << 2));
-    const gapSum = eps > 0 ? rowGapSum(weight, x, m, cols, wBound) : 0;
+    const gapSum = eps > 0 ? rowGapSum(weight, x, m, cols) : 0;
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     // −log a_j = lse − z_j·s = (m − z_j)·s + log Σ, with m − z_j exact in f64: forming lse and
     // z_j·s separately would cancel their rounding errors (|m·s|·6e-8) into the loss.
@@ -517,7 +483,7 @@ export function crossEntropyProbTargetGap(x: usize, y: usize, cols: i32, m: f32)
   const gapY = weightedTargetGap(ceWeight, y, x, m, cols);
   lastTargetMass = ceOneMinusEps * lastTargetWeight + ceSpreadMass;
   let gap = ceEps < 1 ? ceOneMinusEps * gapY : 0;
-  if (ceEps > 0) gap += ceEpsPerClass * crossEntropyRowGap(x, cols, m);
+  if (ceEps > 0) gap += ceEpsPerClass * rowGapSum(ceWeight, x, m, cols);
   return gap;
 }
 
@@ -571,7 +537,6 @@ export function crossEntropyProbRows(
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
-  const wBound = eps > 0 ? weightBound(weight, cols) : 1;
   const s = invTemperature;
   if (cols < SHORT_ROW) {
     setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
@@ -593,7 +558,7 @@ export function crossEntropyProbRows(
     const gap = weightedTargetGap(weight, y, x, m, cols);
     const targetMass = (1 - eps) * lastTargetWeight + epsPerClass * weightTotal;
     let targetGap = eps < 1 ? (1 - eps) * gap : 0;
-    if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols, wBound);
+    if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols);
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     const logSum = Math.log(sum);
     const lse = <f64>m * <f64>s + logSum;

@@ -12,8 +12,8 @@ import {
 } from './vmath';
 import {
   ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
-  crossEntropyProbTargetGap, crossEntropyRowGap, crossEntropyShortProbRowGrad, crossEntropyShortRowGrad,
-  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass,
+  crossEntropyProbTargetGap, crossEntropyShortProbRowGrad, crossEntropyShortRowGrad,
+  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -426,7 +426,7 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // The cross-entropy group in progress (CE, CE_LOSS; the rows' arithmetic is loss.ts's): its
 // first row, and per row k the target's logit (f32 at 4k), the gradient's factor α (f64 at
 // 16 + 8k) and, for the general ends (label smoothing or class weights), the row's
-// crossEntropyRowGap (f64 at 48 + 8k, with label smoothing) and crossEntropyTargetWeight (f64 at
+// rowGapSum (f64 at 48 + 8k, with label smoothing) and crossEntropyTargetWeight (f64 at
 // 80 + 8k). With probability targets: crossEntropyProbTargetGap's gap (f64 at 48 + 8k) and mass
 // (f64 at 80 + 8k), and no target logits.
 let ceGroupRow: i32 = 0;
@@ -451,10 +451,10 @@ function ceGroupGeneralStart(x: usize, stride: usize, r: i32, cols: i32, mx: v12
   // Without weights ceGroupScaleGeneral leaves the lanes of w_t unread.
   if (ceWeight != 0) for (let k = 0; k < 4; k++) store<f64>(lanes + (<usize>k << 3), crossEntropyTargetWeight(r + k), 80);
   if (ceEps == 0) return;
-  store<f64>(lanes, crossEntropyRowGap(x, cols, f32x4.extract_lane(mx, 0)), 48);
-  store<f64>(lanes, crossEntropyRowGap(x + stride, cols, f32x4.extract_lane(mx, 1)), 56);
-  store<f64>(lanes, crossEntropyRowGap(x + 2 * stride, cols, f32x4.extract_lane(mx, 2)), 64);
-  store<f64>(lanes, crossEntropyRowGap(x + 3 * stride, cols, f32x4.extract_lane(mx, 3)), 72);
+  store<f64>(lanes, rowGapSum(ceWeight, x, f32x4.extract_lane(mx, 0), cols), 48);
+  store<f64>(lanes, rowGapSum(ceWeight, x + stride, f32x4.extract_lane(mx, 1), cols), 56);
+  store<f64>(lanes, rowGapSum(ceWeight, x + 2 * stride, f32x4.extract_lane(mx, 2), cols), 64);
+  store<f64>(lanes, rowGapSum(ceWeight, x + 3 * stride, f32x4.extract_lane(mx, 3), cols), 72);
 }
 
 function ceGroupProbStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
