@@ -50,7 +50,7 @@ function affineGradRowWide(grad: usize, weight: usize, n: i32, alpha: f64, beta:
 // the loss. Every term is ≥ 0 (for w ≥ 0), so unlike m·Σw − Σ w·x it does not cancel when the
 // logits are large, and float32 lanes adding up to SUM_BLOCK terms into f64 keep ~1e-7 relative
 // error. A row whose float32 sums overflow (a span near FLT_MAX) or meet a NaN starts again in
-// f64, one column at a time, where m − x_j is exact. Short rows call it before the exp pass, which
+// f64, one column at a time, where m − x_j is exact. Rows call it before their exp pass, which
 // may write the gradient over the logits.
 export function rowGapSum(weight: usize, x: usize, m: f32, n: i32): f64 {
   const mv = f32x4.splat(m);
