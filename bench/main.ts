@@ -39,7 +39,7 @@ const CUBES = [128, 256, 512, 1024];
 const MLP_SHAPES: [number, number, number][] = [[128, 784, 128], [128, 128, 10]];
 const MNIST_TRAIN = 8000, MNIST_TRAIN_QUICK = 2000;
 
-// Quick runs (npm run bench:quick, under a minute with the build) keep one case per target.
+// Quick runs (npm run bench:quick, under a minute once the wasm is built) keep one case per target.
 function caseList(quick: boolean): CaseFactory[] {
   const list: CaseFactory[] = [];
   const add = (id: string, make: () => Promise<Case>) => list.push({ id, make });
