@@ -93,7 +93,8 @@ export function rowGapSum(weight: usize, x: usize, m: f32, n: i32): f64 {
 // targets theirs (…Prob…), chosen once per group: folded into the plain ones, label smoothing's
 // extra arithmetic made rows without it 12–20 % slower.
 
-// The call's state, set by crossEntropyIndexRows for the group code's ends.
+// The call's state, set by setShortRowState for the group code's ends (and, with probability
+// targets, for every row's crossEntropyProbTargetGap).
 export let ceTargets: usize = 0;
 let ceIgnoreIndex: i32 = 0, ceZLoss: f32 = 0, ceLosses: usize = 0;
 let ceGradScale: f64 = 0; // gradScale · s: every gradient carries the temperature's factor s
@@ -476,9 +477,9 @@ function probTargetGradRowWide(g: usize, y: usize, weight: usize, n: i32, alpha:
 // Σ_j w_j·ỹ_j, left by crossEntropyProbTargetGap.
 export let lastTargetMass: f64 = 0;
 
-// Σ_j w_j·ỹ_j·(m − z_j) over a short row (logits at x, probability targets at y, maximum m) with the
-// smoothed target ỹ = (1 − ε)·y + ε/C, and Σ_j w_j·ỹ_j into lastTargetMass. Read before the exp
-// pass, which may write the gradient over the logits.
+// Σ_j w_j·ỹ_j·(m − z_j) over a row (logits at x, probability targets at y, maximum m) with the
+// smoothed target ỹ = (1 − ε)·y + ε/C, and Σ_j w_j·ỹ_j into lastTargetMass; short and wide rows
+// alike. Read before the exp pass, which may write the gradient over the logits.
 export function crossEntropyProbTargetGap(x: usize, y: usize, cols: i32, m: f32): f64 {
   const gapY = weightedTargetGap(ceWeight, y, x, m, cols);
   lastTargetMass = ceOneMinusEps * lastTargetWeight + ceSpreadMass;
@@ -538,8 +539,8 @@ export function crossEntropyProbRows(
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const s = invTemperature;
+  setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
   if (cols < SHORT_ROW) {
-    setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortProbRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
@@ -555,10 +556,8 @@ export function crossEntropyProbRows(
     // logits terms are read before the exp pass, which may overwrite the logits (grad aliasing
     // logits).
     const m = rowMax(x, cols);
-    const gap = weightedTargetGap(weight, y, x, m, cols);
-    const targetMass = (1 - eps) * lastTargetWeight + epsPerClass * weightTotal;
-    let targetGap = eps < 1 ? (1 - eps) * gap : 0;
-    if (eps > 0) targetGap += epsPerClass * rowGapSum(weight, x, m, cols);
+    const targetGap = crossEntropyProbTargetGap(x, y, cols, m);
+    const targetMass = lastTargetMass;
     const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
     const logSum = Math.log(sum);
     const lse = <f64>m * <f64>s + logSum;
