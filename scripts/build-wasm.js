@@ -4,9 +4,12 @@
 // test, npm start and the benchmarks all build first).
 //
 // A build whose outputs are all newer than its inputs (assembly/, asconfig.json, this script and
-// the compiler's package.json) is skipped, as make would; `--force` builds anyway.
+// the compiler's package.json) is skipped, as make would; `--force` builds anyway. The outputs'
+// times alone would not do: a build killed part-way leaves fresh, truncated files. So a stamp
+// file is removed before compiling and written back only once every target has succeeded, and
+// the build counts as up to date only while the stamp is newer than the inputs too.
 import { spawn } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +17,7 @@ const root = new URL('../', import.meta.url);
 const config = JSON.parse(await readFile(new URL('asconfig.json', root), 'utf8'));
 const require = createRequire(import.meta.url);
 const asc = require.resolve('assemblyscript/bin/asc.js');
+const STAMP = 'build/.wasm-complete';
 
 async function mtime(path) {
   try {
@@ -29,12 +33,14 @@ async function upToDate() {
     .concat('asconfig.json', 'scripts/build-wasm.js');
   const inputs = await Promise.all(sources.map(mtime));
   inputs.push((await stat(require.resolve('assemblyscript/package.json'))).mtimeMs);
-  const outputs = await Promise.all(Object.values(config.targets).flatMap((t) => [t.outFile, t.textFile]).map(mtime));
+  const outputs = await Promise.all(
+    Object.values(config.targets).flatMap((t) => [t.outFile, t.textFile]).concat(STAMP).map(mtime),
+  );
   return Math.min(...outputs) > Math.max(...inputs);
 }
 
 if (!process.argv.includes('--force') && (await upToDate())) {
-  console.log('build-wasm: build/*.wasm are newer than assembly/ and asconfig.json; not rebuilt (--force to rebuild)');
+  console.log('build-wasm: the last complete build is newer than assembly/ and asconfig.json; not rebuilt (--force to rebuild)');
   process.exit(0);
 }
 
@@ -49,6 +55,7 @@ function build(target) {
   });
 }
 
+await rm(new URL(STAMP, root), { force: true });
 const targets = Object.keys(config.targets);
 const failures = (await Promise.all(targets.map(build)))
   .map((failure, i) => failure && `build-wasm: target ${targets[i]} failed: ${failure}`)
@@ -57,3 +64,4 @@ if (failures.length) {
   for (const failure of failures) console.error(failure);
   process.exit(1);
 }
+await writeFile(new URL(STAMP, root), `${targets.join(', ')} built ${new Date().toISOString()}\n`);
