@@ -50,6 +50,9 @@ export interface Case {
   contenders: Contender[];
   /** Checks one contender's result; returns an error message or null. */
   check?: (result: unknown) => string | null;
+  /** Untimed, after the timed rounds: more measurements for extras (the MNIST case's paired
+   *  accuracy check). A failure is logged and leaves them out. */
+  afterTiming?: (log: (line: string) => void) => Promise<void>;
   /** Extra per-contender measurements to report (accuracy after the epoch, …). */
   extras?: (name: string) => Record<string, number | string> | undefined;
   /** Untimed: frees everything the case built (sessions, tensors, arrays). */
@@ -249,6 +252,14 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       }
     } catch (error) {
       opts.log(`  round ${round}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  if (c.afterTiming) {
+    try {
+      await c.afterTiming(opts.log);
+    } catch (error) {
+      opts.log(`  ${c.id}: ${(error as Error).message.split('\n')[0]}`);
     }
   }
 

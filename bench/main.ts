@@ -37,7 +37,7 @@ type CaseFactory = { id: string; make: () => Promise<Case> };
 const ROW_SHAPES: [number, number][] = [[32, 10], [128, 1000], [1024, 4096]];
 const CUBES = [128, 256, 512, 1024];
 const MLP_SHAPES: [number, number, number][] = [[128, 784, 128], [128, 128, 10]];
-const MNIST_TRAIN = 8000, MNIST_TRAIN_QUICK = 2000;
+const MNIST_TRAIN = 8000, MNIST_TRAIN_QUICK = 2000, MNIST_PAIRED_STARTS = 5, MNIST_PAIRED_STARTS_QUICK = 2;
 
 // Quick runs (npm run bench:quick, under a minute once the wasm is built) keep one case per target.
 function caseList(quick: boolean): CaseFactory[] {
@@ -52,7 +52,7 @@ function caseList(quick: boolean): CaseFactory[] {
     for (const [m, k, n] of shapes) add(`matmul ${ASCII[product]} ${m}x${k}x${n}`, () => matmulCase(product, m, k, n));
   }
   const train = quick ? MNIST_TRAIN_QUICK : MNIST_TRAIN;
-  add(`mnist epoch ${train}`, () => mnistCase(train));
+  add(`mnist epoch ${train}`, () => mnistCase(train, quick ? MNIST_PAIRED_STARTS_QUICK : MNIST_PAIRED_STARTS));
   for (const [r, c] of quick ? [ROW_SHAPES[2]] : ROW_SHAPES.slice(1)) add(`copies softmax ${r}x${c}`, () => softmaxCopiesCase(r, c));
   add('copies matmul 256', () => matmulCopiesCase(256));
   return list;

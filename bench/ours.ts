@@ -67,6 +67,7 @@ export interface FitOptions {
   seed?: number;
 }
 export interface Mlp {
+  toJSON(): { sizes: number[]; layers: { weight: number[]; bias: number[] }[] };
   fit(x: Float32Array, labels: Int32Array, options?: FitOptions): Promise<unknown>;
   predict(x: Float32Array): Float32Array | Promise<Float32Array>;
   dispose?(): void;

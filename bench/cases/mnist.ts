@@ -2,6 +2,13 @@
 // mini-batch SGD (batch 128, mean cross-entropy), on the `mnist` package's 10 000 digits split
 // (seeded) into 8 000 training and 2 000 test images (quick runs train on 2 000). Every timed call trains a freshly
 // initialised network for one epoch; its test accuracy is measured after the call, untimed.
+//
+// Those accuracies alone cannot tell whether the two libraries learn equally well: from one random
+// start to the next, one epoch lands anywhere between about 76 % and 85 %. So after the timing,
+// the case also trains each of our builds and tfjs-wasm from the same start, untimed (`paired`):
+// per start, our network's Glorot initial weights (from seed 1, 2, …) copied into the tfjs model
+// and the training rows in one seeded order for both (shuffle off); then the test accuracies, and
+// the predictions image by image, are compared start by start.
 import { createRequire } from 'node:module';
 import type { Case, Contender } from '../harness.js';
 import { oneHot, rng } from '../data.js';
@@ -23,6 +30,16 @@ export interface MnistData {
 
 const TEST = 2000;
 
+/** Fisher–Yates with the seeded generator: the same order on every run. */
+function shuffleInPlace<T>(items: T[], seed: number): T[] {
+  const next = rng(seed);
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
 /** All digits of the package, shuffled with a fixed seed: the first `train` to train on, the last
  *  2 000 to test. */
 export function loadMnist(train: number): MnistData {
@@ -31,11 +48,7 @@ export function loadMnist(train: number): MnistData {
   for (let d = 0; d < CLASSES; d++) {
     for (let i = 0; i < mnist[d].length; i++) images.push({ pixels: mnist[d].raw, start: i * PIXELS, label: d });
   }
-  const next = rng(SEED);
-  for (let i = images.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [images[i], images[j]] = [images[j], images[i]];
-  }
+  shuffleInPlace(images, SEED);
   const pack = (from: number, to: number) => {
     const x = new Float32Array((to - from) * PIXELS), y = new Int32Array(to - from);
     for (let r = from; r < to; r++) {
@@ -49,19 +62,44 @@ export function loadMnist(train: number): MnistData {
   return { trainX: trainSet.x, trainY: trainSet.y, testX: testSet.x, testY: testSet.y };
 }
 
+function predictedClass(probs: Float32Array, r: number): number {
+  let best = 0;
+  for (let c = 1; c < CLASSES; c++) if (probs[r * CLASSES + c] > probs[r * CLASSES + best]) best = c;
+  return best;
+}
+
 function accuracy(probs: Float32Array, labels: Int32Array): number {
   let correct = 0;
-  for (let r = 0; r < labels.length; r++) {
-    let best = 0;
-    for (let c = 1; c < CLASSES; c++) if (probs[r * CLASSES + c] > probs[r * CLASSES + best]) best = c;
-    if (best === labels[r]) correct++;
-  }
+  for (let r = 0; r < labels.length; r++) if (predictedClass(probs, r) === labels[r]) correct++;
   return correct / labels.length;
 }
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[s.length >> 1] : NaN;
+}
+
+/** Weights as MLP.toJSON() gives them: per layer W (inputs × outputs, row-major) and b. */
+interface InitialWeights { sizes: number[]; layers: { weight: number[]; bias: number[] }[] }
+
+/** The same network in tfjs: Glorot-initialised with fixed seeds, or starting from `initial`. */
+function tfModel(optimizer: tf.Optimizer, initial?: InitialWeights): tf.Sequential {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [PIXELS], units: HIDDEN, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }) }),
+      tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }) }),
+    ],
+  });
+  if (initial) {
+    model.layers.forEach((layer, i) => {
+      const { weight, bias } = initial.layers[i];
+      const values = [tf.tensor2d(weight, [initial.sizes[i], initial.sizes[i + 1]]), tf.tensor1d(bias)];
+      layer.setWeights(values); // copies them
+      tf.dispose(values);
+    });
+  }
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  return model;
 }
 
 function tfContender(data: MnistData, backend: TfBackend, accuracies: number[], slow: boolean): Contender {
@@ -95,13 +133,7 @@ function tfContender(data: MnistData, backend: TfBackend, accuracies: number[], 
       model?.dispose();
       optimizer?.dispose();
       optimizer = tf.train.sgd(LEARNING_RATE);
-      model = tf.sequential({
-        layers: [
-          tf.layers.dense({ inputShape: [PIXELS], units: HIDDEN, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }) }),
-          tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }) }),
-        ],
-      });
-      model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+      model = tfModel(optimizer);
     },
     afterEach: () => {
       const probs = tf.tidy(() => model!.predict(testXs!) as tf.Tensor);
@@ -112,7 +144,95 @@ function tfContender(data: MnistData, backend: TfBackend, accuracies: number[], 
   };
 }
 
-export async function mnistCase(train: number): Promise<Case> {
+/** A copy of the training rows in one seeded order, the same for every library trained on it. */
+function shuffled(data: MnistData, seed: number): { x: Float32Array; y: Int32Array } {
+  const rows = data.trainY.length;
+  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), seed);
+  const x = new Float32Array(rows * PIXELS), y = new Int32Array(rows);
+  order.forEach((from, r) => {
+    x.set(data.trainX.subarray(from * PIXELS, (from + 1) * PIXELS), r * PIXELS);
+    y[r] = data.trainY[from];
+  });
+  return { x, y };
+}
+
+/** One build of ours against tfjs-wasm from the same starts (see the top of this file). */
+export interface PairedAccuracy {
+  starts: number;
+  /** Median test accuracy over the starts: ours, tfjs-wasm. */
+  ours: number;
+  peer: number;
+  /** The largest |ours − tfjs-wasm| test accuracy from one start. */
+  maxDiff: number;
+  /** The smallest share of test images given the same class by both, over the starts. */
+  agreement: number;
+  /** The largest difference of one predicted test probability. */
+  maxProbDiff: number;
+}
+
+async function pairedAccuracy(data: MnistData, starts: number, log: (line: string) => void): Promise<Map<string, PairedAccuracy>> {
+  const MLP = mlpClass();
+  if (!MLP) throw new Error(`paired accuracy check: ${NOT_YET} (MLP)`);
+  const apis = await Promise.all(wasmKinds.map((kind) => ours(kind)));
+  const tests = data.testY.length;
+  const found = wasmKinds.map(() => ({ ours: [] as number[], peer: [] as number[], maxDiff: 0, agreement: 1, maxProbDiff: 0 }));
+  await useTf('wasm');
+  const tensorsBefore = tf.memory().numTensors;
+  const testXs = tf.tensor2d(data.testX, [tests, PIXELS]);
+  try {
+    for (let start = 1; start <= starts; start++) {
+      const { x, y } = shuffled(data, start);
+      const fit = { epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE, shuffle: false };
+      const nets = apis.map((api) => new MLP([PIXELS, HIDDEN, CLASSES], { hidden: 'sigmoid', seed: start, backend: api }));
+      let peerProbs: Float32Array;
+      try {
+        const initial = nets[0].toJSON(); // the seed, not the backend, sets the initial weights
+        const optimizer = tf.train.sgd(LEARNING_RATE);
+        const model = tfModel(optimizer, initial);
+        const xs = tf.tensor2d(x, [y.length, PIXELS]), ys = tf.tensor2d(oneHot(y, CLASSES), [y.length, CLASSES]);
+        try {
+          await model.fit(xs, ys, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
+          peerProbs = tf.tidy(() => (model.predict(testXs) as tf.Tensor).dataSync() as Float32Array);
+        } finally {
+          tf.dispose([xs, ys]);
+          model.dispose();
+          optimizer.dispose();
+        }
+        const peerAccuracy = accuracy(peerProbs, data.testY);
+        const line = [`tfjs-wasm ${fmtPercent(peerAccuracy)}`];
+        for (let b = 0; b < nets.length; b++) {
+          await nets[b].fit(x, y, fit);
+          const probs = await nets[b].predict(data.testX);
+          const own = accuracy(probs, data.testY);
+          let same = 0, probDiff = 0;
+          for (let r = 0; r < tests; r++) if (predictedClass(probs, r) === predictedClass(peerProbs, r)) same++;
+          for (let i = 0; i < probs.length; i++) probDiff = Math.max(probDiff, Math.abs(probs[i] - peerProbs[i]));
+          const f = found[b];
+          f.ours.push(own);
+          f.peer.push(peerAccuracy);
+          f.maxDiff = Math.max(f.maxDiff, Math.abs(own - peerAccuracy));
+          f.agreement = Math.min(f.agreement, same / tests);
+          f.maxProbDiff = Math.max(f.maxProbDiff, probDiff);
+          line.push(`${label(wasmKinds[b])} ${fmtPercent(own)} (same class on ${same}/${tests})`);
+        }
+        log(`  same start ${start}/${starts}: ${line.join(', ')}`);
+      } finally {
+        for (const net of nets) net.dispose?.();
+      }
+    }
+  } finally {
+    testXs.dispose();
+  }
+  checkNoLeak(tensorsBefore, 'tfjs-wasm (paired accuracy check)');
+  return new Map(wasmKinds.map((kind, b) => {
+    const { ours: own, peer, maxDiff, agreement, maxProbDiff } = found[b];
+    return [label(kind), { starts, ours: median(own), peer: median(peer), maxDiff, agreement, maxProbDiff }];
+  }));
+}
+
+const fmtPercent = (fraction: number): string => `${(100 * fraction).toFixed(2)} %`;
+
+export async function mnistCase(train: number, pairedStarts: number): Promise<Case> {
   const data = loadMnist(train);
   const MLP = mlpClass();
   const accuracies = new Map<string, number[]>();
@@ -143,6 +263,7 @@ export async function mnistCase(train: number): Promise<Case> {
     accuracies.set(`tfjs-${backend}`, list);
     contenders.push(tfContender(data, backend, list, backend === 'cpu'));
   }
+  let paired = new Map<string, PairedAccuracy>();
   return {
     id: `mnist epoch ${train}`,
     family: 'mnist',
@@ -152,9 +273,24 @@ export async function mnistCase(train: number): Promise<Case> {
     flops: 0,
     baseline: label(wasmKinds[0]),
     contenders,
+    afterTiming: async (log) => {
+      log(`  paired accuracy check: each build of ours and tfjs-wasm from the same ${pairedStarts} starts (untimed)`);
+      paired = await pairedAccuracy(data, pairedStarts, log);
+    },
     extras: (name) => {
       const list = accuracies.get(name);
-      return list && list.length ? { testAccuracy: median(list), epochs: list.length } : undefined;
+      if (!list?.length) return undefined;
+      const extras: Record<string, number> = {
+        testAccuracy: median(list), testAccuracyMin: Math.min(...list), testAccuracyMax: Math.max(...list), epochs: list.length,
+      };
+      const same = paired.get(name);
+      if (same) {
+        Object.assign(extras, {
+          pairedStarts: same.starts, pairedAccuracy: same.ours, pairedPeerAccuracy: same.peer,
+          pairedMaxDiff: same.maxDiff, pairedAgreement: same.agreement, pairedMaxProbDiff: same.maxProbDiff,
+        });
+      }
+      return extras;
     },
   };
 }
