@@ -107,7 +107,7 @@ export function evaluateTargets(cases: CaseResult[], oursBuilds: string[]): Targ
         || ((mine.extras?.pairedMaxDiff as number | undefined) ?? Infinity) <= t.sameAccuracy;
       if (t.gflops) {
         const cpuValue = mine.cpuMedianMs ? c.flops / (mine.cpuMedianMs * 1e6) : undefined;
-        return { build, ours: name, value: mine.gflopPerS ?? null, met: (cpuValue ?? mine.gflopPerS ?? 0) >= t.min, cpuValue };
+        return { build, ours: name, value: mine.gflopPerS ?? null, met: (cpuValue ?? mine.gflopPerS ?? 0) >= t.min && sameAccuracy, cpuValue };
       }
       const peer = contender(c, t.peer!);
       if (!peer) return { build, ours: name, value: null, met: null };
