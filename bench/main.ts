@@ -7,7 +7,7 @@ import { execSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runCase, type Case, type CaseResult, type RunOptions } from './harness.js';
-import { evaluateTargets, targetsText, textTable, writeResultsMarkdown, type Meta, type Results } from './report.js';
+import { describeEnvironment, evaluateTargets, targetsText, textTable, writeResultsMarkdown, type Meta, type Results } from './report.js';
 import { kinds, label, wasmKinds } from './ours.js';
 import { loadTfjs } from './peers/tfjs.js';
 import { loadOrt } from './peers/ort.js';
@@ -98,13 +98,20 @@ async function main(): Promise<void> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     commit: gitCommit(),
     loadAverage: { start: loadStart, end: [] },
+    // Settings that move the results, e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (RESULTS.md,
+    // "Where the targets stand"): a run with them says so.
+    environment: [
+      ...Object.entries(process.env)
+        .filter(([name]) => name === 'GLIBC_TUNABLES' || name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))
+        .map(([name, value]) => `${name}=${value}`),
+    ],
     ours: kinds.map(label),
     tfjs: `@tensorflow/tfjs ${tfjs.version} (wasm: ${tfjs.wasmBinary}, SIMD ${tfjs.simd ? 'on' : 'off'}, ${tfjs.threads} thread${tfjs.threads === 1 ? '' : 's'}; cpu backend)`,
     ort: `onnxruntime-web ${ort.version} (wasm EP, ${ort.threads} thread, SIMD ${ort.simd ? 'on' : 'off'})`,
     rounds: opts.rounds,
     roundMs: opts.roundMs,
   };
-  console.log(`${meta.command} — ${meta.cpu}, Node ${meta.node}, load ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`${meta.command} — ${meta.cpu}, Node ${meta.node}, load ${loadStart.map((x) => x.toFixed(2)).join(' ')}, ${describeEnvironment(meta.environment!)}`);
   console.log(`ours: ${meta.ours.join(', ')}; ${meta.tfjs}; ${meta.ort}\n`);
   if (!wasmKinds.includes('relaxed-simd')) console.log('note: relaxed-simd build not runnable here (Node 20 needs --experimental-wasm-relaxed-simd)\n');
 

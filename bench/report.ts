@@ -14,6 +14,9 @@ export interface Meta {
   os: string;
   commit: string;
   loadAverage: { start: number[]; end: number[] };
+  /** The environment variables that change how the process allocates or runs (GLIBC_TUNABLES,
+   *  MALLOC_*, NODE_OPTIONS), as NAME=value; none set: an empty list. */
+  environment?: string[];
   ours: string[];
   tfjs: string;
   ort: string;
@@ -265,12 +268,16 @@ function whatIsTimed(cases: CaseResult[]): string {
   return lines.join('\n').trim();
 }
 
+export function describeEnvironment(environment: string[]): string {
+  return environment.length ? `environment: ${environment.join(' ')}` : 'environment: default (no GLIBC_TUNABLES, MALLOC_* or NODE_OPTIONS)';
+}
+
 export function markdown(results: Results): string {
   const { meta } = results;
   const out = [
     `Command: \`${meta.command}\` (${meta.mode} run) · ${meta.date} · commit ${meta.commit}`,
     '',
-    `Machine: ${meta.cpu}, ${meta.cores} cores, ${meta.os} · Node ${meta.node} (V8 ${meta.v8}) · load average at start ${meta.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}`,
+    `Machine: ${meta.cpu}, ${meta.cores} cores, ${meta.os} · Node ${meta.node} (V8 ${meta.v8}) · load average at start ${meta.loadAverage.start.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadAverage.end.map((x) => x.toFixed(2)).join(' ')}${meta.environment ? ` · ${describeEnvironment(meta.environment)}` : ''}`,
     '',
     `Builds of ours: ${meta.ours.join(', ')} · peers: ${meta.tfjs}; ${meta.ort}`,
     '',
