@@ -4,7 +4,7 @@
 // cost: creating a tensor from a Float32Array copies in, dataSync() copies out.
 import type { Case, Contender } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
-import { label, matmulOf, NOT_YET, ours, wasmKinds, type Tensor } from '../ours.js';
+import { label, ours, wasmKinds, type Tensor } from '../ours.js';
 import { tf, tfjsContenders } from '../peers/tfjs.js';
 
 export async function softmaxCopiesCase(rows: number, cols: number): Promise<Case> {
@@ -46,19 +46,17 @@ export async function softmaxCopiesCase(rows: number, cols: number): Promise<Cas
 export async function matmulCopiesCase(size: number): Promise<Case> {
   const kind = wasmKinds[0];
   const api = await ours(kind);
-  const matmul = matmulOf(api);
-  const skip = matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`;
   const a = uniform(size * size, -1, 1, 11), b = uniform(size * size, -1, 1, 12);
   const out = new Float32Array(size * size);
   let at: Tensor | null = null, bt: Tensor | null = null, ct: Tensor | null = null;
   const contenders: Contender[] = [
-    { name: `${label(kind)} new array`, side: 'ours', does: 'matmul(a, b, n, n, n) → new Float32Array', skip, run: () => matmul!(a, b, size, size, size) },
-    { name: `${label(kind)} into out`, side: 'ours', does: 'matmul(a, b, n, n, n, { out })', skip, run: () => matmul!(a, b, size, size, size, { out }) },
+    { name: `${label(kind)} new array`, side: 'ours', does: 'matmul(a, b, n, n, n) → new Float32Array', run: () => api.matmul(a, b, size, size, size) },
+    { name: `${label(kind)} into out`, side: 'ours', does: 'matmul(a, b, n, n, n, { out })', run: () => api.matmul(a, b, size, size, size, { out }) },
     {
-      name: `${label(kind)} resident`, side: 'ours', does: 'matmul on resident tensors into a resident out', skip,
+      name: `${label(kind)} resident`, side: 'ours', does: 'matmul on resident tensors into a resident out',
       before: () => { at = api.tensor(size, size, a); bt = api.tensor(size, size, b); ct = api.tensor(size, size); },
       after: () => { at?.dispose(); bt?.dispose(); ct?.dispose(); },
-      run: () => matmul!(at!, bt!, size, size, size, { out: ct! }),
+      run: () => api.matmul(at!, bt!, size, size, size, { out: ct! }),
     },
   ];
   return {

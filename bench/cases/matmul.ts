@@ -2,7 +2,7 @@
 // delta of the layer below), Aᵀ·B (the weight gradient).
 import type { Case, Contender } from '../harness.js';
 import { asArray, compare, uniform } from '../data.js';
-import { kinds, label, matmulOf, NOT_YET, ours, wasmKinds, type Tensor } from '../ours.js';
+import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
 import { matmulRunner, ortContender } from '../peers/ort.js';
@@ -34,34 +34,30 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
   const contenders: Contender[] = [];
   for (const kind of kinds) {
     const api = await ours(kind);
-    const matmul = matmulOf(api);
     contenders.push({
       name: label(kind),
       side: 'ours',
       does: 'matmul(a, b, m, k, n, { transA, transB }) → new Float32Array',
-      skip: matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`,
       slow: kind === 'js' && flops > 2 * 256 ** 3,
-      run: () => matmul!(a, b, m, k, n, { transA, transB }),
+      run: () => api.matmul(a, b, m, k, n, { transA, transB }),
     });
   }
   for (const kind of wasmKinds) {
     const api = await ours(kind);
-    const matmul = matmulOf(api);
-    const skip = matmul ? undefined : `${NOT_YET} (matmul, branch gemm)`;
     let at: Tensor | null = null, bt: Tensor | null = null, ct: Tensor | null = null;
     const before = () => { at = api.tensor(aShape[0], aShape[1], a); bt = api.tensor(bShape[0], bShape[1], b); ct = api.tensor(m, n); };
     const after = () => { at?.dispose(); bt?.dispose(); ct?.dispose(); };
     if (kind === kinds[0]) {
       contenders.push({
-        name: `${label(kind)} resident x`, side: 'ours', skip, before, after,
+        name: `${label(kind)} resident x`, side: 'ours', before, after,
         does: 'matmul on resident tensors a, b → new Float32Array',
-        run: () => matmul!(at!, bt!, m, k, n, { transA, transB }),
+        run: () => api.matmul(at!, bt!, m, k, n, { transA, transB }),
       });
     }
     contenders.push({
-      name: `${label(kind)} resident`, side: 'ours', skip, before, after,
+      name: `${label(kind)} resident`, side: 'ours', before, after,
       does: 'matmul on resident tensors a, b into out: tensor c',
-      run: () => matmul!(at!, bt!, m, k, n, { transA, transB, out: ct! }),
+      run: () => api.matmul(at!, bt!, m, k, n, { transA, transB, out: ct! }),
     });
   }
   const tfSpec = (backend: TfBackend) => ({

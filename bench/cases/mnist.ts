@@ -12,7 +12,7 @@
 import { createRequire } from 'node:module';
 import type { Case, Contender } from '../harness.js';
 import { oneHot, rng } from '../data.js';
-import { label, mlpClass, NOT_YET, ours, wasmKinds, type Mlp } from '../ours.js';
+import { label, MLP, ours, wasmKinds, type MLPJSON } from '../ours.js';
 import { checkNoLeak, tf, useTf, type TfBackend } from '../peers/tfjs.js';
 
 interface Digit { raw: number[]; length: number }
@@ -79,11 +79,9 @@ function median(values: number[]): number {
   return s.length ? s[s.length >> 1] : NaN;
 }
 
-/** Weights as MLP.toJSON() gives them: per layer W (inputs × outputs, row-major) and b. */
-interface InitialWeights { sizes: number[]; layers: { weight: number[]; bias: number[] }[] }
-
-/** The same network in tfjs: Glorot-initialised with fixed seeds, or starting from `initial`. */
-function tfModel(optimizer: tf.Optimizer, initial?: InitialWeights): tf.Sequential {
+/** The same network in tfjs: Glorot-initialised with fixed seeds, or starting from `initial`
+ *  (MLP.toJSON(): per layer W, inputs × outputs row-major as tfjs's dense kernel, and b). */
+function tfModel(optimizer: tf.Optimizer, initial?: MLPJSON): tf.Sequential {
   const model = tf.sequential({
     layers: [
       tf.layers.dense({ inputShape: [PIXELS], units: HIDDEN, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED }) }),
@@ -171,8 +169,6 @@ export interface PairedAccuracy {
 }
 
 async function pairedAccuracy(data: MnistData, starts: number, log: (line: string) => void): Promise<Map<string, PairedAccuracy>> {
-  const MLP = mlpClass();
-  if (!MLP) throw new Error(`paired accuracy check: ${NOT_YET} (MLP)`);
   const apis = await Promise.all(wasmKinds.map((kind) => ours(kind)));
   const tests = data.testY.length;
   const found = wasmKinds.map(() => ({ ours: [] as number[], peer: [] as number[], maxDiff: 0, agreement: 1, maxProbDiff: 0 }));
@@ -217,7 +213,7 @@ async function pairedAccuracy(data: MnistData, starts: number, log: (line: strin
         }
         log(`  same start ${start}/${starts}: ${line.join(', ')}`);
       } finally {
-        for (const net of nets) net.dispose?.();
+        for (const net of nets) net.dispose();
       }
     }
   } finally {
@@ -234,27 +230,25 @@ const fmtPercent = (fraction: number): string => `${(100 * fraction).toFixed(2)}
 
 export async function mnistCase(train: number, pairedStarts: number): Promise<Case> {
   const data = loadMnist(train);
-  const MLP = mlpClass();
   const accuracies = new Map<string, number[]>();
   const contenders: Contender[] = [];
   for (const kind of wasmKinds) {
     const api = await ours(kind);
     const list: number[] = [];
     accuracies.set(label(kind), list);
-    let net: Mlp | null = null;
+    let net: MLP | null = null;
     let seed = SEED;
     contenders.push({
       name: label(kind),
       side: 'ours',
       does: `net.fit(x, labels, { epochs: 1, batchSize: ${BATCH}, learningRate: ${LEARNING_RATE} }) of a fresh new MLP([784, 128, 10], { hidden: 'sigmoid' }); x a Float32Array`,
       async: true,
-      skip: MLP ? undefined : `${NOT_YET} (MLP, branch nn)`,
       beforeEach: () => {
-        net?.dispose?.();
-        net = new MLP!([PIXELS, HIDDEN, CLASSES], { hidden: 'sigmoid', seed: seed++, backend: api });
+        net?.dispose();
+        net = new MLP([PIXELS, HIDDEN, CLASSES], { hidden: 'sigmoid', seed: seed++, backend: api });
       },
       afterEach: async () => { list.push(accuracy(await net!.predict(data.testX), data.testY)); },
-      after: () => { net?.dispose?.(); net = null; },
+      after: () => { net?.dispose(); net = null; },
       run: () => net!.fit(data.trainX, data.trainY, { epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE }),
     });
   }
