@@ -198,7 +198,7 @@ async function pairedAccuracy(data: MnistData, starts: number, log: (line: strin
         const line = [`tfjs-wasm ${fmtPercent(peerAccuracy)}`];
         for (let b = 0; b < nets.length; b++) {
           await nets[b].fit(x, y, fit);
-          const probs = await nets[b].predict(data.testX);
+          const probs = nets[b].predict(data.testX);
           const own = accuracy(probs, data.testY);
           let same = 0, probDiff = 0;
           for (let r = 0; r < tests; r++) if (predictedClass(probs, r) === predictedClass(peerProbs, r)) same++;
@@ -247,7 +247,7 @@ export async function mnistCase(train: number, pairedStarts: number): Promise<Ca
         net?.dispose();
         net = new MLP([PIXELS, HIDDEN, CLASSES], { hidden: 'sigmoid', seed: seed++, backend: api });
       },
-      afterEach: async () => { list.push(accuracy(await net!.predict(data.testX), data.testY)); },
+      afterEach: () => { list.push(accuracy(net!.predict(data.testX), data.testY)); },
       after: () => { net?.dispose(); net = null; },
       run: () => net!.fit(data.trainX, data.trainY, { epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE }),
     });
