@@ -100,11 +100,9 @@ async function main(): Promise<void> {
     loadAverage: { start: loadStart, end: [] },
     // Settings that move the results, e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (RESULTS.md,
     // "Where the targets stand"): a run with them says so.
-    environment: [
-      ...Object.entries(process.env)
-        .filter(([name]) => name === 'GLIBC_TUNABLES' || name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))
-        .map(([name, value]) => `${name}=${value}`),
-    ],
+    environment: Object.entries(process.env)
+      .filter(([name]) => name === 'GLIBC_TUNABLES' || name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))
+      .map(([name, value]) => `${name}=${value}`),
     ours: kinds.map(label),
     tfjs: `@tensorflow/tfjs ${tfjs.version} (wasm: ${tfjs.wasmBinary}, SIMD ${tfjs.simd ? 'on' : 'off'}, ${tfjs.threads} thread${tfjs.threads === 1 ? '' : 's'}; cpu backend)`,
     ort: `onnxruntime-web ${ort.version} (wasm EP, ${ort.threads} thread, SIMD ${ort.simd ? 'on' : 'off'})`,
