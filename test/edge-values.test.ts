@@ -69,6 +69,33 @@ describe.each(kinds)('edge values on %s', (kind) => {
     }
   });
 
+  it.each([4, 70])('crossEntropy of tied logits far beyond 2^53 keeps the log Σ term: loss ln 2, gradient ±½ (%i columns)', async (cols) => {
+    // Found by the fuzz (seed 505): the oracle formed log a_j as z_j/T − lse with lse = max/T +
+    // log Σ, and at |max| = 1e30 (an f64 ulp of 1.4e14) the log Σ = ln 2 vanished from lse, so
+    // the tied classes got a = 1 each and the loss 0.
+    const api = await backend(kind);
+    for (const M of [1e30, -1e30, 2 ** 60]) {
+      const logits = new Float32Array(cols).fill(-3e38);
+      logits[0] = logits[1] = M;
+      for (const T of [1, 0.5, 3]) {
+        const index = api.crossEntropy(logits, [0], cols, { temperature: T, reduction: 'sum', grad: true });
+        expectClose([index.loss], [Math.LN2], 1e-6);
+        const expected = new Array(cols).fill(0);
+        expected[0] = -0.5 / T;
+        expected[1] = 0.5 / T;
+        expectClose(index.grad!, expected, 1e-6, 1e-7);
+        const y = new Float32Array(cols);
+        y[0] = 0.25;
+        y[1] = 0.75;
+        const probs = api.crossEntropy(logits, y, cols, { temperature: T, reduction: 'sum', grad: true });
+        expectClose([probs.loss], [Math.LN2], 1e-6);
+        expected[0] = 0.25 / T;
+        expected[1] = -0.25 / T;
+        expectClose(probs.grad!, expected, 1e-6, 1e-7);
+      }
+    }
+  });
+
   it('crossEntropy with labelSmoothing = 1 and a −∞ (masked) logit: loss +∞, not NaN', async () => {
     const api = await backend(kind);
     const logits = new Float32Array([0.5, -Infinity, 1]);

@@ -1,19 +1,17 @@
 // The oracle for cross-entropy, following MATH.md and PyTorch's F.cross_entropy literally:
-// build the (smoothed, weighted) target, take log a = z/T − logsumexp(z/T), and the gradient
-// a − y scaled by the weights, the reduction and 1/T. Slow and plain on purpose.
+// build the (smoothed, weighted) target, take log a = (z − max)/T − log Σ e^{(z − max)/T}, and
+// the gradient a − y scaled by the weights, the reduction and 1/T. Slow and plain on purpose.
 import type { CrossEntropyParams } from '../backend.js';
 
 /**
- * log Σ_j e^{z_j·s} the way log_softmax (and so PyTorch's cross_entropy) computes it: the row
- * maximum is subtracted even when infinite, so a row containing +∞ (or only −∞) gives NaN —
- * unlike logsumexp itself, which keeps +∞ for a row with +∞.
+ * log Σ_j e^{(z_j − m)·s} for the row's maximum m, the way log_softmax (and so PyTorch's
+ * cross_entropy) computes it: m is subtracted even when infinite, so a row containing +∞ (or only
+ * −∞) gives NaN — unlike logsumexp itself, which keeps +∞ for a row with +∞.
  */
-function logSoftmaxNormaliser(logits: Float32Array, start: number, cols: number, s: number): number {
-  let m = -Infinity;
-  for (let j = 0; j < cols; j++) m = Math.max(m, logits[start + j]);
+function logSumShifted(logits: Float32Array, start: number, cols: number, m: number, s: number): number {
   let total = 0;
   for (let j = 0; j < cols; j++) total += Math.exp((logits[start + j] - m) * s);
-  return m * s + Math.log(total);
+  return Math.log(total);
 }
 
 export interface CrossEntropyArrays {
@@ -33,19 +31,26 @@ function row(
   p: Params, arrays: CrossEntropyArrays, r: number,
 ): number {
   const s = p.invTemperature;
-  const lse = logSoftmaxNormaliser(logits, start, cols, s);
+  let m = -Infinity;
+  for (let j = 0; j < cols; j++) m = Math.max(m, logits[start + j]);
+  const logTotal = logSumShifted(logits, start, cols, m, s);
+  // log a_j with the maximum taken out first. Formed as z_j·s − lse, with lse = m·s + log Σ, it
+  // carried lse's rounding, about |m·s|·1e-16, as an absolute error: 2e-6 at |m·s| = 1e10, and
+  // all of log Σ from about 1e16 (two tied logits of 1e30 got a = 1 each and a loss of 0).
+  const logA = (j: number) => (logits[start + j] - m) * s - logTotal;
+  const lse = m * s + logTotal;
   let loss = 0;
   let mass = 0;
   for (let j = 0; j < cols; j++) {
     const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
-    if (wy !== 0) loss -= wy * (logits[start + j] * s - lse);
+    if (wy !== 0) loss -= wy * logA(j);
     mass += wy;
   }
   loss += p.zLoss * lse * lse;
   if (arrays.losses) arrays.losses[r] = loss;
   if (arrays.grad) {
     for (let j = 0; j < cols; j++) {
-      const a = Math.exp(logits[start + j] * s - lse);
+      const a = Math.exp(logA(j));
       const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
       arrays.grad[start + j] = p.gradScale * s * (a * mass - wy + 2 * p.zLoss * lse * a);
     }
