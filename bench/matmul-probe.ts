@@ -1,12 +1,14 @@
 // Throughput of matmul in GFLOP/s against tfjs-backend-wasm (XNNPACK), one thread, same process.
 // How to run it: npm run bench:matmul (bench/RESULTS.md, "Matmul on its own"). Inputs and outputs are resident on both sides, so only the product
-// is timed.
+// is timed. With --ort, onnxruntime-web's wasm (one thread) too, as a user calls it: session.run
+// on Float32Arrays, its copies in and out included.
 import { Bench } from 'tinybench';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
+import { matmulRunner } from './peers/ort.js';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -17,6 +19,7 @@ const shapes = (args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? '256,51
 });
 const kinds = (args.find((a) => a.startsWith('--backends='))?.slice(11) ?? 'relaxed-simd,simd').split(',') as BackendKind[];
 const time = Number(args.find((a) => a.startsWith('--time='))?.slice(7) ?? 1000);
+const withOrt = args.includes('--ort');
 
 type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B' | 'Aᵀ·Bᵀ';
 const products: [Product, boolean, boolean][] = [['A·B', false, false], ['A·Bᵀ', false, true], ['Aᵀ·B', true, false], ['Aᵀ·Bᵀ', true, true]];
@@ -54,6 +57,10 @@ async function main(): Promise<void> {
         const a = api.tensor(m, k, aData), b = api.tensor(k, n, bData), out = api.tensor(m, n);
         bench.add(`${kind} ${name}`, () => { api.matmul(a, b, m, k, n, { transA, transB, out }); });
       }
+      if (withOrt) {
+        const ort = await matmulRunner(m, k, n, transA, transB);
+        bench.add(`ort-wasm ${name}`, async () => { await ort.run(aData, bData); });
+      }
     }
     await bench.run();
     // GFLOP/s from the median and from the fastest run: on a busy machine the fastest run is the
@@ -70,6 +77,8 @@ async function main(): Promise<void> {
         const g = gflops.get(`${kind} ${name}`)!;
         line.push(`${kind} ${g.median.toFixed(1).padStart(5)} (${(g.median / base.median).toFixed(2)}×; best ${g.best.toFixed(1)}, ${(g.best / base.best).toFixed(2)}×)`);
       }
+      const ort = gflops.get(`ort-wasm ${name}`);
+      if (ort) line.push(`ort-wasm ${ort.median.toFixed(1).padStart(5)} (best ${ort.best.toFixed(1)})`);
       console.log(line.join('  '));
     }
   }
