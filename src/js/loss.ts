@@ -2,6 +2,7 @@
 // build the (smoothed, weighted) target, take log a = (z − max)/T − log Σ e^{(z − max)/T}, and
 // the gradient a − y scaled by the weights, the reduction and 1/T. Slow and plain on purpose.
 import type { CrossEntropyParams } from '../backend.js';
+import { rowMax } from './softmax.js';
 
 /**
  * log Σ_j e^{(z_j − m)·s} for the row's maximum m, the way log_softmax (and so PyTorch's
@@ -31,8 +32,7 @@ function row(
   p: Params, arrays: CrossEntropyArrays, r: number,
 ): number {
   const s = p.invTemperature;
-  let m = -Infinity;
-  for (let j = 0; j < cols; j++) m = Math.max(m, logits[start + j]);
+  const m = rowMax(logits, start, cols);
   const logTotal = logSumShifted(logits, start, cols, m, s);
   // log a_j with the maximum taken out first. Formed as z_j·s − lse, with lse = m·s + log Σ, it
   // carried lse's rounding, about |m·s|·1e-16, as an absolute error: 2e-6 at |m·s| = 1e10, and

@@ -2,7 +2,8 @@
 // it. Results are stored as float32 like the wasm kernels'. It is also the shipped fallback
 // where wasm SIMD is missing.
 
-function rowMax(x: Float32Array, start: number, cols: number): number {
+/** The row maximum; NaN if the row holds a NaN (Math.max). */
+export function rowMax(x: Float32Array, start: number, cols: number): number {
   let m = -Infinity;
   for (let j = 0; j < cols; j++) m = Math.max(m, x[start + j]);
   return m;
