@@ -27,6 +27,8 @@ export interface Contender {
   beforeEach?: () => void | Promise<void>;
   /** Untimed, after every timed call (evaluate the model just trained). */
   afterEach?: () => void | Promise<void>;
+  /** Untimed, once the case is over: free what the contender holds for all rounds (an ORT session). */
+  dispose?: () => void | Promise<void>;
   /** The result is not comparable (kernel-only variants that do not read back). */
   noCheck?: boolean;
   /** Takes seconds per call: run in fewer rounds (full mode) and skipped in quick mode. */
@@ -292,6 +294,13 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
     if (baselineCpuMs !== undefined && res.cpuMedianMs !== undefined) res.cpuRatio = res.cpuMedianMs / baselineCpuMs;
     const extras = c.extras?.(contender.name);
     if (extras) res.extras = extras;
+  }
+  for (const contender of c.contenders) {
+    try {
+      if (contender.dispose) await contender.dispose();
+    } catch (error) {
+      opts.log(`  ${contender.name}: dispose: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
   if (c.dispose) await c.dispose();
   return {

@@ -54,7 +54,7 @@ export async function crossEntropyCase(rows: number, cols: number): Promise<Case
     async () => {
       const runner = await crossEntropyRunner(rows, cols);
       const labels64 = BigInt64Array.from(targets, (t) => BigInt(t));
-      return () => runner.run(logits, labels64, labels);
+      return { session: runner.session, call: () => runner.run(logits, labels64, labels) };
     }));
   contenders.push({
     name: 'plain JS',

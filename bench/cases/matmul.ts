@@ -71,7 +71,7 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
   contenders.push(await ortContender('session.run: one MatMul node (A·B) or Gemm node with transA / transB → c.data', 'MatMul/Gemm', async () => {
     const runner = await matmulRunner(m, k, n, transA, transB);
-    return () => runner.run(a, b);
+    return { session: runner.session, call: () => runner.run(a, b) };
   }));
   contenders.push({
     name: 'plain JS',

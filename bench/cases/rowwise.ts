@@ -52,7 +52,7 @@ export async function rowwiseCase(op: RowwiseOp, rows: number, cols: number): Pr
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
   contenders.push(await ortContender(`session.run({ x: new ort.Tensor(x) }) → y.data (one ${ORT_OP[op]} node)`, ORT_OP[op], async () => {
     const runner = await rowwiseRunner(ORT_OP[op], rows, cols);
-    return () => runner.run(x);
+    return { session: runner.session, call: () => runner.run(x) };
   }));
   contenders.push({
     name: 'plain JS',

@@ -33,13 +33,17 @@ export function loadOrt(): OrtInfo {
 }
 
 /**
- * The ort-wasm contender of a case: `start` builds the session and returns the timed call. Where
- * that fails (no ORT build for this runtime, an op it lacks), the contender is listed as skipped
- * with the error, described by `op` alone.
+ * The ort-wasm contender of a case: `start` builds the session and returns it with the timed call;
+ * the session is released when the case is over. Where that fails (no ORT build for this runtime,
+ * an op it lacks), the contender is listed as skipped with the error, described by `op` alone.
  */
-export async function ortContender(does: string, op: string, start: () => Promise<() => Promise<unknown>>): Promise<Contender> {
+export async function ortContender(
+  does: string, op: string,
+  start: () => Promise<{ session: ort.InferenceSession; call: () => Promise<unknown> }>,
+): Promise<Contender> {
   try {
-    return { name: 'ort-wasm', side: 'peer', does, async: true, run: await start() };
+    const { session, call } = await start();
+    return { name: 'ort-wasm', side: 'peer', does, async: true, run: call, dispose: () => session.release() };
   } catch (error) {
     return { name: 'ort-wasm', side: 'peer', does: op, run: () => null, skip: (error as Error).message };
   }
