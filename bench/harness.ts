@@ -11,8 +11,9 @@ export type Family = 'softmax' | 'logSoftmax' | 'crossEntropy' | 'matmul' | 'mni
 export interface Contender {
   /** 'ours relaxed-simd', 'tfjs-wasm', … — stable: targets and RESULTS.md refer to it. */
   name: string;
-  /** 'ours' for this library, 'peer' for everything it is compared with. */
-  side: 'ours' | 'peer';
+  /** 'ours' for this library, 'peer' for everything it is compared with, 'reference' for a
+   *  yardstick that is neither (the machine's FMA peak). */
+  side: 'ours' | 'peer' | 'reference';
   /** What one timed call does, e.g. "softmax(x, cols) → new Float32Array". */
   does: string;
   /** The timed call; its result is checked once before timing (see Case.check). */
@@ -80,7 +81,7 @@ export interface RunOptions {
 
 export interface ContenderResult {
   name: string;
-  side: 'ours' | 'peer';
+  side: Contender['side'];
   does: string;
   status: 'ok' | 'skipped' | 'mismatch' | 'error';
   note?: string;

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
+import { FLOPS_PER_ITERATION, fmaPeak } from './fma-peak.js';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -20,6 +21,8 @@ const shapes = (args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? '256,51
 const kinds = (args.find((a) => a.startsWith('--backends='))?.slice(11) ?? 'relaxed-simd,simd').split(',') as BackendKind[];
 const time = Number(args.find((a) => a.startsWith('--time='))?.slice(7) ?? 1000);
 const withOrt = args.includes('--ort');
+// --pairs=N: instead, N pairs of (our first build's A·B, the FMA loop) back to back (below).
+const pairs = Number(args.find((a) => a.startsWith('--pairs='))?.slice(8) ?? 0);
 
 type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B' | 'Aᵀ·Bᵀ';
 const products: [Product, boolean, boolean][] = [['A·B', false, false], ['A·Bᵀ', false, true], ['Aᵀ·B', true, false], ['Aᵀ·Bᵀ', true, true]];
@@ -34,6 +37,39 @@ function random(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
 }
 
+/**
+ * The FMA loop right after each product, N times, ~10 ms each: both see the core in the same
+ * state, so their ratio is how much of what the core delivers at that moment the product gets.
+ * Printed sorted by the loop's rate, every N/10th pair, then the medians.
+ */
+async function pairsMain(api: Api, kind: BackendKind, [m, k, n]: number[]): Promise<void> {
+  const peak = fmaPeak();
+  if (!peak) throw new Error('--pairs needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
+  const flop = 2 * m * k * n, reps = Math.max(1, Math.round(2e8 / flop));
+  const iterations = Math.max(1, Math.round(flop / FLOPS_PER_ITERATION));
+  const a = api.tensor(m, k, random(m * k, 1)), b = api.tensor(k, n, random(k * n, 2)), out = api.tensor(m, n);
+  const product = () => { for (let i = 0; i < reps; i++) api.matmul(a, b, m, k, n, { out }); };
+  const loop = () => { for (let i = 0; i < reps; i++) peak.run(iterations); };
+  for (let i = 0; i < 20; i++) { product(); loop(); } // tier both up
+  const rows: { ours: number; peak: number; share: number }[] = [];
+  for (let i = 0; i < pairs; i++) {
+    let t = cpuTimeMs(); product(); const tOurs = cpuTimeMs() - t;
+    t = cpuTimeMs(); loop(); const tPeak = cpuTimeMs() - t;
+    const ours = flop * reps / tOurs / 1e6, rate = flop * reps / tPeak / 1e6;
+    rows.push({ ours, peak: rate, share: ours / rate });
+  }
+  a.dispose(); b.dispose(); out.dispose();
+  rows.sort((x, y) => x.peak - y.peak);
+  console.log(`${m}×${k}×${n} A·B, ${kind} resident, then the FMA loop: ${pairs} pairs of ${reps} call${reps > 1 ? 's' : ''} each (GFLOP/s, CPU time), by the loop's rate`);
+  const step = Math.max(1, Math.floor(pairs / 10));
+  for (let i = 0; i < rows.length; i += step) {
+    const r = rows[i];
+    console.log(`  FMA loop ${r.peak.toFixed(1).padStart(5)}  ours ${r.ours.toFixed(1).padStart(5)}  ours / loop ${r.share.toFixed(2)}`);
+  }
+  const median = (key: 'ours' | 'peak' | 'share') => rows.map((r) => r[key]).sort((x, y) => x - y)[rows.length >> 1];
+  console.log(`  medians: FMA loop ${median('peak').toFixed(1)}, ours ${median('ours').toFixed(1)}, ours / loop ${median('share').toFixed(2)}`);
+}
+
 async function main(): Promise<void> {
   setWasmPaths(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/');
   setThreadsCount(1);
@@ -42,6 +78,10 @@ async function main(): Promise<void> {
   await tf.ready();
   const apis: [BackendKind, Api][] = [];
   for (const kind of kinds) apis.push([kind, await createBackend({ backend: kind })]);
+  if (pairs) {
+    for (const shape of shapes) await pairsMain(apis[0][1], apis[0][0], shape);
+    return;
+  }
 
   for (const [m, k, n] of shapes) {
     const label = m === k && k === n ? `${m}³` : `${m}×${k}×${n}`;
@@ -50,19 +90,28 @@ async function main(): Promise<void> {
     // Timed in CPU time of this process: with other processes on the machine's two cores, wall
     // time mostly measures how often this one was descheduled.
     const bench = new Bench({ time, warmup: true, warmupTime: 200, now: cpuTimeMs });
+    const release: (() => unknown)[] = []; // after this shape's run: tensors, sessions
     for (const [name, transA, transB] of products) {
       const tA = tf.tensor2d(aData, transA ? [k, m] : [m, k]), tB = tf.tensor2d(bData, transB ? [n, k] : [k, n]);
+      release.push(() => tf.dispose([tA, tB]));
       bench.add(`tfjs-wasm ${name}`, () => tf.matMul(tA, tB, transA, transB).dispose());
       for (const [kind, api] of apis) {
         const a = api.tensor(m, k, aData), b = api.tensor(k, n, bData), out = api.tensor(m, n);
+        release.push(() => { a.dispose(); b.dispose(); out.dispose(); });
         bench.add(`${kind} ${name}`, () => { api.matmul(a, b, m, k, n, { transA, transB, out }); });
       }
       if (withOrt) {
         const ort = await matmulRunner(m, k, n, transA, transB);
+        release.push(() => ort.session.release());
         bench.add(`ort-wasm ${name}`, async () => { await ort.run(aData, bData); });
       }
     }
+    // What the core delivers to FMAs alone meanwhile, as many flops as one product
+    // (bench/fma-peak.ts): when it is low, so is every contender's rate.
+    const peak = fmaPeak(), iterations = Math.max(1, Math.round(flop / FLOPS_PER_ITERATION));
+    if (peak) bench.add('FMA peak', () => { peak.run(iterations); });
     await bench.run();
+    for (const free of release) await free();
     // GFLOP/s from the median and from the fastest run: on a busy machine the fastest run is the
     // one least disturbed by other processes.
     type Latency = { latency: { p50: number; min: number } };
@@ -81,6 +130,8 @@ async function main(): Promise<void> {
       if (ort) line.push(`ort-wasm ${ort.median.toFixed(1).padStart(5)} (best ${ort.best.toFixed(1)})`);
       console.log(line.join('  '));
     }
+    const fma = gflops.get('FMA peak');
+    if (fma) console.log(`${label} machine FMA peak ${fma.median.toFixed(1)} (best ${fma.best.toFixed(1)})`);
   }
 }
 

@@ -2,6 +2,7 @@
 // keeps its hand-written sections: only the text between the GENERATED markers is replaced.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { CaseResult, ContenderResult } from './harness.js';
+import { FMA_PEAK } from './fma-peak.js';
 
 export interface Meta {
   date: string;
@@ -120,13 +121,22 @@ export function evaluateTargets(cases: CaseResult[], oursBuilds: string[]): Targ
       // time other processes held the core, which lands more often on the longer calls.
       return { build, ours: name, value, met: (cpuValue ?? value) >= t.min && sameAccuracy, cpuValue };
     });
-    const note = c.family === 'mnist' ? accuracyNote(c, oursBuilds) : undefined;
+    const note = c.family === 'mnist' ? accuracyNote(c, oursBuilds) : t.gflops ? peakNote(c, builds) : undefined;
     return { what: t.what, min: t.min, unit, also, builds, note };
   });
 }
 
 function fmtPct(v: number | undefined): string {
   return v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`;
+}
+
+/** A GFLOP/s target's yardstick: what the core delivered to a loop of FMAs in the same rounds. */
+function peakNote(c: CaseResult, builds: { build: string; cpuValue?: number }[]): string | undefined {
+  const peak = contender(c, FMA_PEAK);
+  if (!peak?.cpuMedianMs) return undefined;
+  const rate = c.flops / (peak.cpuMedianMs * 1e6);
+  const shares = builds.filter((b) => b.cpuValue !== undefined).map((b) => `${b.build} ${fmtPct(b.cpuValue! / rate)} of it`);
+  return `the machine's FMA peak in the same rounds: ${fmt(rate)} GFLOP/s cpu${shares.length ? `; ${shares.join(', ')}` : ''}`;
 }
 
 /** Median test accuracy after the timed epochs, with their range when there are several. */
