@@ -1,9 +1,9 @@
 // The machine's fused multiply-add peak, measured as it is right now: a wasm loop of 12
 // independent f32x4.relaxed_madd chains that touches no memory. On this shared machine the rate a
-// core delivers moves by up to 2× within seconds (another tenant's work on the same physical core,
-// clock changes), and our matmul's GFLOP/s moves with it; timing this loop interleaved with the
-// matmul contenders tells a slow machine from a slow kernel (bench/RESULTS.md, "Where the targets
-// stand").
+// core delivers moves by up to 2× within milliseconds (work from outside the VM on the same
+// physical core, or clock changes), and our matmul's GFLOP/s moves with it; timing this loop
+// interleaved with the matmul contenders tells a slow machine from a slow kernel
+// (bench/RESULTS.md, "Where the targets stand" and "Matmul on its own").
 //
 // The module is written out byte by byte rather than compiled from AssemblyScript: it is ~200
 // bytes, and the benchmark should not need a second wasm build.
@@ -12,6 +12,11 @@
 const CHAINS = 12;
 /** Float operations per loop iteration: CHAINS × 4 lanes × (multiply + add). */
 export const FLOPS_PER_ITERATION = CHAINS * 4 * 2;
+
+/** Iterations for about as many float operations as `flops` (a product's 2·m·k·n), at least one. */
+export function iterationsFor(flops: number): number {
+  return Math.max(1, Math.round(flops / FLOPS_PER_ITERATION));
+}
 
 const uleb = (n: number): number[] => {
   const out: number[] = [];

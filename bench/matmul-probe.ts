@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
-import { FLOPS_PER_ITERATION, fmaPeak } from './fma-peak.js';
+import { fmaPeak, iterationsFor } from './fma-peak.js';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -46,7 +46,7 @@ async function pairsMain(api: Api, kind: BackendKind, [m, k, n]: number[]): Prom
   const peak = fmaPeak();
   if (!peak) throw new Error('--pairs needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)');
   const flop = 2 * m * k * n, reps = Math.max(1, Math.round(2e8 / flop));
-  const iterations = Math.max(1, Math.round(flop / FLOPS_PER_ITERATION));
+  const iterations = iterationsFor(flop);
   const a = api.tensor(m, k, random(m * k, 1)), b = api.tensor(k, n, random(k * n, 2)), out = api.tensor(m, n);
   const product = () => { for (let i = 0; i < reps; i++) api.matmul(a, b, m, k, n, { out }); };
   const loop = () => { for (let i = 0; i < reps; i++) peak.run(iterations); };
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     }
     // What the core delivers to FMAs alone meanwhile, as many flops as one product
     // (bench/fma-peak.ts): when it is low, so is every contender's rate.
-    const peak = fmaPeak(), iterations = Math.max(1, Math.round(flop / FLOPS_PER_ITERATION));
+    const peak = fmaPeak(), iterations = iterationsFor(flop);
     if (peak) bench.add('FMA peak', () => { peak.run(iterations); });
     await bench.run();
     for (const free of release) await free();

@@ -3,7 +3,7 @@
 // step of each per iteration. Every step is exact in float32 (a halving and a small add), fused
 // or not, so the sums are exact.
 import { describe, expect, it } from 'vitest';
-import { FLOPS_PER_ITERATION, fmaPeak } from '../bench/fma-peak.js';
+import { FLOPS_PER_ITERATION, fmaPeak, iterationsFor } from '../bench/fma-peak.js';
 
 describe('bench FMA peak loop', () => {
   const peak = fmaPeak();
@@ -20,7 +20,10 @@ describe('bench FMA peak loop', () => {
     expect(peak!.run(100_000)).toBe(24); // every chain at its fixed point 2
   });
 
-  it('counts 12 chains × 4 lanes × (multiply + add) per iteration', () => {
+  it('counts 12 chains × 4 lanes × (multiply + add) per iteration, and sizes a run by flops', () => {
     expect(FLOPS_PER_ITERATION).toBe(96);
+    expect(iterationsFor(96 * 7)).toBe(7);
+    expect(iterationsFor(2 * 256 ** 3)).toBe(349_525);
+    expect(iterationsFor(10)).toBe(1); // at least one
   });
 });

@@ -6,7 +6,7 @@ import { kinds, label, ours, wasmKinds, type Tensor } from '../ours.js';
 import * as plain from '../peers/plain.js';
 import { tf, tfjsContenders, type TfBackend } from '../peers/tfjs.js';
 import { matmulRunner, ortContender } from '../peers/ort.js';
-import { FLOPS_PER_ITERATION, FMA_PEAK, FMA_PEAK_DOES, fmaPeak } from '../fma-peak.js';
+import { FMA_PEAK, FMA_PEAK_DOES, fmaPeak, iterationsFor } from '../fma-peak.js';
 
 export type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B';
 export const PRODUCTS: readonly Product[] = ['A·B', 'A·Bᵀ', 'Aᵀ·B'];
@@ -82,7 +82,7 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
     run: () => plain.matmul(a, b, m, k, n, transA, transB),
   });
   // Not a peer: the rate this core delivers during this case's rounds, for the same flops.
-  const peak = fmaPeak(), iterations = Math.max(1, Math.round(flops / FLOPS_PER_ITERATION));
+  const peak = fmaPeak(), iterations = iterationsFor(flops);
   contenders.push({
     name: FMA_PEAK,
     side: 'reference',
