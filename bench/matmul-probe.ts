@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
-import { fmaPeak, iterationsFor } from './fma-peak.js';
+import { FMA_PEAK, fmaPeak, iterationsFor } from './fma-peak.js';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     // What the core delivers to FMAs alone meanwhile, as many flops as one product
     // (bench/fma-peak.ts): when it is low, so is every contender's rate.
     const peak = fmaPeak(), iterations = iterationsFor(flop);
-    if (peak) bench.add('FMA peak', () => { peak.run(iterations); });
+    if (peak) bench.add(FMA_PEAK, () => { peak.run(iterations); });
     await bench.run();
     for (const free of release) await free();
     // GFLOP/s from the median and from the fastest run: on a busy machine the fastest run is the
@@ -130,8 +130,8 @@ async function main(): Promise<void> {
       if (ort) line.push(`ort-wasm ${ort.median.toFixed(1).padStart(5)} (best ${ort.best.toFixed(1)})`);
       console.log(line.join('  '));
     }
-    const fma = gflops.get('FMA peak');
-    if (fma) console.log(`${label} machine FMA peak ${fma.median.toFixed(1)} (best ${fma.best.toFixed(1)})`);
+    const fma = gflops.get(FMA_PEAK);
+    if (fma) console.log(`${label} ${FMA_PEAK} ${fma.median.toFixed(1)} (best ${fma.best.toFixed(1)})`);
   }
 }
 
