@@ -4,7 +4,7 @@
 import { Api } from './api.js';
 import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './js/backend.js';
-import { supports } from './wasm/loader.js';
+import { supports, validates } from './wasm/loader.js';
 import { WasmBackend } from './wasm/backend.js';
 import { checkOneOf, checkOptions } from './validate.js';
 
@@ -21,7 +21,8 @@ export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backen
 
 export interface InitOptions {
   /**
-   * 'auto' (default) picks the fastest build this runtime validates: 'relaxed-simd', then
+   * 'auto' (default) picks the fastest build this runtime can run: 'relaxed-simd' (where the
+   * engine validates relaxed SIMD and its f32x4.relaxed_madd is a fused multiply-add), then
    * 'simd', then the plain-TypeScript 'js' backend. Naming one forces it (and fails if the
    * runtime cannot run it).
    */
@@ -44,9 +45,13 @@ async function makeBackend(fn: string, options: unknown): Promise<Backend> {
   const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
   const kind = choice === 'auto' ? availableBackends()[0] : choice;
   if (kind === 'js') return new JsBackend();
-  if (!supports(kind)) {
+  if (!validates(kind)) {
     throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${
       kind === 'relaxed-simd' ? '; on Node 20 run node with --experimental-wasm-relaxed-simd' : ''}`);
+  }
+  if (!supports(kind)) {
+    throw new Error(`${fn}: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes ` +
+      `f32x4.relaxed_madd as a multiply and an add (no FMA on this CPU); use 'simd', as 'auto' does`);
   }
   return WasmBackend.create(kind);
 }

@@ -22,9 +22,49 @@ const featureProbes: Record<WasmFlavor, Uint8Array<ArrayBuffer>> = {
   ]),
 };
 
-/** Whether this runtime can run the given build. */
-export function supports(flavor: WasmFlavor): boolean {
+// (func (param f32 f32 f32) (result f32)) returning lane 0 of f32x4.relaxed_madd of the three
+// splatted. The relaxed build's exp reduces its argument in one relaxed_madd, which is accurate
+// only when the engine fuses it (assembly/vmath.ts, reduceLn2); engines lower it to a hardware
+// FMA where there is one (x86 with FMA3, ARM64) and to a multiply and an add elsewhere.
+const maddProbe = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, // header
+  1, 8, 1, 96, 3, 125, 125, 125, 1, 125, // type (f32, f32, f32) → f32
+  3, 2, 1, 0, // one function of that type
+  7, 5, 1, 1, 102, 0, 0, // exported as "f"
+  10, 22, 1, 20, 0, // its body, no locals:
+  32, 0, 253, 19, 32, 1, 253, 19, 32, 2, 253, 19, // three f32x4.splat of the params
+  253, 133, 2, 253, 31, 0, 11, // f32x4.relaxed_madd, f32x4.extract_lane 0, end
+]);
+
+// a·a + c with a = 1 + 2⁻¹² and c = −(1 + 2⁻¹¹): a·a = 1 + 2⁻¹¹ + 2⁻²⁴ exactly, so a fused
+// multiply-add gives 2⁻²⁴, while rounding a·a to f32 first (a tie, to even) gives 0.
+const PROBE_A = 1 + 2 ** -12;
+const PROBE_C = -(1 + 2 ** -11);
+let maddFuses: boolean | undefined;
+
+/** Whether this engine has relaxed SIMD and its f32x4.relaxed_madd rounds once (is fused). */
+export function relaxedMaddFuses(): boolean {
+  if (maddFuses === undefined) {
+    if (!validates('relaxed-simd')) return (maddFuses = false);
+    // A module this small may be compiled synchronously, on a browser's main thread too.
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(maddProbe));
+    const f = instance.exports.f as (a: number, b: number, c: number) => number;
+    maddFuses = f(PROBE_A, PROBE_A, PROBE_C) === 2 ** -24;
+  }
+  return maddFuses;
+}
+
+/** Whether this engine validates the given build's instructions. */
+export function validates(flavor: WasmFlavor): boolean {
   return typeof WebAssembly === 'object' && WebAssembly.validate(featureProbes[flavor]);
+}
+
+/**
+ * Whether this runtime can run the given build: it validates, and for the relaxed build its
+ * relaxed_madd is fused (else the relaxed build's exponentials would miss the accuracy contract).
+ */
+export function supports(flavor: WasmFlavor): boolean {
+  return flavor === 'relaxed-simd' ? relaxedMaddFuses() : validates(flavor);
 }
 
 const compiled = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
