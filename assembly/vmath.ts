@@ -58,18 +58,21 @@ const EXP_MAX: f32 = 88.72283905;
 
 // ---- e^x for x ≤ 0: the softmax exponential -----------------------------------------------
 // Softmax and cross-entropy only exponentiate shifted logits x − max ≤ 0, which allows a cheaper
-// form than exp4, after XNNPACK's "rr2_p5" exp in its softmax microkernels
-// (f32-raddstoreexpminusmax):
+// form than exp4, after XNNPACK's "rr2_p5" exp (and, in the relaxed build, "rr1_p5") in its
+// softmax microkernels (f32-raddstoreexpminusmax):
 // - no clamping: the magic-bias rounding is exact for every x ≥ −126·ln 2; below, lanes compute
 //   garbage (−∞ gives NaN), which the flushing variant replaces by +0 and the narrow variant is
 //   never given;
 // - a degree-5 minimax polynomial instead of degree 7: relative error ≤ 1.8e-7 over [−87.3, 0]
-//   (1.6e-7 with FMA), measured against Math.exp at 2·10^6 points;
+//   with mul+add (baseline build), measured against Math.exp at 2·10^6 points; the relaxed
+//   build's one-step reduction gives ≤ 3.9e-7 over [−86.6, 0] and ≤ 2.4e-7 over [−32, 0], the
+//   narrow rows' range (4·10^6 points);
 // - 2^n is applied by adding n << 23 to the bits of e^r (an integer add, which x86 can issue on a
 //   third port) instead of multiplying by 2^n; so n ≥ −125 must hold (e^r ≥ 2^−½ keeps the
 //   exponent field positive), which sets the flush cutoff at −125·ln 2.
 // These kernels are bound by the float operations of this function (rows are in L1/L2), so each
-// one removed is time saved: with mul+add it is 19 per 4 lanes (narrow) against exp4's 30.
+// one removed is time saved: with mul+add it is 19 per 4 lanes (narrow) against exp4's 30; with
+// FMA and the one-step reduction, 10.
 const EXPN_MAGIC: f32 = 12582912.0; // 1.5·2^23: leaves round(x·log2 e) in the low mantissa bits
 const EXPN_C1: f32 = 0.99999970198; // 0x1.FFFFF6p-1
 const EXPN_C2: f32 = 0.49999150634; // 0x1.FFFDC6p-2
@@ -80,14 +83,37 @@ const EXPN_C5: f32 = 0.0082892905921; // 0x1.0F9F9Cp-7
 // (results below 2.4e-38, far under the 1e-30 the contract covers) are flushed to +0.
 export const EXPN_CUTOFF: f32 = -86.643397569993164;
 
+const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
+
+// r = x + lo − n·ln 2 for an integer-valued n (|n| ≤ 128), x within n·ln 2 ± ln 2, and lo a
+// rounding-error tail of x (|lo| ≤ ulp(x); only `withTail`).
+// - The baseline build splits ln 2 (Cody & Waite): x − n·LN2_HI is exact (Sterbenz: x and
+//   n·LN2_HI are within a factor 2 of each other, or n = 0), then lo is added and n·LN2_LO
+//   subtracted.
+// - The relaxed build takes one fused multiply-add with ln 2 rounded to f32, as XNNPACK's "rr1"
+//   kernels do on FMA hardware: the product is not rounded, r is rounded once, and ln 2's own
+//   rounding shifts r by |n|·1.9e-9 (≤ 2.4e-7 relative in e^x). One multiply-add and one
+//   constant fewer: softmax's exp pass −8…−10 % in cache. (exp4 keeps the two steps: its
+//   arguments reach |n| = 128, and its uses are not bound by it.)
+//   Unfused, n·ln 2 would round (softmax off by up to 3.4e-6 under V8's --no-enable-fma3, over
+//   the contract's 2e-6), so the loader picks this build only where relaxed_madd fuses
+//   (src/wasm/loader.ts).
+@inline function reduceLn2(x: v128, n: v128, lo: v128, withTail: bool): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const r = f32x4.relaxed_madd(n, f32x4.splat(-LN2), x);
+    return withTail ? f32x4.add(r, lo) : r;
+  }
+  let r = madd(n, f32x4.splat(-LN2_HI), x);
+  if (withTail) r = f32x4.add(r, lo);
+  return madd(n, f32x4.splat(-LN2_LO), r);
+}
+
 // e^(x + lo) by the steps above, without the flush. x + lo ∈ [−125·ln 2, 0] or NaN.
 @inline function expNonPositiveCore(x: v128, lo: v128, withTail: bool): v128 {
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(EXPN_MAGIC));
   const exponent = i32x4.shl(t, 23); // n << 23
   const n = f32x4.sub(t, f32x4.splat(EXPN_MAGIC));
-  let r = madd(n, f32x4.splat(-LN2_HI), x); // exact (Sterbenz)
-  if (withTail) r = f32x4.add(r, lo);
-  r = madd(n, f32x4.splat(-LN2_LO), r);
+  const r = reduceLn2(x, n, lo, withTail);
   let p = madd(f32x4.splat(EXPN_C5), r, f32x4.splat(EXPN_C4));
   p = madd(p, r, f32x4.splat(EXPN_C3));
   p = madd(p, r, f32x4.splat(EXPN_C2));
