@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { copyMlpWeights } from '../bench/peers/tfjs-mlp.js';
 import { MLP, type MLPJSON } from '../src/index.js';
 import { backend, kinds } from './backends.js';
 
@@ -56,11 +57,7 @@ beforeAll(async () => {
       tf.layers.dense({ units: CLASSES, activation: 'softmax' }),
     ],
   });
-  model.layers.forEach((layer, l) => {
-    const values = [tf.tensor2d(start.layers[l].weight, [SIZES[l], SIZES[l + 1]]), tf.tensor1d(start.layers[l].bias)];
-    layer.setWeights(values);
-    tf.dispose(values);
-  });
+  copyMlpWeights(model, start);
   const optimizer = tf.train.sgd(LEARNING_RATE);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const xs = tf.tensor2d(train.x, [TRAIN, PIXELS]);

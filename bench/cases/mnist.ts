@@ -14,6 +14,7 @@ import type { Case, Contender } from '../harness.js';
 import { oneHot, rng } from '../data.js';
 import { label, MLP, ours, wasmKinds, type MLPJSON } from '../ours.js';
 import { checkNoLeak, tf, useTf, type TfBackend } from '../peers/tfjs.js';
+import { copyMlpWeights } from '../peers/tfjs-mlp.js';
 
 interface Digit { raw: number[]; length: number }
 type MnistPackage = Record<number, Digit>;
@@ -80,7 +81,7 @@ function median(values: number[]): number {
 }
 
 /** The same network in tfjs: Glorot-initialised with fixed seeds, or starting from `initial`
- *  (MLP.toJSON(): per layer W, inputs × outputs row-major as tfjs's dense kernel, and b). */
+ *  (MLP.toJSON(), copied by copyMlpWeights). */
 function tfModel(optimizer: tf.Optimizer, initial?: MLPJSON): tf.Sequential {
   const model = tf.sequential({
     layers: [
@@ -88,14 +89,7 @@ function tfModel(optimizer: tf.Optimizer, initial?: MLPJSON): tf.Sequential {
       tf.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: SEED + 1 }) }),
     ],
   });
-  if (initial) {
-    model.layers.forEach((layer, i) => {
-      const { weight, bias } = initial.layers[i];
-      const values = [tf.tensor2d(weight, [initial.sizes[i], initial.sizes[i + 1]]), tf.tensor1d(bias)];
-      layer.setWeights(values); // copies them
-      tf.dispose(values);
-    });
-  }
+  if (initial) copyMlpWeights(model, initial);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   return model;
 }
