@@ -155,14 +155,20 @@ export const NARROW_SPAN_SCALED: f32 = 8;
 // Keeps the high 12 of a float's 24 significant bits, so products of two such halves are exact.
 const HIGH_HALF: i32 = 0xfffff000;
 
-// Lane-wise e^((x − m)·s): x − m exact by TwoSum as above, and its product by s exact too, by
-// Dekker's TwoProduct with the operands split by masking (s = sHi + sLo, each half 12 bits).
+// Lane-wise e^((x − m)·s): x − m exact by TwoSum as above, and its product by s exact too: in
+// the baseline build by Dekker's TwoProduct with the operands split by masking (s = sHi + sLo,
+// each half 12 bits), in the relaxed build by one fused multiply-add.
 @inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128): v128 {
   const d = f32x4.add(x, negM);
   const mPart = f32x4.sub(d, x);
   const xPart = f32x4.sub(d, mPart);
   const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
   const p = f32x4.mul(d, s);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // A fused multiply-add gives d·s − p exactly (the relaxed build runs only where it fuses).
+    const err = f32x4.relaxed_madd(d, s, f32x4.neg(p));
+    return expNonPositive4c(p, f32x4.relaxed_madd(tail, s, err));
+  }
   const dHi = v128.and(d, i32x4.splat(HIGH_HALF)), dLo = f32x4.sub(d, dHi);
   let err = f32x4.sub(f32x4.mul(dHi, sHi), p);
   err = f32x4.add(err, f32x4.mul(dHi, sLo));
