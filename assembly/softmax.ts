@@ -7,7 +7,7 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
+  demoteJoin, exactCutoff, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
@@ -36,10 +36,10 @@ const SCALED = 1, EXACT = 2;
 }
 
 // e^{(x − m)·s} lane-wise in `mode` (a constant wherever this is inlined). negM = −m; sHi, sLo
-// split s for the exact product.
-@inline function expShifted4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, mode: i32): v128 {
-  if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo);
-  if (mode == EXACT) return expShiftedExact4(x, negM);
+// split s for the exact product; cut = exactCutoff(row length), where the exact modes flush to 0.
+@inline function expShifted4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, mode: i32): v128 {
+  if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo, cut);
+  if (mode == EXACT) return expShiftedExact4(x, negM, cut);
   const d = f32x4.add(x, negM);
   return expNarrow4(mode == SCALED ? f32x4.mul(d, sv) : d);
 }
@@ -60,6 +60,7 @@ let nextRowMax: f32 = 0;
 @inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const cut = f32x4.splat(mode & EXACT ? exactCutoff(n) : 0); // a log only for exact rows
   let nextMax = f32x4.splat(-Infinity), nextMin = f32x4.splat(Infinity);
   let total: f64 = 0;
   let i = 0;
@@ -68,8 +69,8 @@ let nextRowMax: f32 = 0;
     let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
     for (; i + 8 <= end; i += 8) {
       const o = <usize>i << 2;
-      const e0 = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
-      const e1 = expShifted4(v128.load(x + o, 16), negM, sv, sHi, sLo, mode);
+      const e0 = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, cut, mode);
+      const e1 = expShifted4(v128.load(x + o, 16), negM, sv, sHi, sLo, cut, mode);
       if (store) {
         v128.store(out + o, e0);
         v128.store(out + o, e1, 16);
@@ -84,7 +85,7 @@ let nextRowMax: f32 = 0;
     }
     for (; i < end; i += 4) {
       const o = <usize>i << 2;
-      const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, mode);
+      const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, cut, mode);
       if (store) v128.store(out + o, e);
       acc = f32x4.add(acc, e);
       if (scan) {
@@ -98,7 +99,7 @@ let nextRowMax: f32 = 0;
   // 1…3 left: padded with m (a harmless argument), the padding's terms dropped from the sum.
   if (i < n) {
     const o = <usize>i << 2;
-    const e = keepLanes(expShifted4(loadTail(x + o, n - i, m), negM, sv, sHi, sLo, mode), n - i);
+    const e = keepLanes(expShifted4(loadTail(x + o, n - i, m), negM, sv, sHi, sLo, cut, mode), n - i);
     if (store) storeTail(out + o, e, n - i);
     total += <f64>hsum(e);
   }
@@ -261,13 +262,13 @@ const LOG_SOFTMAX = 0, LSE = 1, CE_LOSS = 2;
 
 // One column of a group: e^{(x − max)·s} lane by lane in `mode`; with MIXED, the narrow exp in
 // the lanes of narrowLanes and the exact one elsewhere (each lane as its row alone would get).
-@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32): v128 {
+@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, narrowLanes: v128, mode: i32): v128 {
   if (mode & MIXED) {
     const scaled = mode & SCALED;
     return v128.bitselect(
-      expShifted4(c, negM, sv, sHi, sLo, scaled), expShifted4(c, negM, sv, sHi, sLo, scaled | EXACT), narrowLanes);
+      expShifted4(c, negM, sv, sHi, sLo, cut, scaled), expShifted4(c, negM, sv, sHi, sLo, cut, scaled | EXACT), narrowLanes);
   }
-  return expShifted4(c, negM, sv, sHi, sLo, mode);
+  return expShifted4(c, negM, sv, sHi, sLo, cut, mode);
 }
 
 // Two copies of the group loops, by the shape of the rows: BLOCKS, whole blocks of four columns
@@ -339,7 +340,7 @@ let groupMin: v128 = f32x4.splat(Infinity);
 // LOG: the same sums, not stored, handed to logGroupEnd with the rest of the arguments (mx, the
 // maxima as groupMax gave them; end, which log kernel).
 @inline function groupRest(
-  x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, narrowLanes: v128, mode: i32,
+  x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, narrowLanes: v128, mode: i32,
   shape: i32, kind: i32, mx: v128, s: f32, end: i32,
 ): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
@@ -351,10 +352,10 @@ let groupMin: v128 = f32x4.splat(Infinity);
     const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
     const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
     const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
-    const e0 = groupExp4(lowHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
-    const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, narrowLanes, mode);
-    const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
-    const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, narrowLanes, mode);
+    const e0 = groupExp4(lowHalves(p, q), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, cut, narrowLanes, mode);
     // The block's four terms in f32 as hsum pairs them, (e0 + e2) + (e1 + e3), then into f64.
     const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
@@ -375,16 +376,16 @@ let groupMin: v128 = f32x4.splat(Infinity);
   if (shape == TAIL) {
     const a0 = loadRowTail(x + tail, t), a1 = loadRowTail(x + stride + tail, t);
     const a2 = loadRowTail(x + 2 * stride + tail, t), a3 = loadRowTail(x + 3 * stride + tail, t);
-    e0 = groupExp4(tailColumn(a0, a1, a2, a3, 0), negM, sv, sHi, sLo, narrowLanes, mode);
+    e0 = groupExp4(tailColumn(a0, a1, a2, a3, 0), negM, sv, sHi, sLo, cut, narrowLanes, mode);
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e0));
     sum23 = f64x2.add(sum23, promoteHigh(e0));
     if (t > 1) {
-      e1 = groupExp4(tailColumn(a0, a1, a2, a3, 1), negM, sv, sHi, sLo, narrowLanes, mode);
+      e1 = groupExp4(tailColumn(a0, a1, a2, a3, 1), negM, sv, sHi, sLo, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e1));
       sum23 = f64x2.add(sum23, promoteHigh(e1));
     }
     if (t > 2) {
-      e2 = groupExp4(tailColumn(a0, a1, a2, a3, 2), negM, sv, sHi, sLo, narrowLanes, mode);
+      e2 = groupExp4(tailColumn(a0, a1, a2, a3, 2), negM, sv, sHi, sLo, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e2));
       sum23 = f64x2.add(sum23, promoteHigh(e2));
     }
@@ -531,6 +532,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
 ): i32 {
   const sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const cut = f32x4.splat(mode & (EXACT | MIXED) ? exactCutoff(cols) : 0);
   while (true) {
     const offset = <usize>r * stride;
     // logSumExp sums an all −∞ row with max 0 (see logSumExpRow) and writes one float per row.
@@ -538,7 +540,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
     const shift = lse ? v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity))) : mx;
     const outGroup = lse ? out + (<usize>r << 2) : out + offset;
     if (kind == CE || (kind == LOG && end == CE_LOSS)) ceGroupStart(x + offset, stride, r, cols, mx);
-    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, narrowLanes, mode, shape, kind, mx, s, end);
+    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, cut, narrowLanes, mode, shape, kind, mx, s, end);
     r += 4;
     if (r + 4 > rows) return r;
     const next = <usize>r * stride;
@@ -692,11 +694,11 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
 // arithmetic (logShortRowEnd). The cross-entropy's short rows are defined alike (loss.ts).
 
 // e^{(x − m)·s} in a mode known only at run time (for the rows left over from the groups).
-@inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, mode: i32): v128 {
-  if (mode == 0) return expShifted4(x, negM, sv, sHi, sLo, 0);
-  if (mode == SCALED) return expShifted4(x, negM, sv, sHi, sLo, SCALED);
-  if (mode == EXACT) return expShifted4(x, negM, sv, sHi, sLo, EXACT);
-  return expShifted4(x, negM, sv, sHi, sLo, EXACT | SCALED);
+@inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, mode: i32): v128 {
+  if (mode == 0) return expShifted4(x, negM, sv, sHi, sLo, cut, 0);
+  if (mode == SCALED) return expShifted4(x, negM, sv, sHi, sLo, cut, SCALED);
+  if (mode == EXACT) return expShifted4(x, negM, sv, sHi, sLo, cut, EXACT);
+  return expShifted4(x, negM, sv, sHi, sLo, cut, EXACT | SCALED);
 }
 
 // Σ_j e^{(x_j − m)·s} of a short row just scanned by rowMax, in the order of the four-row path:
@@ -705,14 +707,15 @@ export function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
   const mode = rowMode(m, s);
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const cut = f32x4.splat(mode & EXACT ? exactCutoff(n) : 0);
   let total: f64 = 0;
   let j = 0;
   for (; j + 4 <= n; j += 4) {
-    total += <f64>hsum(expShiftedAnyMode4(v128.load(x + (<usize>j << 2)), negM, sv, sHi, sLo, mode));
+    total += <f64>hsum(expShiftedAnyMode4(v128.load(x + (<usize>j << 2)), negM, sv, sHi, sLo, cut, mode));
   }
   if (j < n) {
     const t = n - j;
-    const e = expShiftedAnyMode4(loadTail(x + (<usize>j << 2), t, m), negM, sv, sHi, sLo, mode);
+    const e = expShiftedAnyMode4(loadTail(x + (<usize>j << 2), t, m), negM, sv, sHi, sLo, cut, mode);
     total += <f64>f32x4.extract_lane(e, 0);
     if (t > 1) total += <f64>f32x4.extract_lane(e, 1);
     if (t > 2) total += <f64>f32x4.extract_lane(e, 2);

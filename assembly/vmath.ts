@@ -129,9 +129,24 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 }
 
 // Lane-wise e^(x + lo) for x ≤ 0 (lo a rounding-error tail, |lo| ≤ ulp(x)). NaN propagates;
-// x < EXPN_CUTOFF (−∞ included) gives +0.
-@inline export function expNonPositive4c(x: v128, lo: v128): v128 {
-  return v128.andnot(expNonPositiveCore(x, lo, true), f32x4.lt(x, f32x4.splat(EXPN_CUTOFF)));
+// x < cut (−∞ included) gives +0, for a cut ≥ EXPN_CUTOFF (exactCutoff).
+@inline export function expNonPositive4c(x: v128, lo: v128, cut: v128): v128 {
+  return v128.andnot(expNonPositiveCore(x, lo, true), f32x4.lt(x, cut));
+}
+
+// ln(1e−30) less a margin: probabilities from 1e−30 up are held to the contract, and a term
+// e^a ≥ 1e−30 is never flushed.
+const LN_CONTRACT_FLOOR: f64 = -69.6;
+
+// Where the exact exp flushes to 0 for a row of n terms. Each term e^a ≤ 1 is later divided by
+// the row's sum (1 ≤ sum ≤ n), and wasm keeps subnormal results, which x86 computes by microcode
+// assists: rows whose arguments (x − max)·s reach below ≈ −84 (a temperature under 1 on a wide
+// row, say) took 3× the time with a few per cent of their probabilities subnormal. So terms below
+// FLT_MIN·n, whose probability might be subnormal, are flushed here already: a < ln FLT_MIN + ln n.
+// Those probabilities are < FLT_MIN·n, under the 1e−30 floor of the contract up to n ≈ 5·10^7;
+// beyond, the floor wins and some subnormals stay. Narrow rows never reach that far.
+export function exactCutoff(n: i32): f32 {
+  return <f32>min(max(<f64>EXPN_CUTOFF, <f64>EXP_MIN + Math.log(<f64>n)), LN_CONTRACT_FLOOR);
 }
 
 // When the exponent arguments of a row, (z − max)·s, span less than this (s = 1), rounding the
@@ -144,12 +159,12 @@ export const NARROW_SPAN_SCALED: f32 = 8;
 // Lane-wise e^(x − m) for x ≤ m, with x − m carried exactly as a head and a rounding-error tail
 // (Knuth's TwoSum). For rows wider than NARROW_SPAN, where half an ulp of the rounded difference
 // alone would exceed the 2e-6 relative error the contract allows. negM = −m.
-@inline export function expShiftedExact4(x: v128, negM: v128): v128 {
+@inline export function expShiftedExact4(x: v128, negM: v128, cut: v128): v128 {
   const d = f32x4.add(x, negM);
   const mPart = f32x4.sub(d, x);
   const xPart = f32x4.sub(d, mPart);
   const tail = f32x4.add(f32x4.sub(x, xPart), f32x4.sub(negM, mPart));
-  return expNonPositive4c(d, tail);
+  return expNonPositive4c(d, tail, cut);
 }
 
 // Keeps the high 12 of a float's 24 significant bits, so products of two such halves are exact.
@@ -158,7 +173,7 @@ const HIGH_HALF: i32 = 0xfffff000;
 // Lane-wise e^((x − m)·s): x − m exact by TwoSum as above, and its product by s exact too: in
 // the baseline build by Dekker's TwoProduct with the operands split by masking (s = sHi + sLo,
 // each half 12 bits), in the relaxed build by one fused multiply-add.
-@inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128): v128 {
+@inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128, cut: v128): v128 {
   const d = f32x4.add(x, negM);
   const mPart = f32x4.sub(d, x);
   const xPart = f32x4.sub(d, mPart);
@@ -167,14 +182,14 @@ const HIGH_HALF: i32 = 0xfffff000;
   if (ASC_FEATURE_RELAXED_SIMD) {
     // A fused multiply-add gives d·s − p exactly (the relaxed build runs only where it fuses).
     const err = f32x4.relaxed_madd(d, s, f32x4.neg(p));
-    return expNonPositive4c(p, f32x4.relaxed_madd(tail, s, err));
+    return expNonPositive4c(p, f32x4.relaxed_madd(tail, s, err), cut);
   }
   const dHi = v128.and(d, i32x4.splat(HIGH_HALF)), dLo = f32x4.sub(d, dHi);
   let err = f32x4.sub(f32x4.mul(dHi, sHi), p);
   err = f32x4.add(err, f32x4.mul(dHi, sLo));
   err = f32x4.add(err, f32x4.mul(dLo, sHi));
   err = f32x4.add(err, f32x4.mul(dLo, sLo));
-  return expNonPositive4c(p, f32x4.add(err, f32x4.mul(tail, s)));
+  return expNonPositive4c(p, f32x4.add(err, f32x4.mul(tail, s)), cut);
 }
 
 // The high half of s as used by expShiftedExactScaled4 (the low half is s minus it).

@@ -12,12 +12,20 @@
 // numbers; an optional fifth argument is the label smoothing, default 0, and a sixth, `weights`,
 // gives class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
+//
+// The logits are sin(i·12.9898)·5 (rows spanning about 10: the narrow exp). Options anywhere on the
+// line: --span=S spreads them over S instead (S ≥ 32, or ≥ 8 with a temperature, takes the exact
+// exp), and --inv-temperature=s passes 1/T = s to softmaxRows, logSoftmaxRows and logSumExpRows.
 import { readFileSync } from 'node:fs';
 
-const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0', weightsArg] = process.argv.slice(2);
+const option = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const span = option('span') === undefined ? null : Number(option('span'));
+const invTemperature = Number(option('inv-temperature') ?? 1);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0', weightsArg] = positional;
 const labelSmoothing = Number(labelSmoothingArg);
 if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights')) {
-  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights]');
+  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights] [--span=S] [--inv-temperature=s]');
   process.exit(1);
 }
 const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
@@ -37,7 +45,7 @@ const builds = [await load(fileA), await load(fileB)];
 for (const [rows, cols] of shapes) {
   const n = rows * cols;
   const x = new Float32Array(n);
-  for (let i = 0; i < n; i++) x[i] = Math.sin(i * 12.9898) * 5;
+  for (let i = 0; i < n; i++) x[i] = span === null ? Math.sin(i * 12.9898) * 5 : (Math.sin(i * 12.9898) * 0.5 + 0.5) * span - 20;
   // Same data at the same kind of place in each build's memory.
   const pointers = builds.map((m) => {
     const probs = kernel === 'crossEntropyProbRows';
@@ -62,7 +70,7 @@ for (const [rows, cols] of shapes) {
     const m = builds[k], { px, pout, ptargets, pweight } = pointers[k];
     if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else if (kernel === 'crossEntropyProbRows') m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
-    else m[kernel](px, pout, rows, cols, 1);
+    else m[kernel](px, pout, rows, cols, invTemperature);
   };
   const inner = Math.max(1, Math.round(4e5 / (n + 100)));
   for (let k = 0; k < 2; k++) for (let i = 0; i < 3 * inner; i++) call(k);
