@@ -51,7 +51,7 @@ async function makeBackend(fn: string, options: unknown): Promise<Backend> {
   }
   if (!supports(kind)) {
     throw new Error(`${fn}: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes ` +
-      `f32x4.relaxed_madd as a multiply and an add (no FMA on this CPU); use 'simd', as 'auto' does`);
+      `f32x4.relaxed_madd as a multiply and an add (as on CPUs without FMA); use 'simd', as 'auto' does`);
   }
   return WasmBackend.create(kind);
 }

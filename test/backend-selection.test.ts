@@ -26,7 +26,7 @@ describe('choosing the relaxed-SIMD build', () => {
     expect(report.forced).toBeUndefined();
     expect(report.forcedError).toBe(
       "createBackend: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes " +
-      "f32x4.relaxed_madd as a multiply and an add (no FMA on this CPU); use 'simd', as 'auto' does");
+      "f32x4.relaxed_madd as a multiply and an add (as on CPUs without FMA); use 'simd', as 'auto' does");
   });
 
   it.runIf(cpuHasFma3)('picks relaxed-simd in the same child process without the flag', () => {

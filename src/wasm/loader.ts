@@ -46,10 +46,16 @@ let maddFuses: boolean | undefined;
 export function relaxedMaddFuses(): boolean {
   if (maddFuses === undefined) {
     if (!validates('relaxed-simd')) return (maddFuses = false);
-    // A module this small may be compiled synchronously, on a browser's main thread too.
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(maddProbe));
-    const f = instance.exports.f as (a: number, b: number, c: number) => number;
-    maddFuses = f(PROBE_A, PROBE_A, PROBE_C) === 2 ** -24;
+    try {
+      // A module this small may be compiled synchronously, on a browser's main thread too.
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(maddProbe));
+      const f = instance.exports.f as (a: number, b: number, c: number) => number;
+      maddFuses = f(PROBE_A, PROBE_A, PROBE_C) === 2 ** -24;
+    } catch {
+      // A page whose Content-Security-Policy forbids compiling wasm: availableBackends() must
+      // still answer (loading either build will then fail with the engine's own error).
+      maddFuses = false;
+    }
   }
   return maddFuses;
 }
