@@ -4,10 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { backend, kinds, oracle, wasmKinds } from './backends.js';
-import { expectClose, finiteDifference, uniform } from './util.js';
+import { expectClose, finiteDifference, FLT_MIN, uniform } from './util.js';
 
 const REL = 2e-6;
-const FLT_MIN = 1.1754943508222875e-38;
 
 /** The textbook form −[y ln σ(z) + (1 − y) ln(1 − σ(z))], in f64, for moderate z. */
 function bceTextbook(z: number, y: number): number {

@@ -8,10 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CrossEntropyOptions } from '../src/index.js';
 import { backend, oracle, wasmKinds } from './backends.js';
-import { expectClose, expectProbsClose, randomIndices, uniform } from './util.js';
+import { expectClose, expectProbsClose, FLT_MIN, randomIndices, uniform } from './util.js';
 
 const REL = 2e-6;
-const FLT_MIN = 1.1754943508222875e-38;
 
 interface Data { name: string; make: (n: number, cols: number, seed: number) => Float32Array }
 

@@ -4,6 +4,9 @@ import { expect } from 'vitest';
 // The seeded data helpers live in random.ts, which the benchmarks share.
 export { rng, uniform, randomIndices } from './random.js';
 
+/** The smallest normal float32; below it, values are subnormal. */
+export const FLT_MIN = 1.1754943508222875e-38;
+
 /**
  * Element-wise |actual − expected| ≤ abs + rel·|expected|, with NaN matching NaN and infinities
  * matching exactly. Fails with the index and values of the worst element.
