@@ -4,7 +4,7 @@
 import { Api } from './api.js';
 import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './js/backend.js';
-import { supports, validates } from './wasm/loader.js';
+import { relaxedMaddFuses, supports, validates } from './wasm/loader.js';
 import { WasmBackend } from './wasm/backend.js';
 import { checkOneOf, checkOptions } from './validate.js';
 
@@ -49,7 +49,7 @@ async function makeBackend(fn: string, options: unknown): Promise<Backend> {
     throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${
       kind === 'relaxed-simd' ? '; on Node 20 run node with --experimental-wasm-relaxed-simd' : ''}`);
   }
-  if (!supports(kind)) {
+  if (kind === 'relaxed-simd' && !relaxedMaddFuses()) {
     throw new Error(`${fn}: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes ` +
       `f32x4.relaxed_madd as a multiply and an add (as on CPUs without FMA); use 'simd', as 'auto' does`);
   }
