@@ -8,7 +8,7 @@
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
 import { madd, rowMax, rowSum, hsum, scaleRow, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow, crossEntropyRowGroups, shortRowLog, shortRowSumExp, shortRowTermSum, SHORT_ROW } from './softmax';
-import { exp4, promoteHigh, f64x2Sum, demoteJoin } from './vmath';
+import { exp4, promoteHigh, f64x2Sum, demoteJoin, setGradientTermScale } from './vmath';
 import { sigmoidFromExpNegAbs4 } from './activation';
 
 // grad_j = alpha·e_j − beta·w_j (w_j = 1 when there is no weight vector), in place over e.
@@ -323,6 +323,21 @@ function setShortRowState(
   ceTotal = total;
 }
 
+// The gradient factor for the exact exp's cutoff (vmath.ts, setGradientTermScale) of short rows,
+// which share one cutoff per call: a lower bound of every row's. A row's factor is
+// gs·((1 − ε)·w_t + ε/C·W) with a class index, gs·Σ_j w_j·ỹ_j with probability targets (summing to
+// 1); both are at least gs·min_j w_j (gs itself without class weights). With z-loss the factor
+// depends on the row's lse, known only after its exps: 1 then, softmax's cutoff.
+function shortRowsGradientScale(gs: f64, weight: usize, cols: i32, zLoss: f32): f64 {
+  if (zLoss != 0) return 1;
+  let w: f64 = 1;
+  if (weight != 0) {
+    w = Infinity;
+    for (let j = 0; j < cols; j++) w = min(w, <f64>load<f32>(weight + (<usize>j << 2))); // NaN stays
+  }
+  return gs * w;
+}
+
 // Targets as class indices (i32). Returns total + Σ over rows of the row losses, added in row order
 // (a call over a block of rows continues the sum of the blocks before it).
 export function crossEntropyIndexRows(
@@ -335,12 +350,15 @@ export function crossEntropyIndexRows(
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const s = invTemperature;
+  const gs = <f64>gradScale * <f64>s;
   if (cols < SHORT_ROW) {
     setShortRowState(false, targets, weight, weightTotal, eps, epsPerClass, ignoreIndex, zLoss, s, gradScale, losses, total);
+    setGradientTermScale(grad != 0 ? shortRowsGradientScale(gs, weight, cols, zLoss) : 1);
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
     }
+    setGradientTermScale(1);
     return ceTotal;
   }
   for (let r = 0; r < rows; r++) {
@@ -357,12 +375,18 @@ export function crossEntropyIndexRows(
     const m = rowMax(x, cols);
     const xt = <f64>load<f32>(x + (<usize>t << 2));
     const gapSum = eps > 0 ? rowGapSum(weight, x, m, cols) : 0;
-    const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
+    const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
+    let sum: f64;
+    if (g != 0) {
+      setGradientTermScale(zLoss == 0 ? gs * ((1 - eps) * wt + epsPerClass * weightTotal) : 1);
+      sum = expShiftedRow(x, g, cols, m, s);
+    } else {
+      sum = sumExpShiftedRow(x, cols, m, s);
+    }
     // −log a_j = lse − z_j·s = (m − z_j)·s + log Σ, with m − z_j exact in f64: forming lse and
     // z_j·s separately would cancel their rounding errors (|m·s|·6e-8) into the loss.
     const logSum = Math.log(sum);
     const lse = <f64>m * <f64>s + logSum;
-    const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
     // With ε = 1 the target is uniform: the class's own term is absent, not 0·∞ = NaN for a −∞ logit.
     let loss = eps < 1 ? (1 - eps) * wt * ((<f64>m - xt) * <f64>s + logSum) : 0;
     if (eps > 0) loss += epsPerClass * (weightTotal * logSum + gapSum * <f64>s);
@@ -370,7 +394,6 @@ export function crossEntropyIndexRows(
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
     if (g != 0) {
-      const gs = <f64>gradScale * <f64>s;
       const alpha = gs * ((1 - eps) * wt + epsPerClass * weightTotal + 2 * <f64>zLoss * lse) / sum;
       if (abs(<f32>alpha) != Infinity) affineGradRow(g, weight, cols, <f32>alpha, <f32>(gs * epsPerClass));
       else affineGradRowWide(g, weight, cols, alpha, gs * epsPerClass);
@@ -378,6 +401,7 @@ export function crossEntropyIndexRows(
       store<f32>(gt, load<f32>(gt) - <f32>(gs * (1 - eps) * wt));
     }
   }
+  setGradientTermScale(1);
   return total;
 }
 
@@ -541,10 +565,12 @@ export function crossEntropyProbRows(
   const s = invTemperature;
   setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
   if (cols < SHORT_ROW) {
+    setGradientTermScale(grad != 0 ? shortRowsGradientScale(<f64>gradScale * <f64>s, weight, cols, zLoss) : 1);
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortProbRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
     }
+    setGradientTermScale(1);
     return ceTotal;
   }
   for (let r = 0; r < rows; r++) {
@@ -558,7 +584,14 @@ export function crossEntropyProbRows(
     const m = rowMax(x, cols);
     const targetGap = crossEntropyProbTargetGap(x, y, cols, m);
     const targetMass = lastTargetMass;
-    const sum = g != 0 ? expShiftedRow(x, g, cols, m, s) : sumExpShiftedRow(x, cols, m, s);
+    const gs = <f64>gradScale * <f64>s;
+    let sum: f64;
+    if (g != 0) {
+      setGradientTermScale(zLoss == 0 ? gs * targetMass : 1);
+      sum = expShiftedRow(x, g, cols, m, s);
+    } else {
+      sum = sumExpShiftedRow(x, cols, m, s);
+    }
     const logSum = Math.log(sum);
     const lse = <f64>m * <f64>s + logSum;
     let loss = logSum * targetMass + targetGap * <f64>s;
@@ -566,13 +599,13 @@ export function crossEntropyProbRows(
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
     if (g != 0) {
-      const gs = <f64>gradScale * <f64>s;
       const alpha = gs * (targetMass + 2 * <f64>zLoss * lse) / sum;
       const beta = gs * (1 - eps), betaEps = gs * epsPerClass;
       if (abs(<f32>alpha) != Infinity) probTargetGradRow(g, y, weight, cols, <f32>alpha, <f32>beta, <f32>betaEps);
       else probTargetGradRowWide(g, y, weight, cols, alpha, beta, betaEps);
     }
   }
+  setGradientTermScale(1);
   return total;
 }
 

@@ -145,8 +145,19 @@ const LN_CONTRACT_FLOOR: f64 = -69.6;
 // FLT_MIN·n, whose probability might be subnormal, are flushed here already: a < ln FLT_MIN + ln n.
 // Those probabilities are < FLT_MIN·n, under the 1e−30 floor of the contract up to n ≈ 5·10^7;
 // beyond, the floor wins and some subnormals stay. Narrow rows never reach that far.
+// Cross-entropy's gradient scales each term once more, ∂J/∂z_j = g·e_j/Σ (less the targets' part;
+// g is the reduction's factor times 1/T — 1/rows for a mean — times the class weight), which is
+// subnormal for terms up to FLT_MIN·n/g: with the cutoff above alone, such rows still took 1.5–3×
+// their time. So a call with a gradient sets g here while it runs (setGradientTermScale), and the
+// cutoff rises by ln(1/g) (only for 0 < g < 1; 1 otherwise, and outside such calls). The contract's
+// floor still caps it: only terms under 1e−30 are ever flushed.
+let gradientTermScale: f64 = 1;
+export function setGradientTermScale(g: f64): void {
+  gradientTermScale = g > 0 && g < 1 ? g : 1; // NaN too gives 1
+}
+
 export function exactCutoff(n: i32): f32 {
-  return <f32>min(max(<f64>EXPN_CUTOFF, <f64>EXP_MIN + Math.log(<f64>n)), LN_CONTRACT_FLOOR);
+  return <f32>min(max(<f64>EXPN_CUTOFF, <f64>EXP_MIN + Math.log(<f64>n / gradientTermScale)), LN_CONTRACT_FLOOR);
 }
 
 // When the exponent arguments of a row, (z − max)·s, span less than this (s = 1), rounding the

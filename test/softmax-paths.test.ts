@@ -101,6 +101,47 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
     expect(subnormalInOracle).toBeGreaterThan(100); // the data does reach the subnormal range
   });
 
+  // Cross-entropy's gradient is c·p_j off the target (c: 1/rows for a mean, times 1/T and class
+  // weights), subnormal for a wider band of terms than softmax's probabilities; the exact exp
+  // flushes those too (rows reaching them took 1.5–3× their time), yet no term whose p_j ≥ 1e-30.
+  it('wide rows: no subnormal crossEntropy gradient, and every one with p ≥ 1e-30 kept', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    let subnormalInOracle = 0;
+    for (const cols of [10, 63, 64, 1000, 4099]) {
+      const rows = 9;
+      const weight = uniform(cols, 0.5, 2, cols + 1);
+      const indices = randomIndices(rows, cols, cols + 2);
+      const oneHot = new Float32Array(rows * cols);
+      indices.forEach((t, r) => { oneHot[r * cols + t] = 1; });
+      const isTarget = (i: number) => indices[Math.floor(i / cols)] === i % cols;
+      // (z − max)/T spans about 120 in every row.
+      for (const temperature of [1, 100]) {
+        const x = uniform(rows * cols, -60 * temperature, 60 * temperature, cols + temperature);
+        const p = ref.softmax(x, cols, { temperature });
+        const cases: [Int32Array | Float32Array, CrossEntropyOptions][] = [
+          [indices, { temperature }], [indices, { temperature, weight }], [oneHot, { temperature }],
+        ];
+        for (const [targets, extra] of cases) {
+          const got = api.crossEntropy(x, targets, cols, { grad: true, ...extra }).grad!;
+          const want = ref.crossEntropy(x, targets, cols, { grad: true, ...extra }).grad!;
+          expect(got.filter((g) => g !== 0 && Math.abs(g) < FLT_MIN)).toEqual(new Float32Array(0));
+          subnormalInOracle += want.filter((g) => g !== 0 && Math.abs(g) < FLT_MIN).length;
+          // Off the target, c·p_j with c ≤ 2: the contract's relative bound from p = 1e-30 up,
+          // below it only tiny. On the target, c·(p_t − 1) may cancel: the suite's 1e-7 absolute.
+          const offTarget = [...want.keys()].filter((i) => !isTarget(i));
+          const kept = offTarget.filter((i) => p[i] >= 1e-30);
+          expect(kept.length).toBeGreaterThan(rows); // not an empty check
+          expectClose(kept.map((i) => got[i]), kept.map((i) => want[i]), REL);
+          for (const i of offTarget) if (p[i] < 1e-30) expect(Math.abs(got[i])).toBeLessThan(2e-30);
+          const onTarget = [...want.keys()].filter(isTarget);
+          expectClose(onTarget.map((i) => got[i]), onTarget.map((i) => want[i]), REL, 1e-7);
+        }
+      }
+    }
+    expect(subnormalInOracle).toBeGreaterThan(100); // the data does reach the subnormal range
+  });
+
   it.each(DATA)('$name rows: crossEntropy loss and gradient', async ({ make }) => {
     const api = await backend(kind);
     const ref = await oracle();
