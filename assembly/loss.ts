@@ -563,9 +563,10 @@ export function crossEntropyProbRows(
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const s = invTemperature;
+  const gs = <f64>gradScale * <f64>s;
   setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
   if (cols < SHORT_ROW) {
-    setGradientTermScale(grad != 0 ? shortRowsGradientScale(<f64>gradScale * <f64>s, weight, cols, zLoss) : 1);
+    setGradientTermScale(grad != 0 ? shortRowsGradientScale(gs, weight, cols, zLoss) : 1);
     let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
     for (; r < rows; r++) {
       crossEntropyShortProbRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
@@ -584,7 +585,6 @@ export function crossEntropyProbRows(
     const m = rowMax(x, cols);
     const targetGap = crossEntropyProbTargetGap(x, y, cols, m);
     const targetMass = lastTargetMass;
-    const gs = <f64>gradScale * <f64>s;
     let sum: f64;
     if (g != 0) {
       setGradientTermScale(zLoss == 0 ? gs * targetMass : 1);

@@ -138,6 +138,13 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // e^a ≥ 1e−30 is never flushed.
 const LN_CONTRACT_FLOOR: f64 = -69.6;
 
+// exactCutoff's gradient factor g (below) for the call running; 1 outside cross-entropy calls with
+// a gradient. g ≥ 1, ≤ 0 or NaN count as 1: the cutoff never falls below softmax's.
+let gradientTermScale: f64 = 1;
+export function setGradientTermScale(g: f64): void {
+  gradientTermScale = g > 0 && g < 1 ? g : 1;
+}
+
 // Where the exact exp flushes to 0 for a row of n terms. Each term e^a ≤ 1 is later divided by
 // the row's sum (1 ≤ sum ≤ n), and wasm keeps subnormal results, which x86 computes by microcode
 // assists: rows whose arguments (x − max)·s reach below ≈ −84 (a temperature under 1 on a wide
@@ -148,14 +155,9 @@ const LN_CONTRACT_FLOOR: f64 = -69.6;
 // Cross-entropy's gradient scales each term once more, ∂J/∂z_j = g·e_j/Σ (less the targets' part;
 // g is the reduction's factor times 1/T — 1/rows for a mean — times the class weight), which is
 // subnormal for terms up to FLT_MIN·n/g: with the cutoff above alone, such rows still took 1.5–3×
-// their time. So a call with a gradient sets g here while it runs (setGradientTermScale), and the
-// cutoff rises by ln(1/g) (only for 0 < g < 1; 1 otherwise, and outside such calls). The contract's
-// floor still caps it: only terms under 1e−30 are ever flushed.
-let gradientTermScale: f64 = 1;
-export function setGradientTermScale(g: f64): void {
-  gradientTermScale = g > 0 && g < 1 ? g : 1; // NaN too gives 1
-}
-
+// their time. So a call with a gradient sets g here while it runs (setGradientTermScale, back to 1
+// when it ends), and the cutoff rises by ln(1/g) where 0 < g < 1. The contract's floor still caps
+// it: only terms under 1e−30 are ever flushed.
 export function exactCutoff(n: i32): f32 {
   return <f32>min(max(<f64>EXPN_CUTOFF, <f64>EXP_MIN + Math.log(<f64>n / gradientTermScale)), LN_CONTRACT_FLOOR);
 }
