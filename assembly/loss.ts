@@ -338,6 +338,21 @@ function shortRowsGradientScale(gs: f64, weight: usize, cols: i32, zLoss: f32): 
   return gs * w;
 }
 
+// The short rows of either call, after setShortRowState: four at a time through softmax.ts's group
+// code, the last rows % 4 one by one. Returns ceTotal.
+function crossEntropyShortRows(logits: usize, grad: usize, rows: i32, cols: i32, s: f32, gs: f64, weight: usize, zLoss: f32): f64 {
+  const stride = <usize>cols << 2;
+  setGradientTermScale(grad != 0 ? shortRowsGradientScale(gs, weight, cols, zLoss) : 1);
+  let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
+  for (; r < rows; r++) {
+    const x = logits + <usize>r * stride, g = grad != 0 ? grad + <usize>r * stride : 0;
+    if (ceProbs) crossEntropyShortProbRow(x, g, cols, s, r);
+    else crossEntropyShortRow(x, g, cols, s, r);
+  }
+  setGradientTermScale(1);
+  return ceTotal;
+}
+
 // Targets as class indices (i32). Returns total + Σ over rows of the row losses, added in row order
 // (a call over a block of rows continues the sum of the blocks before it).
 export function crossEntropyIndexRows(
@@ -353,13 +368,7 @@ export function crossEntropyIndexRows(
   const gs = <f64>gradScale * <f64>s;
   if (cols < SHORT_ROW) {
     setShortRowState(false, targets, weight, weightTotal, eps, epsPerClass, ignoreIndex, zLoss, s, gradScale, losses, total);
-    setGradientTermScale(grad != 0 ? shortRowsGradientScale(gs, weight, cols, zLoss) : 1);
-    let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
-    for (; r < rows; r++) {
-      crossEntropyShortRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
-    }
-    setGradientTermScale(1);
-    return ceTotal;
+    return crossEntropyShortRows(logits, grad, rows, cols, s, gs, weight, zLoss);
   }
   for (let r = 0; r < rows; r++) {
     const x = logits + <usize>r * stride;
@@ -565,15 +574,7 @@ export function crossEntropyProbRows(
   const s = invTemperature;
   const gs = <f64>gradScale * <f64>s;
   setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
-  if (cols < SHORT_ROW) {
-    setGradientTermScale(grad != 0 ? shortRowsGradientScale(gs, weight, cols, zLoss) : 1);
-    let r = crossEntropyRowGroups(logits, grad, rows, cols, s);
-    for (; r < rows; r++) {
-      crossEntropyShortProbRow(logits + <usize>r * stride, grad != 0 ? grad + <usize>r * stride : 0, cols, s, r);
-    }
-    setGradientTermScale(1);
-    return ceTotal;
-  }
+  if (cols < SHORT_ROW) return crossEntropyShortRows(logits, grad, rows, cols, s, gs, weight, zLoss);
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const x = logits + off, y = targets + off;
