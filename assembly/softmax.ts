@@ -7,7 +7,7 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, exactCutoff, expNarrow4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
+  demoteJoin, exactCutoff, expNarrow4, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
@@ -41,7 +41,9 @@ const SCALED = 1, EXACT = 2;
   if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo, cut);
   if (mode == EXACT) return expShiftedExact4(x, negM, cut);
   const d = f32x4.add(x, negM);
-  return expNarrow4(mode == SCALED ? f32x4.mul(d, sv) : d);
+  const a = mode & SCALED ? f32x4.mul(d, sv) : d;
+  // MIXED: the narrow exp of every lane of a group whose other rows are wide (groupExp4).
+  return mode & MIXED ? expNarrowAnyLane4(a) : expNarrow4(a);
 }
 
 // The maximum of the row scanned by the last exp pass with a `next` row (see expRowLoop).
@@ -266,7 +268,7 @@ const LOG_SOFTMAX = 0, LSE = 1, CE_LOSS = 2;
   if (mode & MIXED) {
     const scaled = mode & SCALED;
     return v128.bitselect(
-      expShifted4(c, negM, sv, sHi, sLo, cut, scaled), expShifted4(c, negM, sv, sHi, sLo, cut, scaled | EXACT), narrowLanes);
+      expShifted4(c, negM, sv, sHi, sLo, cut, scaled | MIXED), expShifted4(c, negM, sv, sHi, sLo, cut, scaled | EXACT), narrowLanes);
   }
   return expShifted4(c, negM, sv, sHi, sLo, cut, mode);
 }
