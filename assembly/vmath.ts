@@ -140,9 +140,10 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // but 2^n is applied as a float, 2^n + (2^n·r)·P(r): the product 2^n·r is exact and scaling by
 // 2^n commutes with rounding, so this rounds as 1 + r·P(r) does. The same operation count, and
 // one constant (1.0) fewer, so the exp loops keep their constants and accumulators in V8's 15
-// xmm registers instead of reloading three of them from the stack every iteration: softmax's
-// long rows −4…−6 %. Only where n ≥ −47: near the exact path's cutoff 2^n·r is subnormal, and
-// x86's microcode assists made cross-entropy on rows spanning 88 3× slower.
+// xmm registers instead of reloading three of them from the stack every iteration: a few per
+// cent on softmax's long rows (bench/RESULTS.md, design log item 36). Only where n ≥ −47: near
+// the exact path's cutoff 2^n·r is subnormal, and x86's microcode assists made cross-entropy on
+// rows spanning 88 3× slower.
 @inline export function expNarrow4(x: v128): v128 {
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
   const scale = i32x4.shl(t, 23); // bits of 2^n
