@@ -387,6 +387,8 @@ export function crossEntropyIndexRows(
     const wt = weight != 0 ? <f64>load<f32>(weight + (<usize>t << 2)) : 1.0;
     let sum: f64;
     if (g != 0) {
+      // The gradient's factor off the target, for the exp's cutoff (vmath.ts, exactCutoff): α·Σ
+      // below, less z-loss's part, which needs the lse (then softmax's cutoff).
       setGradientTermScale(zLoss == 0 ? gs * ((1 - eps) * wt + epsPerClass * weightTotal) : 1);
       sum = expShiftedRow(x, g, cols, m, s);
     } else {
@@ -588,7 +590,7 @@ export function crossEntropyProbRows(
     const targetMass = lastTargetMass;
     let sum: f64;
     if (g != 0) {
-      setGradientTermScale(zLoss == 0 ? gs * targetMass : 1);
+      setGradientTermScale(zLoss == 0 ? gs * targetMass : 1); // α·Σ below, as for class indices
       sum = expShiftedRow(x, g, cols, m, s);
     } else {
       sum = sumExpShiftedRow(x, cols, m, s);
