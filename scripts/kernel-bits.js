@@ -1,0 +1,76 @@
+// Bit-for-bit comparison of two builds of the wasm module, for kernel changes meant to give the
+// same results (design log item 36): runs softmaxRows, logSoftmaxRows and crossEntropyIndexRows
+// (mean loss and gradient) of both builds on the same rows and counts the outputs whose bits
+// differ. The rows cover every exp path: narrow, with and without a temperature, wide (exact),
+// large offsets, −∞ masks, NaN rows, and batches whose groups of four short rows mix narrow and
+// wide rows; 1 to 20 000 columns.
+//
+//   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
+//
+// Exits 1 when any non-NaN output differs (NaN sign and payload are the engine's choice, counted
+// apart).
+import { readFileSync } from 'node:fs';
+
+const [fileA, fileB] = process.argv.slice(2);
+if (!fileA || !fileB) {
+  console.error('usage: node scripts/kernel-bits.js A.wasm B.wasm');
+  process.exit(2);
+}
+
+async function load(file) {
+  const { instance } = await WebAssembly.instantiate(readFileSync(file), {
+    env: { abort() { throw new Error(`${file}: wasm abort`); } },
+  });
+  return instance.exports;
+}
+
+const builds = [await load(fileA), await load(fileB)];
+let seed = 1;
+const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+
+// [span, offset, 1/T, −∞ masks]
+const DATA = [
+  [6, 0, 1, false], [4.4, 0, 1, false], [8, 0, 0.9, false], [20, 0, 1.7, false], [60, 0, 1, false],
+  [100, 0, 0.3, false], [10, 1000, 1, false], [6, 0, 1, true], [200, -50, 1, true],
+];
+let compared = 0, differing = 0, nanOnly = 0;
+for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000]]) {
+  for (const mixed of [false, true]) {
+    for (const [span, offset, s, masked] of DATA) {
+      const n = rows * cols;
+      const x = new Float32Array(n);
+      // Mixed: every third row 20× wider, and row 5 holds a NaN.
+      for (let i = 0; i < n; i++) x[i] = offset + (random() - 0.5) * span * (mixed && Math.floor(i / cols) % 3 === 1 ? 20 : 1);
+      if (mixed && rows > 5) x[5 * cols] = NaN;
+      if (masked) for (let i = 1; i < n; i += 5) x[i] = -Infinity;
+      const results = builds.map((m) => {
+        const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), grad = m.alloc(n * 4), targets = m.alloc(rows * 4);
+        new Float32Array(m.memory.buffer, px, n).set(x);
+        const t = new Int32Array(m.memory.buffer, targets, rows);
+        for (let r = 0; r < rows; r++) t[r] = r % cols;
+        m.softmaxRows(px, probs, rows, cols, s);
+        m.logSoftmaxRows(px, logs, rows, cols, s);
+        const loss = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0, 0, s, 1 / rows, grad, 0, 0);
+        const bits = [probs, logs, grad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
+        for (const p of [px, probs, logs, grad, targets]) m.free(p);
+        return { bits, loss };
+      });
+      for (let k = 0; k < 3; k++) {
+        const a = results[0].bits[k], b = results[1].bits[k];
+        for (let i = 0; i < n; i++) {
+          compared++;
+          if (a[i] === b[i]) continue;
+          const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
+          if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
+          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'gradient'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+        }
+      }
+      compared++;
+      if (!Object.is(results[0].loss, results[1].loss)) {
+        if (++differing <= 5) console.log(`loss ${rows}×${cols} span ${span}: ${results[0].loss} vs ${results[1].loss}`);
+      }
+    }
+  }
+}
+console.log(`compared ${compared} outputs: ${differing} differ, ${nanOnly} more differ only in a NaN's sign or payload`);
+process.exitCode = differing > 0 ? 1 : 0;
