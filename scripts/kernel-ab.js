@@ -13,6 +13,10 @@
 // gives class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
 //
+// gemm (the matmul export) takes shapes [[m, k, n], …] instead, and --trans=NN|NT|TN|TT picks op(A)
+// and op(B) (default NN); it prints GFLOP/s of the fastest and the median sample, and B/A of the
+// median times. --samples=N sets the number of interleaved samples per build (default 30).
+//
 // The logits are sin(i·12.9898)·5 (rows spanning about 10: the narrow exp). Options anywhere on the
 // line: --span=S spreads them over S instead (S ≥ 32, or ≥ 8 with a temperature, takes the exact
 // exp), and --inv-temperature=s passes 1/T = s to softmaxRows, logSoftmaxRows and logSumExpRows.
@@ -21,11 +25,14 @@ import { readFileSync } from 'node:fs';
 const option = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const span = option('span') === undefined ? null : Number(option('span'));
 const invTemperature = Number(option('inv-temperature') ?? 1);
+const sampleCount = Number(option('samples') ?? 30);
+const transposes = option('trans') ?? 'NN';
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0', weightsArg] = positional;
 const labelSmoothing = Number(labelSmoothingArg);
-if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights')) {
-  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights] [--span=S] [--inv-temperature=s]');
+if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights') || !/^[NT]{2}$/.test(transposes) || !(sampleCount >= 1)) {
+  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights] [--span=S] [--inv-temperature=s] [--samples=N]');
+  console.error('       node scripts/kernel-ab.js A.wasm B.wasm gemm [shapes as JSON [[m, k, n], …]] [--trans=NN|NT|TN|TT] [--samples=N]');
   process.exit(1);
 }
 const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
@@ -41,7 +48,56 @@ async function load(file) {
   return instance.exports;
 }
 
+// Sorted samples' fastest and median.
+function summary(samples) {
+  const sorted = [...samples].sort((p, q) => p - q);
+  return { min: sorted[0], median: sorted[sorted.length >> 1] };
+}
+
+// Times call(0) and call(1) in turn, `inner` calls per sample, alternating which build goes first;
+// returns each build's samples in ms per call.
+function interleaved(call, inner) {
+  for (let k = 0; k < 2; k++) for (let i = 0; i < 3 * inner; i++) call(k);
+  const samples = [[], []];
+  for (let rep = 0; rep < sampleCount; rep++) {
+    for (const k of rep % 2 ? [1, 0] : [0, 1]) {
+      const t0 = cpuMs();
+      for (let i = 0; i < inner; i++) call(k);
+      samples[k].push((cpuMs() - t0) / inner);
+    }
+  }
+  return samples;
+}
+
+// C = op(A)·op(B), resident in each build's memory, no bias, no accumulation.
+function gemmAB(builds, [m, k, n]) {
+  const [transA, transB] = [transposes[0] === 'T', transposes[1] === 'T'];
+  const pointers = builds.map((w) => {
+    const pa = w.alloc(m * k * 4), pb = w.alloc(k * n * 4), pc = w.alloc(m * n * 4);
+    const scratch = w.alloc(w.gemmScratchLength(m, k, n) * 4);
+    const a = new Float32Array(w.memory.buffer, pa, m * k), b = new Float32Array(w.memory.buffer, pb, k * n);
+    for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 12.9898);
+    for (let i = 0; i < b.length; i++) b[i] = Math.cos(i * 78.233);
+    return { pa, pb, pc, scratch };
+  });
+  const call = (i) => {
+    const { pa, pb, pc, scratch } = pointers[i];
+    builds[i].gemm(pa, pb, pc, m, k, n, transA, transB, 1, false, 0, scratch);
+  };
+  const samples = interleaved(call, Math.max(1, Math.round(2e8 / (2 * m * k * n))));
+  const gflops = (ms) => ((2 * m * k * n) / ms / 1e6).toFixed(1);
+  const [a, b] = samples.map(summary);
+  console.log(
+    `gemm ${transposes} ${m}×${k}×${n}`.padEnd(26),
+    `A best ${gflops(a.min)} median ${gflops(a.median)} | B best ${gflops(b.min)} median ${gflops(b.median)} GFLOP/s | B/A time ${(b.median / a.median).toFixed(3)}`,
+  );
+}
+
 const builds = [await load(fileA), await load(fileB)];
+if (kernel === 'gemm') {
+  for (const shape of shapesArg ? shapes : [[256, 256, 256], [512, 512, 512]]) gemmAB(builds, shape);
+  process.exit(0);
+}
 for (const [rows, cols] of shapes) {
   const n = rows * cols;
   const x = new Float32Array(n);
@@ -72,20 +128,8 @@ for (const [rows, cols] of shapes) {
     else if (kernel === 'crossEntropyProbRows') m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else m[kernel](px, pout, rows, cols, invTemperature);
   };
-  const inner = Math.max(1, Math.round(4e5 / (n + 100)));
-  for (let k = 0; k < 2; k++) for (let i = 0; i < 3 * inner; i++) call(k);
-  const samples = [[], []];
-  for (let rep = 0; rep < 30; rep++) {
-    for (const k of rep % 2 ? [1, 0] : [0, 1]) {
-      const t0 = cpuMs();
-      for (let i = 0; i < inner; i++) call(k);
-      samples[k].push(((cpuMs() - t0) / inner) * 1e6 / n);
-    }
-  }
-  const [a, b] = samples.map((s) => {
-    s.sort((p, q) => p - q);
-    return { min: s[0], median: s[s.length >> 1] };
-  });
+  const [a, b] = interleaved(call, Math.max(1, Math.round(4e5 / (n + 100))))
+    .map((s) => summary(s.map((ms) => (ms * 1e6) / n)));
   console.log(
     `${kernel} ${rows}×${cols}`.padEnd(34),
     `A min ${a.min.toFixed(3)} median ${a.median.toFixed(3)} | B min ${b.min.toFixed(3)} median ${b.median.toFixed(3)} ns/element | B/A ${(b.median / a.median).toFixed(3)}`,
