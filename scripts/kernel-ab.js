@@ -11,7 +11,7 @@
 // crossEntropyProbRows (mean, with gradient; targets class indices, or each row's softmax of other
 // numbers; an optional fifth argument is the label smoothing, default 0, and a sixth, `weights`,
 // gives class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
-// Node 20. Prints ns per element (min and median of 30 interleaved samples) and B/A of the medians.
+// Node 20. Prints ns per element (min and median of the interleaved samples) and B/A of the medians.
 //
 // gemm (the matmul export) takes shapes [[m, k, n], …] instead, and --trans=NN|NT|TN|TT picks op(A)
 // and op(B) (default NN); it prints GFLOP/s of the fastest and the median sample, and B/A of the
@@ -35,7 +35,8 @@ if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights') |
   console.error('       node scripts/kernel-ab.js A.wasm B.wasm gemm [shapes as JSON [[m, k, n], …]] [--trans=NN|NT|TN|TT] [--samples=N]');
   process.exit(1);
 }
-const shapes = shapesArg ? JSON.parse(shapesArg) : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
+const defaultShapes = kernel === 'gemm' ? [[256, 256, 256], [512, 512, 512]] : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
+const shapes = shapesArg ? JSON.parse(shapesArg) : defaultShapes;
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -95,7 +96,7 @@ function gemmAB(builds, [m, k, n]) {
 
 const builds = [await load(fileA), await load(fileB)];
 if (kernel === 'gemm') {
-  for (const shape of shapesArg ? shapes : [[256, 256, 256], [512, 512, 512]]) gemmAB(builds, shape);
+  for (const shape of shapes) gemmAB(builds, shape);
   process.exit(0);
 }
 for (const [rows, cols] of shapes) {
