@@ -1,9 +1,12 @@
 // Bit-for-bit comparison of two builds of the wasm module, for kernel changes meant to give the
-// same results (design log item 36): runs softmaxRows, logSoftmaxRows and crossEntropyIndexRows
-// (mean loss and gradient) of both builds on the same rows and counts the outputs whose bits
-// differ. The rows cover every exp path: narrow, with and without a temperature, wide (exact),
-// large offsets, −∞ masks, NaN rows, and batches whose groups of four short rows mix narrow and
-// wide rows; 1 to 20 000 columns.
+// same results (design log item 36, and the matmul designs tried): runs softmaxRows,
+// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient) of both builds on the same rows,
+// and gemm on the same operands, and counts the outputs whose bits differ. The rows cover every exp
+// path: narrow, with and without a temperature, wide (exact), large offsets, −∞ masks, NaN rows,
+// and batches whose groups of four short rows mix narrow and wide rows; 1 to 20 000 columns. The
+// products cover all four transposes, odd shapes (tail rows, columns and depths; one and two rows,
+// which take the in-place and 2 × 16 paths; more than one block of depth and of columns), with
+// and without alpha, bias and accumulation.
 //
 //   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
 //
@@ -68,6 +71,32 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
       compared++;
       if (!Object.is(results[0].loss, results[1].loss)) {
         if (++differing <= 5) console.log(`loss ${rows}×${cols} span ${span}: ${results[0].loss} vs ${results[1].loss}`);
+      }
+    }
+  }
+}
+for (const [m, k, n] of [[300, 257, 520], [129, 513, 77], [5, 300, 33], [1030, 64, 17], [130, 1, 9], [2, 40, 70], [1, 9, 600]]) {
+  for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]]) {
+    for (const [alpha, accumulate, withBias] of [[1, false, false], [0.5, true, true]]) {
+      const a = Float32Array.from({ length: m * k }, () => random() - 0.5);
+      const b = Float32Array.from({ length: k * n }, () => random() - 0.5);
+      const c = Float32Array.from({ length: m * n }, () => random() - 0.5);
+      const bias = Float32Array.from({ length: n }, () => random() - 0.5);
+      const [bitsA, bitsB] = builds.map((w) => {
+        const pa = w.alloc(m * k * 4), pb = w.alloc(k * n * 4), pc = w.alloc(m * n * 4), pbias = w.alloc(n * 4);
+        const scratch = w.alloc(w.gemmScratchLength(m, k, n) * 4);
+        for (const [p, v] of [[pa, a], [pb, b], [pc, c], [pbias, bias]]) new Float32Array(w.memory.buffer, p, v.length).set(v);
+        w.gemm(pa, pb, pc, m, k, n, transA, transB, alpha, accumulate, withBias ? pbias : 0, scratch);
+        const bits = new Uint32Array(w.memory.buffer, pc, m * n).slice();
+        for (const p of [pa, pb, pc, pbias, scratch]) w.free(p);
+        return bits;
+      });
+      for (let i = 0; i < bitsA.length; i++) {
+        compared++;
+        if (bitsA[i] !== bitsB[i] && ++differing <= 5) {
+          const va = new Float32Array(bitsA.buffer)[i], vb = new Float32Array(bitsB.buffer)[i];
+          console.log(`gemm ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} ${m}×${k}×${n}: [${i}] ${va} vs ${vb}`);
+        }
       }
     }
   }
