@@ -4,6 +4,7 @@
 // table per case and the targets, writes bench/results/latest.json, and — after a full,
 // unfiltered run — regenerates the measured part of bench/RESULTS.md from it.
 import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runCase, type Case, type CaseResult, type RunOptions } from './harness.js';
@@ -33,6 +34,23 @@ function parseArgs(argv: string[]): Args {
 }
 
 type CaseFactory = { id: string; make: () => Promise<Case> };
+
+// The node flags `npm run bench` itself passes; any other (a V8 flag such as
+// --no-concurrent-array-buffer-sweeping, which halves the cost of a small new result here:
+// RESULTS.md, "Where the targets stand") moves the results, so the run's header names it.
+const SUITE_NODE_FLAGS = new Set(['--experimental-wasm-relaxed-simd', '--expose-gc']);
+
+// VMs often report a bare "AMD EPYC": on Linux the family and model tell the core apart.
+function cpuName(): string {
+  const model = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const family = /^cpu family\s*:\s*(\d+)/m.exec(info)?.[1], number = /^model\s*:\s*(\d+)/m.exec(info)?.[1];
+    return family && number ? `${model} (family ${family}, model ${number})` : model;
+  } catch {
+    return model;
+  }
+}
 
 const ROW_SHAPES: [number, number][] = [[32, 10], [128, 1000], [1024, 4096]];
 const CUBES = [128, 256, 512, 1024];
@@ -93,7 +111,7 @@ async function main(): Promise<void> {
     mode: args.quick ? 'quick' : 'full',
     node: process.version,
     v8: process.versions.v8,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpu: cpuName(),
     cores: os.cpus().length,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     commit: gitCommit(),
@@ -102,7 +120,8 @@ async function main(): Promise<void> {
     // "Where the targets stand"): a run with them says so.
     environment: Object.entries(process.env)
       .filter(([name]) => name === 'GLIBC_TUNABLES' || name === 'NODE_OPTIONS' || name.startsWith('MALLOC_'))
-      .map(([name, value]) => `${name}=${value}`),
+      .map(([name, value]) => `${name}=${value}`)
+      .concat(process.execArgv.filter((flag) => !SUITE_NODE_FLAGS.has(flag)).map((flag) => `node ${flag}`)),
     ours: kinds.map(label),
     tfjs: `@tensorflow/tfjs ${tfjs.version} (wasm: ${tfjs.wasmBinary}, SIMD ${tfjs.simd ? 'on' : 'off'}, ${tfjs.threads} thread${tfjs.threads === 1 ? '' : 's'}; cpu backend)`,
     ort: `onnxruntime-web ${ort.version} (wasm EP, ${ort.threads} thread, SIMD ${ort.simd ? 'on' : 'off'})`,

@@ -15,8 +15,9 @@ export interface Meta {
   os: string;
   commit: string;
   loadAverage: { start: number[]; end: number[] };
-  /** The environment variables that change how the process allocates or runs (GLIBC_TUNABLES,
-   *  MALLOC_*, NODE_OPTIONS), as NAME=value; none set: an empty list. */
+  /** What changes how the process allocates or runs: the environment variables GLIBC_TUNABLES,
+   *  MALLOC_* and NODE_OPTIONS as NAME=value, and node flags beyond the suite's own as
+   *  `node --flag`; none: an empty list. */
   environment?: string[];
   ours: string[];
   tfjs: string;
@@ -279,7 +280,7 @@ function whatIsTimed(cases: CaseResult[]): string {
 }
 
 export function describeEnvironment(environment: string[]): string {
-  return environment.length ? `environment: ${environment.join(' ')}` : 'environment: default (no GLIBC_TUNABLES, MALLOC_* or NODE_OPTIONS)';
+  return environment.length ? `environment: ${environment.join(' ')}` : 'environment: default (no GLIBC_TUNABLES, MALLOC_*, NODE_OPTIONS or other node flags)';
 }
 
 export function markdown(results: Results): string {
