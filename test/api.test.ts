@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as lib from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
 import { kinds, wasmKinds } from './backends.js';
+import { uniform } from './random.js';
 
 describe('init and the module-level functions', () => {
   it('throws a clear error when a function is called before init()', () => {
@@ -99,6 +100,26 @@ describe.each(kinds)('resident tensors (%s)', (kind) => {
     x.dispose(); // idempotent
     y.dispose();
   });
+
+  // Tensor to Tensor takes a path of its own (no scratch scope): it must give the bits of the
+  // Float32Array calls, for the row-wise kernels' every shape kind and with a temperature.
+  it.each([[1, 1], [1, 7], [5, 3], [32, 10], [9, 64], [3, 1000]])(
+    'softmax, logSoftmax and logSumExp of %i × %i from Tensor to Tensor equal the Float32Array calls bit for bit',
+    async (rows, cols) => {
+      const api = await lib.createBackend({ backend: kind });
+      const data = uniform(rows * cols, -30, 30, rows * 131 + cols);
+      const x = api.tensor(rows, cols, data), out = api.tensor(rows, cols), perRow = api.tensor(rows, 1);
+      for (const temperature of [undefined, 0.7]) {
+        const options = temperature === undefined ? undefined : { temperature };
+        expect(api.softmax(x, cols, out, options).toArray()).toEqual(api.softmax(data, cols, options));
+        expect(api.logSoftmax(x, cols, out, options).toArray()).toEqual(api.logSoftmax(data, cols, options));
+        expect(api.logSumExp(x, cols, perRow, options).toArray()).toEqual(api.logSumExp(data, cols, options));
+      }
+      out.dispose();
+      expect(() => api.softmax(x, cols, out)).toThrow(/softmax: this Tensor .* was disposed/);
+      x.dispose();
+      perRow.dispose();
+    });
 
   it('validate their shape and data', async () => {
     const api = await lib.createBackend({ backend: kind });
