@@ -305,8 +305,9 @@ export class Api {
     const out = this.out(fn, isData(outOrOptions) ? outOrOptions : opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
     if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, true);
-    // Tensor to Tensor needs no scratch: the kernel reads and writes them in place. Skipping the
-    // scope, its reservation and the result object is a good part of a small resident call.
+    // Tensor to Tensor needs no scratch: the kernel reads x and writes out where they are.
+    // Skipping the scope, its reservation and the result object is a good part of a small
+    // resident call.
     if (xs instanceof Tensor && out instanceof Tensor) {
       kernel.call(this.backend, xs.buffer(fn), out.buffer(fn), rows, cols, invT);
       return out;
