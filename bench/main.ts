@@ -36,7 +36,7 @@ function parseArgs(argv: string[]): Args {
 type CaseFactory = { id: string; make: () => Promise<Case> };
 
 // The node flags `npm run bench` itself passes; any other (a V8 flag such as
-// --no-concurrent-array-buffer-sweeping, which halves the cost of a small new result here:
+// --no-concurrent-array-buffer-sweeping, which halved the plain 32 × 10 softmax call here:
 // RESULTS.md, "Where the targets stand") moves the results, so the run's header names it.
 const SUITE_NODE_FLAGS = new Set(['--experimental-wasm-relaxed-simd', '--expose-gc']);
 

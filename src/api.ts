@@ -307,7 +307,7 @@ export class Api {
     if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, true);
     // Tensor to Tensor needs no scratch: the kernel reads x and writes out where they are.
     // Skipping the scope, its reservation and the result object is a good part of a small
-    // resident call.
+    // resident call. forwardPass and backwardPass take the same shortcut.
     if (xs instanceof Tensor && out instanceof Tensor) {
       kernel.call(this.backend, xs.buffer(fn), out.buffer(fn), rows, cols, invT);
       return out;
@@ -430,6 +430,10 @@ export class Api {
     checkLength(fn, 'dy', dys.length, ys.length, 'y.length');
     const o = this.out(fn, out, ys.length, 'y.length');
     this.checkOutOverlaps(fn, o, [['y', ys], ['dy', dys]]);
+    if (ys instanceof Tensor && dys instanceof Tensor && o instanceof Tensor) {
+      kernel(ys.buffer(fn), dys.buffer(fn), o.buffer(fn), rows); // no scratch: see rowwise
+      return o;
+    }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
       const yb = this.input(fn, scope, ys);
@@ -718,6 +722,10 @@ export class Api {
     const rows = rowsOf(xs.length);
     const o = this.out(fn, out, xs.length, 'x.length');
     this.checkOutOverlaps(fn, o, [['x', xs]]);
+    if (xs instanceof Tensor && o instanceof Tensor) {
+      kernel(xs.buffer(fn), o.buffer(fn), rows); // no scratch: see rowwise
+      return o;
+    }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, o ?? xs.length]);
       const input = this.input(fn, scope, xs);

@@ -121,6 +121,25 @@ describe.each(kinds)('resident tensors (%s)', (kind) => {
       perRow.dispose();
     });
 
+  // The one-input and backward passes take the same shortcut when every argument is a Tensor.
+  it.each([[1, 1], [5, 3], [32, 10], [3, 1000]])(
+    'activations, sparsemax and the backward passes of %i × %i from Tensors equal the Float32Array calls bit for bit',
+    async (rows, cols) => {
+      const api = await lib.createBackend({ backend: kind });
+      const data = uniform(rows * cols, -6, 6, rows * 17 + cols), grads = uniform(rows * cols, -1, 1, rows * 19 + cols);
+      const x = api.tensor(rows, cols, data), dy = api.tensor(rows, cols, grads), out = api.tensor(rows, cols);
+      for (const f of ['sigmoid', 'tanh', 'relu'] as const) {
+        expect(api[f](x, out).toArray()).toEqual(api[f](data));
+      }
+      expect(api.sparsemax(x, cols, out).toArray()).toEqual(api.sparsemax(data, cols));
+      const probs = api.softmax(data, cols), y = api.tensor(rows, cols, probs);
+      expect(api.softmaxBackward(y, dy, cols, out).toArray()).toEqual(api.softmaxBackward(probs, grads, cols));
+      expect(api.sparsemaxBackward(y, dy, cols, out).toArray()).toEqual(api.sparsemaxBackward(probs, grads, cols));
+      expect(api.sigmoidBackward(y, dy, out).toArray()).toEqual(api.sigmoidBackward(probs, grads));
+      expect(api.tanhBackward(y, dy, out).toArray()).toEqual(api.tanhBackward(probs, grads));
+      for (const t of [x, dy, out, y]) t.dispose();
+    });
+
   it('validate their shape and data', async () => {
     const api = await lib.createBackend({ backend: kind });
     expect(() => api.tensor(0, 3)).toThrow(RangeError);
