@@ -6,7 +6,7 @@
 // constant kind, so the choice is made once per call, never per element. Tails run the same
 // vector function on a splat, so an element's result does not depend on where the vector loop
 // ends.
-import { exp4, madd } from './vmath';
+import { expFlushed4, madd, negAbs4 } from './vmath';
 
 export const ACTIVATION_SIGMOID: i32 = 0;
 export const ACTIVATION_TANH: i32 = 1;
@@ -16,16 +16,20 @@ export const ACTIVATION_LINEAR: i32 = 3;
 // ---- sigmoid ------------------------------------------------------------------------------------
 // σ(x) = 1 / (1 + e^{−x}) for x ≥ 0 and e^{x} / (1 + e^{x}) for x < 0: both use t = e^{−|x|} ≤ 1,
 // which never overflows, and neither subtracts, so the relative error stays a few ulp for every
-// x (σ(x) for x < ln FLT_MIN ≈ −87.3 flushes to 0, as exp4 does). ±∞ give 1 and 0; NaN stays NaN.
+// x (σ(x) for x < ln FLT_MIN ≈ −87.3 flushes to 0, as expFlushed4 does). ±∞ give 1 and 0; NaN
+// stays NaN.
 
 // σ(x) given t = e^{−|x|}; shared with the binary cross-entropy kernel, which needs t anyway.
+// The numerator (1 or t) is picked before the one division, rather than t·(1/(1 + t)) picked
+// after it: a multiply off the chain each element waits on, and t/(1 + t) is rounded once
+// (sigmoid −8 %, design log item 38).
 @inline export function sigmoidFromExpNegAbs4(x: v128, t: v128): v128 {
-  const r = f32x4.div(f32x4.splat(1), f32x4.add(t, f32x4.splat(1)));
-  return v128.bitselect(r, f32x4.mul(t, r), f32x4.ge(x, f32x4.splat(0)));
+  const one = f32x4.splat(1);
+  return f32x4.div(v128.bitselect(one, t, f32x4.ge(x, f32x4.splat(0))), f32x4.add(t, one));
 }
 
 @inline export function sigmoid4(x: v128): v128 {
-  return sigmoidFromExpNegAbs4(x, exp4(f32x4.neg(f32x4.abs(x))));
+  return sigmoidFromExpNegAbs4(x, expFlushed4(negAbs4(x)));
 }
 
 // ---- tanh ---------------------------------------------------------------------------------------
@@ -50,7 +54,7 @@ const TANH_P0: f32 = -3.33332819422e-1;
   p = madd(p, z, f32x4.splat(TANH_P1));
   p = madd(p, z, f32x4.splat(TANH_P0));
   const small = madd(f32x4.mul(ax, z), p, ax);
-  const t = exp4(f32x4.mul(ax, f32x4.splat(-2)));
+  const t = expFlushed4(f32x4.mul(ax, f32x4.splat(-2)));
   const one = f32x4.splat(1);
   const large = f32x4.div(f32x4.sub(one, t), f32x4.add(one, t));
   const magnitude = v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(TANH_POLY_LIMIT)));

@@ -8,7 +8,7 @@
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
 import { madd, rowMax, rowSum, hsum, scaleRow, SUM_BLOCK } from './vmath';
 import { expShiftedRow, sumExpShiftedRow, crossEntropyRowGroups, shortRowLog, shortRowSumExp, shortRowTermSum, SHORT_ROW } from './softmax';
-import { exp4, promoteHigh, f64x2Sum, demoteJoin, setGradientTermScale } from './vmath';
+import { expFlushed4, negAbs4, promoteHigh, f64x2Sum, demoteJoin, setGradientTermScale } from './vmath';
 import { sigmoidFromExpNegAbs4 } from './activation';
 
 // grad_j = alpha·e_j − beta·w_j (w_j = 1 when there is no weight vector), in place over e.
@@ -656,7 +656,7 @@ export function binaryCrossEntropyWithLogits(
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
     const z = v128.load(logits + o), y = v128.load(targets + o);
-    const t = exp4(f32x4.neg(f32x4.abs(z)));
+    const t = expFlushed4(negAbs4(z));
     const loss = binaryCrossEntropy4(z, y, t);
     accLo = f64x2.add(accLo, f64x2.promote_low_f32x4(loss));
     accHi = f64x2.add(accHi, promoteHigh(loss));
@@ -667,7 +667,7 @@ export function binaryCrossEntropyWithLogits(
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const z = f32x4.splat(load<f32>(logits + o)), y = f32x4.splat(load<f32>(targets + o));
-    const t = exp4(f32x4.neg(f32x4.abs(z)));
+    const t = expFlushed4(negAbs4(z));
     const loss = f32x4.extract_lane(binaryCrossEntropy4(z, y, t), 0);
     total += <f64>loss;
     if (losses != 0) store<f32>(losses + o, loss);

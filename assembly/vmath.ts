@@ -13,7 +13,8 @@
 // ---- exp ------------------------------------------------------------------------------------
 // e^x = 2^n · e^r with n = round(x / ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2] (Cody & Waite
 // range reduction, ln 2 split into a head with trailing zero bits and a tail so n·ln2_hi is
-// exact), then a degree-7 polynomial for e^r (Cephes expf coefficients, relative error ≈ 1e-7).
+// exact), then a polynomial for e^r. Every exponential here has an argument ≤ 0: softmax's and
+// cross-entropy's x − max, and the activations' and binary cross-entropy's −|x| (below).
 //
 // Rounding uses the magic-bias trick rather than nearest/trunc_sat (which V8 lowers to several
 // instructions): adding 1.5·2^23 + 127 leaves round(x·log2 e) + 127 in the low mantissa bits, so
@@ -22,44 +23,15 @@ const LOG2E: f32 = 1.44269504088896341;
 const MAGIC_BIAS: f32 = 12583039.0; // 0x1.8000FEp23: 1.5 · 2^23 + 127
 const LN2_HI: f32 = 0.693145751953125; // 0x3F317200: 16 trailing zero bits
 const LN2_LO: f32 = 1.428606765330187e-6; // ln 2 − LN2_HI
-const EXP_C2: f32 = 5.0000001201e-1;
-const EXP_C3: f32 = 1.6666665459e-1;
-const EXP_C4: f32 = 4.1665795894e-2;
-const EXP_C5: f32 = 8.3334519073e-3;
-const EXP_C6: f32 = 1.3981999507e-3;
-const EXP_C7: f32 = 1.9875691500e-4;
-// Below ln(FLT_MIN) the result would be subnormal; such inputs (far below a row's max in
-// softmax, −∞ masks) are flushed to exactly 0.
+// ln FLT_MIN: below it e^x would be subnormal; expFlushed4 flushes such arguments (−∞ included)
+// to exactly 0.
 export const EXP_MIN: f32 = -87.33654475;
-// Above ln(FLT_MAX) the scale 2^n becomes +∞, which is the right answer.
-const EXP_MAX: f32 = 88.72283905;
-
-// Lane-wise e^x. NaN propagates; −∞ and x < EXP_MIN give +0; x > EXP_MAX gives +∞.
-@inline export function exp4(x: v128): v128 {
-  // pmin/pmax (one minps/maxps each) return their first operand when it is NaN.
-  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
-  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
-  const scale = i32x4.shl(t, 23); // bits of 2^n
-  const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
-  // x − n·ln2_hi is exact (Sterbenz: x and n·ln2_hi are within a factor 2, or n = 0).
-  let r = madd(n, f32x4.splat(-LN2_HI), xc);
-  r = madd(n, f32x4.splat(-LN2_LO), r);
-  let p = madd(f32x4.splat(EXP_C7), r, f32x4.splat(EXP_C6));
-  p = madd(p, r, f32x4.splat(EXP_C5));
-  p = madd(p, r, f32x4.splat(EXP_C4));
-  p = madd(p, r, f32x4.splat(EXP_C3));
-  p = madd(p, r, f32x4.splat(EXP_C2));
-  // e^r ≈ 1 + r + r²·p, evaluated as 2^n·(1 + r·(1 + r·p)) = s + (s·r)·(1 + r·p)
-  p = madd(p, r, f32x4.splat(1.0));
-  const sr = f32x4.mul(scale, r);
-  const e = madd(sr, p, scale);
-  return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
-}
 
 // ---- e^x for x ≤ 0: the softmax exponential -----------------------------------------------
 // Softmax and cross-entropy only exponentiate shifted logits x − max ≤ 0, which allows a cheaper
-// form than exp4, after XNNPACK's "rr2_p5" exp (and, in the relaxed build, "rr1_p5") in its
-// softmax microkernels (f32-raddstoreexpminusmax):
+// form than a general exp (clamped on both sides, degree 7, as Cephes expf), after XNNPACK's
+// "rr2_p5" exp (and, in the relaxed build, "rr1_p5") in its softmax microkernels
+// (f32-raddstoreexpminusmax):
 // - no clamping: the magic-bias rounding is exact for every x ≥ −126·ln 2; below, lanes compute
 //   garbage (−∞ gives NaN), which the flushing variant replaces by +0 and the narrow variant is
 //   never given;
@@ -72,8 +44,8 @@ const EXP_MAX: f32 = 88.72283905;
 //   exponent field positive), which sets the flush cutoff at −125·ln 2. (The narrow rows' exp,
 //   whose n ≥ −47, multiplies instead, for the same bits with one constant fewer: expNarrow4.)
 // These kernels are bound by the float operations of this function (rows are in L1/L2), so each
-// one removed is time saved: with mul+add it is 19 per 4 lanes (narrow) against exp4's 30; with
-// FMA and the one-step reduction, 10.
+// one removed is time saved: with mul+add it is 19 per 4 lanes (narrow) against the general exp's
+// 30; with FMA and the one-step reduction, 10.
 const EXPN_MAGIC: f32 = 12582912.0; // 1.5·2^23: leaves round(x·log2 e) in the low mantissa bits
 const EXPN_C1: f32 = 0.99999970198; // 0x1.FFFFF6p-1
 const EXPN_C2: f32 = 0.49999150634; // 0x1.FFFDC6p-2
@@ -94,8 +66,8 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // - The relaxed build takes one fused multiply-add with ln 2 rounded to f32, as XNNPACK's "rr1"
 //   kernels do on FMA hardware: the product is not rounded, r is rounded once, and ln 2's own
 //   rounding shifts r by |n|·1.9e-9 (≤ 2.4e-7 relative in e^x). One multiply-add and one
-//   constant fewer: softmax's exp pass −8…−10 % in cache. (exp4 keeps the two steps: its
-//   arguments reach |n| = 128, and its uses are not bound by it.)
+//   constant fewer: softmax's exp pass −8…−10 % in cache. expFlushed4's arguments reach
+//   |n| = 126, where the shift is still ≤ 2.4e-7 (sigmoid within 3.9e-7 of the f64 result).
 //   Unfused, n·ln 2 would round (softmax off by up to 3.4e-6 under V8's --no-enable-fma3, over
 //   the contract's 2e-6), so the loader picks this build only where relaxed_madd fuses
 //   (src/wasm/loader.ts).
@@ -150,6 +122,35 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
   const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
   const r = reduceLn2(x, n, f32x4.splat(0), false);
   return madd(f32x4.mul(scale, r), expPolyP(r), scale);
+}
+
+// −|x| lane-wise by setting the sign bit: one orps with a constant kept in a register, where V8
+// builds the masks of f32x4.abs and f32x4.neg anew in every loop iteration (six instructions):
+// sigmoid −12 % (design log item 38).
+@inline export function negAbs4(x: v128): v128 {
+  return v128.or(x, f32x4.splat(-0.0));
+}
+
+// Lane-wise e^x for any x ≤ 0 (or NaN, which propagates), flushed to +0 below EXP_MIN = ln FLT_MIN
+// (−∞ included): the activations' and binary cross-entropy's t = e^{−|x|}, whose arguments are
+// not bounded as softmax's are. expNarrow4's steps, which hold down to n = −126 because 2^n is
+// applied as a float (expNonPositiveCore's exponent add stops at −125); the argument is clamped
+// to EXP_MIN first so that far-off lanes compute a normal number before the flush rather than
+// garbage that might be subnormal, which x86 computes slowly. Near the bottom 2^n·r is itself
+// subnormal, an absolute error of 2^−150 against a result ≥ 2^−126.5; only arguments below about
+// −85 get there. Relative error as the softmax exp's: ≤ 1.8e-7 with mul+add, ≤ 3.9e-7 with the
+// relaxed build's one-step reduction (sigmoid, against f64 at 1.7·10^7 points from −87.34 to 20:
+// ≤ 2.7e-7 and ≤ 3.9e-7, where the general exp gave 2.0e-7 in both builds). In the relaxed build this is 13 vector operations per 4
+// lanes, where the general exp it replaced (clamped on both sides, the two-step reduction, degree
+// 7) took 18, and the activations were bound by that exp: sigmoid 1.4 ns per element (item 38).
+@inline export function expFlushed4(x: v128): v128 {
+  const xc = f32x4.pmax(x, f32x4.splat(EXP_MIN)); // pmax returns its first operand when it is NaN
+  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
+  const scale = i32x4.shl(t, 23); // bits of 2^n
+  const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
+  const r = reduceLn2(xc, n, f32x4.splat(0), false);
+  const e = madd(f32x4.mul(scale, r), expPolyP(r), scale);
+  return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
 }
 
 // Lane-wise e^(x + lo) for x ≤ 0 (lo a rounding-error tail, |lo| ≤ ulp(x)). NaN propagates;

@@ -10,7 +10,9 @@
 // for rows × cols floats, logSumExpRows writes the first rows), crossEntropyIndexRows and
 // crossEntropyProbRows (mean, with gradient; targets class indices, or each row's softmax of other
 // numbers; an optional fifth argument is the label smoothing, default 0, and a sixth, `weights`,
-// gives class weights in [0.5, 2)). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
+// gives class weights in [0.5, 2)); the elementwise sigmoid and tanh (activationForward over the
+// rows × cols floats), and binaryCrossEntropy (binaryCrossEntropyWithLogits, mean, with gradient,
+// every third target 1 and the others 0). The relaxed-SIMD build needs node --experimental-wasm-relaxed-simd on
 // Node 20. Prints ns per element (min and median of the interleaved samples) and B/A of the medians.
 //
 // gemm (the matmul export) takes shapes [[m, k, n], …] instead, and --trans=NN|NT|TN|TT picks op(A)
@@ -105,12 +107,15 @@ for (const [rows, cols] of shapes) {
   for (let i = 0; i < n; i++) x[i] = span === null ? Math.sin(i * 12.9898) * 5 : (Math.sin(i * 12.9898) * 0.5 + 0.5) * span - 20;
   // Same data at the same kind of place in each build's memory.
   const pointers = builds.map((m) => {
-    const probs = kernel === 'crossEntropyProbRows';
-    const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc((probs ? n : rows) * 4);
+    const probs = kernel === 'crossEntropyProbRows', binary = kernel === 'binaryCrossEntropy';
+    const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc((probs || binary ? n : rows) * 4);
     const pweight = weightsArg ? m.alloc(cols * 4) : 0;
     new Float32Array(m.memory.buffer, px, n).set(x);
     if (pweight) new Float32Array(m.memory.buffer, pweight, cols).set(Float32Array.from({ length: cols }, (_, j) => 0.5 + (1.5 * j) / cols));
-    if (probs) {
+    if (binary) {
+      const targets = new Float32Array(m.memory.buffer, ptargets, n);
+      for (let i = 0; i < n; i++) targets[i] = i % 3 === 0 ? 1 : 0;
+    } else if (probs) {
       const targets = new Float32Array(m.memory.buffer, ptargets, n);
       for (let r = 0; r < rows; r++) {
         let sum = 0;
@@ -127,6 +132,8 @@ for (const [rows, cols] of shapes) {
     const m = builds[k], { px, pout, ptargets, pweight } = pointers[k];
     if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
     else if (kernel === 'crossEntropyProbRows') m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
+    else if (kernel === 'sigmoid' || kernel === 'tanh') m.activationForward(kernel === 'sigmoid' ? 0 : 1, px, pout, n);
+    else if (kernel === 'binaryCrossEntropy') m.binaryCrossEntropyWithLogits(px, ptargets, n, 1 / n, pout, 0);
     else m[kernel](px, pout, rows, cols, invTemperature);
   };
   const [a, b] = interleaved(call, Math.max(1, Math.round(4e5 / (n + 100))))

@@ -60,6 +60,18 @@ describe.each(kinds)('activations on %s', (kind) => {
     expect(api.sigmoid(new Float32Array([0]))[0]).toBe(0.5);
   });
 
+  // e^{−|x|} is computed down to ln FLT_MIN ≈ −87.34 and flushed below: the band from −87.34 to
+  // about −85, where the exp's 2^n·r is subnormal, and both sides of the flush point are swept
+  // densely, as is the rest of its range, on which sigmoid and tanh both depend.
+  it('keep the contract across the exp’s whole range, down to ln FLT_MIN', async () => {
+    const api = await backend(kind);
+    const band = Float32Array.from({ length: 20001 }, (_, i) => -87.5 + (i * 2.5) / 20000);
+    expectClose(api.sigmoid(band), Array.from(band, sigmoid), REL, FLT_MIN);
+    const wide = Float32Array.from({ length: 40001 }, (_, i) => -90 + (i * 110) / 40000);
+    expectClose(api.sigmoid(wide), Array.from(wide, sigmoid), REL, FLT_MIN);
+    expectClose(api.tanh(wide), Array.from(wide, Math.tanh), REL);
+  });
+
   it('keep small tanh arguments to full relative accuracy (no 1 − e^{−2x} cancellation)', async () => {
     const api = await backend(kind);
     const x = Float32Array.from({ length: 200 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-1 - i / 20));
