@@ -10,6 +10,12 @@
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+// c − a·b, fused in the relaxed build as madd is.
+@inline export function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
 // ---- exp ------------------------------------------------------------------------------------
 // e^x = 2^n · e^r with n = round(x / ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2] (Cody & Waite
 // range reduction, ln 2 split into a head with trailing zero bits and a tail so n·ln2_hi is
@@ -151,6 +157,36 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
   const r = reduceLn2(xc, n, f32x4.splat(0), false);
   const e = madd(f32x4.mul(scale, r), expPolyP(r), scale);
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
+}
+
+// (e^r − 1)/r ≈ 1 + r·(C1 + r·(C2 + …)) on [−ln2/2, ln2/2], fitted for relative error (Lawson's
+// iteration on least squares, then rounded to float32): 1.3e-8 with these coefficients, 1.3e-7
+// for r times it evaluated in float32 with fused multiply-adds. expPolyP's P, fitted for e^r rather
+// than e^r − 1, is 3e-7 off at r = 0 (its C1 is not 1): tanh from it was off by up to 7.4e-7.
+const EXPM1_C1: f32 = 0.49999997019767761; // 0x1.fffffep-2
+const EXPM1_C2: f32 = 0.16666543483734131; // 0x1.5554b0p-3
+const EXPM1_C3: f32 = 0.041667200624942780; // 0x1.555674p-5
+const EXPM1_C4: f32 = 0.0083665139973163605; // 0x1.122768p-7
+const EXPM1_C5: f32 = 0.0013882522471249104; // 0x1.6bec08p-10
+
+// Lane-wise 1 − e^x for x ≤ 0 (or NaN, which propagates), without the cancellation of 1 − exp(x)
+// for small |x|: (1 − 2^n) − (2^n·r)·P(r) with P(r) = (e^r − 1)/r as above. For n = 0
+// (|x| ≤ ln2/2) the reduction leaves r = x exactly and 1 − 2^n = 0, so the result is −x·P(x), as
+// accurate relative to itself as P; elsewhere 1 − 2^n is exact down to n = −24, and beyond it the
+// rounding of 1 − 2^n is negligible against a result near 1. x is clamped to −20 first, where
+// 1 − e^x rounds to 1, so no term ever becomes subnormal. tanh's building block.
+@inline export function oneMinusExp4(x: v128): v128 {
+  const xc = f32x4.pmax(x, f32x4.splat(-20)); // pmax returns its first operand when it is NaN
+  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
+  const scale = i32x4.shl(t, 23); // bits of 2^n
+  const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
+  const r = reduceLn2(xc, n, f32x4.splat(0), false);
+  let p = madd(f32x4.splat(EXPM1_C5), r, f32x4.splat(EXPM1_C4));
+  p = madd(p, r, f32x4.splat(EXPM1_C3));
+  p = madd(p, r, f32x4.splat(EXPM1_C2));
+  p = madd(p, r, f32x4.splat(EXPM1_C1));
+  p = madd(p, r, f32x4.splat(1));
+  return nmadd(f32x4.mul(scale, r), p, f32x4.sub(f32x4.splat(1), scale));
 }
 
 // Lane-wise e^(x + lo) for x ≤ 0 (lo a rounding-error tail, |lo| ≤ ulp(x)). NaN propagates;
