@@ -38,7 +38,7 @@ export const ACTIVATION_LINEAR: i32 = 3;
 // keeps small |x| to full relative accuracy (d ≈ 2|x| without cancelling 1 against t). One form for
 // every x, where there were two: Cephes tanhf's odd polynomial below |x| = 0.625, since 1 − t
 // computed after t cancelled there, and the quotient above, both computed for every lane and one
-// picked; tanh now takes 0.51–0.56 of that time (design log item 40). d rounds to 1 from |x| = 10
+// picked; tanh now takes 0.51–0.57 of that time (design log item 40). d rounds to 1 from |x| = 10
 // on, giving ±1 (±∞ too); NaN propagates.
 @inline export function tanh4(x: v128): v128 {
   const na = negAbs4(x);
