@@ -20,7 +20,7 @@
 // e^x = 2^n · e^r with n = round(x / ln 2) and r = x − n·ln 2 ∈ [−ln2/2, ln2/2] (Cody & Waite
 // range reduction, ln 2 split into a head with trailing zero bits and a tail so n·ln2_hi is
 // exact), then a polynomial for e^r. Every exponential here has an argument ≤ 0: softmax's and
-// cross-entropy's x − max, and the activations' and binary cross-entropy's −|x| (below).
+// cross-entropy's x − max, sigmoid's and binary cross-entropy's −|x|, and tanh's −2|x| (below).
 //
 // Rounding uses the magic-bias trick rather than nearest/trunc_sat (which V8 lowers to several
 // instructions): adding 1.5·2^23 + 127 leaves round(x·log2 e) + 127 in the low mantissa bits, so
@@ -146,9 +146,10 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // subnormal, an absolute error of 2^−150 against a result ≥ 2^−126.5; only arguments below about
 // −85 get there. Relative error as the softmax exp's: ≤ 1.8e-7 with mul+add, ≤ 3.9e-7 with the
 // relaxed build's one-step reduction (sigmoid, against f64 at 1.7·10^7 points from −87.34 to 20:
-// ≤ 2.7e-7 and ≤ 3.9e-7, where the general exp gave 2.0e-7 in both builds). In the relaxed build this is 13 vector operations per 4
-// lanes, where the general exp it replaced (clamped on both sides, the two-step reduction, degree
-// 7) took 18, and the activations were bound by that exp: sigmoid 1.4 ns per element (item 38).
+// ≤ 2.7e-7 and ≤ 3.9e-7, where the general exp gave 2.0e-7 in both builds). In the relaxed build
+// this is 13 vector operations per 4 lanes, where the general exp it replaced (clamped on both
+// sides, the two-step reduction, degree 7) took 18, and the activations were bound by that exp:
+// sigmoid 1.4 ns per element (item 38).
 @inline export function expFlushed4(x: v128): v128 {
   const xc = f32x4.pmax(x, f32x4.splat(EXP_MIN)); // pmax returns its first operand when it is NaN
   const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));

@@ -60,9 +60,10 @@ describe.each(kinds)('activations on %s', (kind) => {
     expect(api.sigmoid(new Float32Array([0]))[0]).toBe(0.5);
   });
 
-  // e^{−|x|} is computed down to ln FLT_MIN ≈ −87.34 and flushed below: the band from −87.34 to
-  // about −85, where the exp's 2^n·r is subnormal, and both sides of the flush point are swept
-  // densely, as is the rest of its range, on which sigmoid and tanh both depend.
+  // sigmoid's e^{−|x|} is computed down to ln FLT_MIN ≈ −87.34 and flushed below: the band from
+  // −87.34 to about −85, where the exp's 2^n·r is subnormal, and both sides of the flush point are
+  // swept densely, as is the rest of its range; tanh's 1 − e^{−2|x|} over the same points crosses
+  // its clamp at |x| = 10 and every reduction step n.
   it('keep the contract across the exp’s whole range, down to ln FLT_MIN', async () => {
     const api = await backend(kind);
     const band = Float32Array.from({ length: 20001 }, (_, i) => -87.5 + (i * 2.5) / 20000);
