@@ -113,15 +113,16 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
   return expNonPositiveCore(x, f32x4.splat(0), false);
 }
 
-// Lane-wise e^x for x ∈ [−32, 0] (or NaN, which propagates): rows whose range is known to be
-// narrow and free of −∞; anything smaller gives garbage. The same bits as expNonPositiveCore,
+// Lane-wise e^x for x ∈ [ln FLT_MIN, 0] (or NaN, which propagates); anything smaller gives garbage.
+// Softmax gives it rows whose range is known to be narrow (x ≥ −32) and free of −∞, and
+// expFlushed4 clamped arguments. The same bits as expNonPositiveCore where both hold,
 // but 2^n is applied as a float, 2^n + (2^n·r)·P(r): the product 2^n·r is exact and scaling by
 // 2^n commutes with rounding, so this rounds as 1 + r·P(r) does. The same operation count, and
 // one constant (1.0) fewer, so the exp loops keep their constants and accumulators in V8's 15
 // xmm registers instead of reloading three of them from the stack every iteration: a few per
-// cent on softmax's long rows (bench/RESULTS.md, design log item 36). Only where n ≥ −47: near
-// the exact path's cutoff 2^n·r is subnormal, and x86's microcode assists made cross-entropy on
-// rows spanning 88 3× slower.
+// cent on softmax's long rows (bench/RESULTS.md, design log item 36). Softmax uses it only where
+// n ≥ −47: near the exact path's cutoff 2^n·r is subnormal, and x86's microcode assists made
+// cross-entropy on rows spanning 88 3× slower.
 @inline export function expNarrow4(x: v128): v128 {
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
   const scale = i32x4.shl(t, 23); // bits of 2^n
@@ -139,7 +140,7 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 
 // Lane-wise e^x for any x ≤ 0 (or NaN, which propagates), flushed to +0 below EXP_MIN = ln FLT_MIN
 // (−∞ included): the activations' and binary cross-entropy's t = e^{−|x|}, whose arguments are
-// not bounded as softmax's are. expNarrow4's steps, which hold down to n = −126 because 2^n is
+// not bounded as softmax's are. expNarrow4 itself, whose steps hold down to n = −126 because 2^n is
 // applied as a float (expNonPositiveCore's exponent add stops at −125); the argument is clamped
 // to EXP_MIN first so that far-off lanes compute a normal number before the flush rather than
 // garbage that might be subnormal, which x86 computes slowly. Near the bottom 2^n·r is itself
@@ -151,12 +152,8 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // sides, the two-step reduction, degree 7) took 18, and the activations were bound by that exp:
 // sigmoid 1.4 ns per element (item 38).
 @inline export function expFlushed4(x: v128): v128 {
-  const xc = f32x4.pmax(x, f32x4.splat(EXP_MIN)); // pmax returns its first operand when it is NaN
-  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
-  const scale = i32x4.shl(t, 23); // bits of 2^n
-  const n = f32x4.sub(t, f32x4.splat(MAGIC_BIAS));
-  const r = reduceLn2(xc, n, f32x4.splat(0), false);
-  const e = madd(f32x4.mul(scale, r), expPolyP(r), scale);
+  // pmax returns its first operand when it is NaN.
+  const e = expNarrow4(f32x4.pmax(x, f32x4.splat(EXP_MIN)));
   return v128.andnot(e, f32x4.lt(x, f32x4.splat(EXP_MIN)));
 }
 
