@@ -282,8 +282,13 @@ const BLOCKS = 0, TAIL = 1;
 
 // Pass 1 of a group (row k at x + k·stride): the four rows' maxima, returned, and minima, left in
 // groupMin (a global, as rowMax leaves lastRowMin, so the pass has one definition for both callers
-// below).
+// below). It also leaves the group transposed in groupColumns, column j of the four rows as one
+// vector at groupColumns + 16·j (the tail's columns too, zero lanes and all), where groupRest's
+// exp pass reads them: loading and transposing the rows a second time cost that pass 22 shuffles
+// per group at 10 columns, and short rows took 0.88–0.90 of their time without them (design log
+// item 41).
 let groupMin: v128 = f32x4.splat(Infinity);
+const groupColumns = memory.data(16 * SHORT_ROW, 16);
 @inline function groupMax(x: usize, stride: usize, cols: i32, shape: i32): v128 {
   let mx = f32x4.splat(-Infinity), mn = f32x4.splat(Infinity);
   let j = 0;
@@ -293,6 +298,11 @@ let groupMin: v128 = f32x4.splat(Infinity);
     const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
     const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
     const c0 = lowHalves(p, q), c1 = highHalves(p, q), c2 = lowHalves(u, w), c3 = highHalves(u, w);
+    const col = groupColumns + (<usize>j << 4);
+    v128.store(col, c0);
+    v128.store(col, c1, 16);
+    v128.store(col, c2, 32);
+    v128.store(col, c3, 48);
     mx = f32x4.pmax(mx, f32x4.pmax(f32x4.pmax(c0, c1), f32x4.pmax(c2, c3)));
     mn = f32x4.pmin(mn, f32x4.pmin(f32x4.pmin(c0, c1), f32x4.pmin(c2, c3)));
   }
@@ -301,15 +311,19 @@ let groupMin: v128 = f32x4.splat(Infinity);
     const a0 = loadRowTail(x + o, t), a1 = loadRowTail(x + stride + o, t);
     const a2 = loadRowTail(x + 2 * stride + o, t), a3 = loadRowTail(x + 3 * stride + o, t);
     const c0 = tailColumn(a0, a1, a2, a3, 0);
+    const col = groupColumns + (<usize>j << 4);
+    v128.store(col, c0);
     mx = f32x4.pmax(mx, c0);
     mn = f32x4.pmin(mn, c0);
     if (t > 1) {
       const c1 = tailColumn(a0, a1, a2, a3, 1);
+      v128.store(col, c1, 16);
       mx = f32x4.pmax(mx, c1);
       mn = f32x4.pmin(mn, c1);
     }
     if (t > 2) {
       const c2 = tailColumn(a0, a1, a2, a3, 2);
+      v128.store(col, c2, 32);
       mx = f32x4.pmax(mx, c2);
       mn = f32x4.pmin(mn, c2);
     }
@@ -336,11 +350,12 @@ let groupMin: v128 = f32x4.splat(Infinity);
   return scaled | MIXED;
 }
 
-// Passes 2 and 3 for four rows whose maxima are −negM. SOFTMAX: out = e^{(x − max)·s}, summed per
-// row as softmaxShortRow sums it, then every row times f32(1 / its sum). CE: the same terms times
-// the cross-entropy's factor per row (ceGroupScale), then the targets subtracted (ceGroupFinish).
-// LOG: the same sums, not stored, handed to logGroupEnd with the rest of the arguments (mx, the
-// maxima as groupMax gave them; end, which log kernel).
+// Passes 2 and 3 for four rows whose maxima are −negM, their columns in groupColumns (where the
+// group's groupMax left them: nothing may run groupMax between the two). SOFTMAX: out =
+// e^{(x − max)·s}, summed per row as softmaxShortRow sums it, then every row times f32(1 / its
+// sum). CE: the same terms times the cross-entropy's factor per row (ceGroupScale), then the
+// targets subtracted (ceGroupFinish). LOG: the same sums, not stored, handed to logGroupEnd with
+// the rest of the arguments (mx, the maxima as groupMax gave them; end, which log kernel).
 @inline function groupRest(
   x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, narrowLanes: v128, mode: i32,
   shape: i32, kind: i32, mx: v128, s: f32, end: i32,
@@ -351,13 +366,11 @@ let groupMin: v128 = f32x4.splat(Infinity);
   // for (; j + 4 <= cols; j += 4) as a do-while, which BLOCKS always enters (see BLOCKS).
   if (shape == BLOCKS || cols >= 4) do {
     const o = <usize>j << 2;
-    const a0 = v128.load(x + o), a1 = v128.load(x + stride + o);
-    const a2 = v128.load(x + 2 * stride + o), a3 = v128.load(x + 3 * stride + o);
-    const p = zipLo(a0, a1), q = zipLo(a2, a3), u = zipHi(a0, a1), w = zipHi(a2, a3);
-    const e0 = groupExp4(lowHalves(p, q), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e1 = groupExp4(highHalves(p, q), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e2 = groupExp4(lowHalves(u, w), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e3 = groupExp4(highHalves(u, w), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const col = groupColumns + (<usize>j << 4);
+    const e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e3 = groupExp4(v128.load(col, 48), negM, sv, sHi, sLo, cut, narrowLanes, mode);
     // The block's four terms in f32 as hsum pairs them, (e0 + e2) + (e1 + e3), then into f64.
     const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
@@ -376,18 +389,17 @@ let groupMin: v128 = f32x4.splat(Infinity);
   const t = cols & 3, tail = <usize>(cols & ~3) << 2;
   let e0 = f32x4.splat(0), e1 = e0, e2 = e0;
   if (shape == TAIL) {
-    const a0 = loadRowTail(x + tail, t), a1 = loadRowTail(x + stride + tail, t);
-    const a2 = loadRowTail(x + 2 * stride + tail, t), a3 = loadRowTail(x + 3 * stride + tail, t);
-    e0 = groupExp4(tailColumn(a0, a1, a2, a3, 0), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const col = groupColumns + (<usize>tail << 2);
+    e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, cut, narrowLanes, mode);
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e0));
     sum23 = f64x2.add(sum23, promoteHigh(e0));
     if (t > 1) {
-      e1 = groupExp4(tailColumn(a0, a1, a2, a3, 1), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+      e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e1));
       sum23 = f64x2.add(sum23, promoteHigh(e1));
     }
     if (t > 2) {
-      e2 = groupExp4(tailColumn(a0, a1, a2, a3, 2), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+      e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e2));
       sum23 = f64x2.add(sum23, promoteHigh(e2));
     }
