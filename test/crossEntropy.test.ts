@@ -159,6 +159,22 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     for (const j of [2, 3, 4, 5]) expect(grad![j]).toBe(0);
   });
 
+  it('with class indices and z-loss on logits near FLT_MAX, a batch of short rows overflows α as one row does', async () => {
+    const api = await backend(kind);
+    // α = (1 + 2·zl·lse)/T ≈ 2.7e39 overflows float32 in every row. Four rows and more go through
+    // the four-row groups, whose quick ending must hand such rows to the f64 path as a lone row is:
+    // there α·e_1 = α rounds to +∞, and α·0 = 0 elsewhere.
+    const row = [1e-28, 3.402821e38, 0, -Infinity, 60, 5];
+    const options = { temperature: 0.05, zLoss: 0.01, reduction: 'sum', grad: true } as const;
+    const alone = api.crossEntropy(new Float32Array(row), [0], 6, options).grad!;
+    expect(alone[0]).toBeCloseTo(-20, 4);
+    expect(alone[1]).toBe(Infinity);
+    for (const j of [2, 3, 4, 5]) expect(alone[j]).toBe(0);
+    const rows = 9;
+    const batch = api.crossEntropy(new Float32Array(rows * 6).map((_, i) => row[i % 6]), new Array(rows).fill(0), 6, options).grad!;
+    for (let r = 0; r < rows; r++) expect(Array.from(batch.subarray(r * 6, r * 6 + 6))).toEqual(Array.from(alone));
+  });
+
   it('refuses bad arguments before running anything, naming them', async () => {
     const api = await backend(kind);
     const logits = new Float32Array(12);
