@@ -261,6 +261,31 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
   store<f32>(gt, load<f32>(gt) - <f32>ceGradScale);
 }
 
+// crossEntropyShortRowGrad for the four rows r…r + 3 of a group (row k at g + k·stride, its α at
+// alphas + 8k). Where no row is ignored and no f32(α) overflows, as nearly always, each target's
+// −gs is done here with the row function's operations; otherwise row by row. Four calls per group
+// were 7 % of crossEntropy's short rows (design log item 42).
+@inline export function crossEntropyGroupGrad(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
+  const targets = v128.load(ceTargets + (<usize>r << 2));
+  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+  const ignored = i32x4.eq(targets, i32x4.splat(ceIgnoreIndex));
+  if (v128.any_true(v128.or(ignored, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity))))) {
+    crossEntropyShortRowGrad(g, cols, r, load<f64>(alphas));
+    crossEntropyShortRowGrad(g + stride, cols, r + 1, load<f64>(alphas, 8));
+    crossEntropyShortRowGrad(g + 2 * stride, cols, r + 2, load<f64>(alphas, 16));
+    crossEntropyShortRowGrad(g + 3 * stride, cols, r + 3, load<f64>(alphas, 24));
+    return;
+  }
+  const gs = <f32>ceGradScale;
+  const g0 = g + (<usize>i32x4.extract_lane(targets, 0) << 2), g1 = g + stride + (<usize>i32x4.extract_lane(targets, 1) << 2);
+  const g2 = g + 2 * stride + (<usize>i32x4.extract_lane(targets, 2) << 2);
+  const g3 = g + 3 * stride + (<usize>i32x4.extract_lane(targets, 3) << 2);
+  store<f32>(g0, load<f32>(g0) - gs);
+  store<f32>(g1, load<f32>(g1) - gs);
+  store<f32>(g2, load<f32>(g2) - gs);
+  store<f32>(g3, load<f32>(g3) - gs);
+}
+
 // crossEntropyShortRowGrad's general form (ceGeneral): −gs·ε/C·w_j from every class, −gs·(1 − ε)·w_t
 // from the target.
 export function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64): void {

@@ -12,7 +12,7 @@ import {
 } from './vmath';
 import {
   ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
-  crossEntropyProbTargetGap, crossEntropyShortProbRowGrad, crossEntropyShortRowGrad,
+  crossEntropyGroupGrad, crossEntropyProbTargetGap, crossEntropyShortProbRowGrad,
   crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
 } from './loss';
 
@@ -528,10 +528,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
     crossEntropyShortRowGradGeneral(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
     return;
   }
-  crossEntropyShortRowGrad(g, cols, r, load<f64>(lanes, 16));
-  crossEntropyShortRowGrad(g + stride, cols, r + 1, load<f64>(lanes, 24));
-  crossEntropyShortRowGrad(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
-  crossEntropyShortRowGrad(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
+  crossEntropyGroupGrad(g, stride, cols, r, lanes + 16);
 }
 
 // Groups r, r + 4, … of the rows × cols matrix as long as they need `mode`, starting with group r,
