@@ -284,9 +284,9 @@ const BLOCKS = 0, TAIL = 1;
 // groupMin (a global, as rowMax leaves lastRowMin, so the pass has one definition for both callers
 // below). It also leaves the group transposed in groupColumns, column j of the four rows as one
 // vector at groupColumns + 16·j (the tail's columns too, zero lanes and all), where groupRest's
-// exp pass reads them: loading and transposing the rows a second time cost that pass 22 shuffles
-// per group at 10 columns, and short rows took 0.88–0.90 of their time without them (design log
-// item 41).
+// exp pass reads them. Loading and transposing the rows a second time cost that pass 22 shuffles
+// per group at 10 columns; without them softmax's short rows take 0.88–0.90 of the time they took
+// (design log item 41).
 let groupMin: v128 = f32x4.splat(Infinity);
 const groupColumns = memory.data(16 * SHORT_ROW, 16);
 @inline function groupMax(x: usize, stride: usize, cols: i32, shape: i32): v128 {
