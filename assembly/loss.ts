@@ -270,10 +270,7 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
   const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
   const ignored = i32x4.eq(targets, i32x4.splat(ceIgnoreIndex));
   if (v128.any_true(v128.or(ignored, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity))))) {
-    crossEntropyShortRowGrad(g, cols, r, load<f64>(alphas));
-    crossEntropyShortRowGrad(g + stride, cols, r + 1, load<f64>(alphas, 8));
-    crossEntropyShortRowGrad(g + 2 * stride, cols, r + 2, load<f64>(alphas, 16));
-    crossEntropyShortRowGrad(g + 3 * stride, cols, r + 3, load<f64>(alphas, 24));
+    for (let k = 0; k < 4; k++) crossEntropyShortRowGrad(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
   }
   const gs = <f32>ceGradScale;

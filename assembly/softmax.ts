@@ -285,7 +285,7 @@ const BLOCKS = 0, TAIL = 1;
 // below). It also leaves the group transposed in groupColumns, column j of the four rows as one
 // vector at groupColumns + 16·j (the tail's columns too, zero lanes and all), where groupRest's
 // exp pass reads them. Loading and transposing the rows a second time cost that pass 22 shuffles
-// per group at 10 columns; without them softmax's short rows take 0.88–0.90 of the time they took
+// per group at 10 columns; without them softmax's short rows take 0.87–0.93 of the time they took
 // (design log item 41).
 let groupMin: v128 = f32x4.splat(Infinity);
 const groupColumns = memory.data(16 * SHORT_ROW, 16);
