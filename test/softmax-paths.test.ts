@@ -207,6 +207,37 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
     }
   });
 
+  // A resident call over SCAN_NEXT_BYTES (1 MiB) scans each next row during this row's sum, and
+  // logSoftmax stores its shifted logits in that pass (design log item 43); the Float32Array call
+  // goes through blocks of rows that do neither. Every row kind, a tail column, with and without
+  // temperature: the same bits.
+  it('gives a resident logSoftmax and logSumExp over 1 MiB the bits of the block path', async () => {
+    const api = await backend(kind);
+    const cols = 4099, copies = 5, rows = MIXED_ROWS * copies;
+    expect(rows * cols * 4).toBeGreaterThan(1 << 20);
+    const x = new Float32Array(rows * cols);
+    for (let c = 0; c < copies; c++) x.set(mixedRows(cols), c * MIXED_ROWS * cols);
+    using xt = api.tensor(rows, cols, x);
+    using out = api.tensor(rows, cols);
+    using lseOut = api.tensor(rows, 1);
+    const mismatches: string[] = [];
+    const compare = (what: string, got: Float32Array, want: Float32Array) => {
+      const i = got.findIndex((v, k) => !sameBits(v, want[k]));
+      if (i >= 0) mismatches.push(`${what}: [${i}] ${got[i]} vs ${want[i]}`);
+    };
+    for (const temperature of [1, 0.7]) {
+      const opts = { temperature };
+      const blocks = api.logSoftmax(x, cols, opts);
+      compare(`logSoftmax T ${temperature}`, api.logSoftmax(xt, cols, out, opts).toArray(), blocks);
+      const lse = api.logSumExp(x, cols, opts);
+      compare(`logSumExp T ${temperature}`, api.logSumExp(xt, cols, lseOut, opts).toArray(), lse);
+      // In place: each row is overwritten only after its sum, and the next row's scan reads ahead.
+      using inPlace = api.tensor(rows, cols, x);
+      compare(`logSoftmax in place T ${temperature}`, api.logSoftmax(inPlace, cols, inPlace, opts).toArray(), blocks);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
   it('gives logSoftmax and logSumExp rows the same bits alone as in every batch around them', async () => {
     const api = await backend(kind);
     const mismatches: string[] = [];
