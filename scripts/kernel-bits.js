@@ -3,10 +3,11 @@
 // logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient) of both builds on the same rows,
 // and gemm on the same operands, and counts the outputs whose bits differ. The rows cover every exp
 // path: narrow, with and without a temperature, wide (exact), large offsets, −∞ masks, NaN rows,
-// and batches whose groups of four short rows mix narrow and wide rows; 1 to 20 000 columns. The
-// products cover all four transposes, odd shapes (tail rows, columns and depths; one and two rows,
-// which take the in-place and 2 × 16 paths; more than one block of depth and of columns), with
-// and without alpha, bias and accumulation.
+// and batches whose groups of four short rows mix narrow and wide rows; 1 to 20 000 columns, and
+// two matrices over 1 MiB, where logSoftmaxRows scans the next row during each row's sum (item 43).
+// logSoftmax also runs in place. The products cover all four transposes, odd shapes (tail rows,
+// columns and depths; one and two rows, which take the in-place and 2 × 16 paths; more than one
+// block of depth and of columns), with and without alpha, bias and accumulation.
 //
 //   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
 //
@@ -37,7 +38,7 @@ const DATA = [
   [100, 0, 0.3, false], [10, 1000, 1, false], [6, 0, 1, true], [200, -50, 1, true],
 ];
 let compared = 0, differing = 0, nanOnly = 0;
-for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000]]) {
+for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000], [70, 4099], [270, 1001]]) {
   for (const mixed of [false, true]) {
     for (const [span, offset, s, masked] of DATA) {
       const n = rows * cols;
@@ -47,25 +48,29 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
       if (mixed && rows > 5) x[5 * cols] = NaN;
       if (masked) for (let i = 1; i < n; i += 5) x[i] = -Infinity;
       const results = builds.map((m) => {
-        const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), grad = m.alloc(n * 4), targets = m.alloc(rows * 4);
+        const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), inPlace = m.alloc(n * 4), grad = m.alloc(n * 4);
+        const targets = m.alloc(rows * 4);
         new Float32Array(m.memory.buffer, px, n).set(x);
         const t = new Int32Array(m.memory.buffer, targets, rows);
         for (let r = 0; r < rows; r++) t[r] = r % cols;
         m.softmaxRows(px, probs, rows, cols, s);
         m.logSoftmaxRows(px, logs, rows, cols, s);
+        // And in place (x = out), which the Float32Array calls' row blocks use.
+        new Float32Array(m.memory.buffer, inPlace, n).set(x);
+        m.logSoftmaxRows(inPlace, inPlace, rows, cols, s);
         const loss = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0, 0, s, 1 / rows, grad, 0, 0);
-        const bits = [probs, logs, grad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
-        for (const p of [px, probs, logs, grad, targets]) m.free(p);
+        const bits = [probs, logs, inPlace, grad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
+        for (const p of [px, probs, logs, inPlace, grad, targets]) m.free(p);
         return { bits, loss };
       });
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < 4; k++) {
         const a = results[0].bits[k], b = results[1].bits[k];
         for (let i = 0; i < n; i++) {
           compared++;
           if (a[i] === b[i]) continue;
           const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
           if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
-          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'gradient'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
         }
       }
       compared++;
