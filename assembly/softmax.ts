@@ -59,7 +59,18 @@ let nextRowMax: f32 = 0;
 // its own accumulator, halve the loop-carried add chain (−10 % in cache); with the narrow exp's
 // small constant set, the constants, both accumulators and the temporaries still fit in the 16
 // xmm registers V8 allocates. A one-vector loop takes the block's last vector.
-@inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: bool, scan: bool, next: usize): f64 {
+// What expRowLoop stores at out: nothing (a sum only), the terms e^{(x − m)·s}, or the shifted
+// logits (x − m)·s that logSoftmax's output is made from (logSoftmaxRows).
+const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
+
+// (x − m)·s as logSoftmaxRowBody rounds it: the same two roundings, so a value stored by
+// STORE_SHIFTED and then reduced by logTotal is the bits logSoftmaxRowBody gives.
+@inline function shifted4(x: v128, negM: v128, sv: v128, mode: i32): v128 {
+  const d = f32x4.add(x, negM);
+  return mode & SCALED ? f32x4.mul(d, sv) : d;
+}
+
+@inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: i32, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
   const cut = f32x4.splat(mode & EXACT ? exactCutoff(n) : 0); // a log only for exact rows
@@ -71,11 +82,15 @@ let nextRowMax: f32 = 0;
     let acc = f32x4.splat(0), acc1 = f32x4.splat(0);
     for (; i + 8 <= end; i += 8) {
       const o = <usize>i << 2;
-      const e0 = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, cut, mode);
-      const e1 = expShifted4(v128.load(x + o, 16), negM, sv, sHi, sLo, cut, mode);
-      if (store) {
+      const x0 = v128.load(x + o), x1 = v128.load(x + o, 16);
+      const e0 = expShifted4(x0, negM, sv, sHi, sLo, cut, mode);
+      const e1 = expShifted4(x1, negM, sv, sHi, sLo, cut, mode);
+      if (store == STORE_TERMS) {
         v128.store(out + o, e0);
         v128.store(out + o, e1, 16);
+      } else if (store == STORE_SHIFTED) {
+        v128.store(out + o, shifted4(x0, negM, sv, mode));
+        v128.store(out + o, shifted4(x1, negM, sv, mode), 16);
       }
       acc = f32x4.add(acc, e0);
       acc1 = f32x4.add(acc1, e1);
@@ -87,8 +102,10 @@ let nextRowMax: f32 = 0;
     }
     for (; i < end; i += 4) {
       const o = <usize>i << 2;
-      const e = expShifted4(v128.load(x + o), negM, sv, sHi, sLo, cut, mode);
-      if (store) v128.store(out + o, e);
+      const xv = v128.load(x + o);
+      const e = expShifted4(xv, negM, sv, sHi, sLo, cut, mode);
+      if (store == STORE_TERMS) v128.store(out + o, e);
+      else if (store == STORE_SHIFTED) v128.store(out + o, shifted4(xv, negM, sv, mode));
       acc = f32x4.add(acc, e);
       if (scan) {
         const a = v128.load(next + o);
@@ -101,8 +118,10 @@ let nextRowMax: f32 = 0;
   // 1…3 left: padded with m (a harmless argument), the padding's terms dropped from the sum.
   if (i < n) {
     const o = <usize>i << 2;
-    const e = keepLanes(expShifted4(loadTail(x + o, n - i, m), negM, sv, sHi, sLo, cut, mode), n - i);
-    if (store) storeTail(out + o, e, n - i);
+    const xv = loadTail(x + o, n - i, m);
+    const e = keepLanes(expShifted4(xv, negM, sv, sHi, sLo, cut, mode), n - i);
+    if (store == STORE_TERMS) storeTail(out + o, e, n - i);
+    else if (store == STORE_SHIFTED) storeTail(out + o, shifted4(xv, negM, sv, mode), n - i);
     total += <f64>hsum(e);
   }
   if (scan) nextRowMax = rowScanEnd(next, n, n & ~3, hmax(nextMax), hmin(nextMin));
@@ -111,39 +130,51 @@ let nextRowMax: f32 = 0;
 
 // One function per mode and pass, each its own branch-free loop. (Selecting the mode inside one
 // function let Binaryen's code folding merge the loops back into one with a per-vector branch.)
-function expRowUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, 0, true, false, 0); }
-function expRowScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, SCALED, true, false, 0); }
-function expRowExact(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT, true, false, 0); }
-function expRowExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, false, 0); }
-function sumExpRowUnscaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, 0, false, false, 0); }
-function sumExpRowScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, SCALED, false, false, 0); }
-function sumExpRowExact(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT, false, false, 0); }
-function sumExpRowExactScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false, false, 0); }
+function expRowUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, 0, STORE_TERMS, false, 0); }
+function expRowScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, SCALED, STORE_TERMS, false, 0); }
+function expRowExact(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT, STORE_TERMS, false, 0); }
+function expRowExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, out, n, m, s, EXACT | SCALED, STORE_TERMS, false, 0); }
+function sumExpRowUnscaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, 0, STORE_NOTHING, false, 0); }
+function sumExpRowScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, SCALED, STORE_NOTHING, false, 0); }
+function sumExpRowExact(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT, STORE_NOTHING, false, 0); }
+function sumExpRowExactScaled(x: usize, n: i32, m: f32, s: f32): f64 { return expRowLoop(x, 0, n, m, s, EXACT | SCALED, STORE_NOTHING, false, 0); }
 function expRowNextUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, 0, true, true, next);
+  return expRowLoop(x, out, n, m, s, 0, STORE_TERMS, true, next);
 }
 function expRowNextScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, SCALED, true, true, next);
+  return expRowLoop(x, out, n, m, s, SCALED, STORE_TERMS, true, next);
 }
 function expRowNextExact(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, EXACT, true, true, next);
+  return expRowLoop(x, out, n, m, s, EXACT, STORE_TERMS, true, next);
 }
 function expRowNextExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, out, n, m, s, EXACT | SCALED, true, true, next);
+  return expRowLoop(x, out, n, m, s, EXACT | SCALED, STORE_TERMS, true, next);
 }
 function sumExpRowNextUnscaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, 0, n, m, s, 0, false, true, next);
+  return expRowLoop(x, 0, n, m, s, 0, STORE_NOTHING, true, next);
 }
 function sumExpRowNextScaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, 0, n, m, s, SCALED, false, true, next);
+  return expRowLoop(x, 0, n, m, s, SCALED, STORE_NOTHING, true, next);
 }
 function sumExpRowNextExact(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, 0, n, m, s, EXACT, false, true, next);
+  return expRowLoop(x, 0, n, m, s, EXACT, STORE_NOTHING, true, next);
 }
 function sumExpRowNextExactScaled(x: usize, n: i32, m: f32, s: f32, next: usize): f64 {
-  return expRowLoop(x, 0, n, m, s, EXACT | SCALED, false, true, next);
+  return expRowLoop(x, 0, n, m, s, EXACT | SCALED, STORE_NOTHING, true, next);
 }
 
+function shiftedSumExpRowNextUnscaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, out, n, m, s, 0, STORE_SHIFTED, true, next);
+}
+function shiftedSumExpRowNextScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, out, n, m, s, SCALED, STORE_SHIFTED, true, next);
+}
+function shiftedSumExpRowNextExact(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, out, n, m, s, EXACT, STORE_SHIFTED, true, next);
+}
+function shiftedSumExpRowNextExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  return expRowLoop(x, out, n, m, s, EXACT | SCALED, STORE_SHIFTED, true, next);
+}
 // out_j = e^{(x_j − m)·s} for one row just scanned by rowMax; returns Σ out_j (f64, blocked).
 // out may alias x.
 export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64 {
@@ -181,6 +212,16 @@ function sumExpShiftedRowNext(x: usize, n: i32, m: f32, s: f32, next: usize): f6
   if (mode == SCALED) return sumExpRowNextScaled(x, n, m, s, next);
   if (mode == EXACT) return sumExpRowNextExact(x, n, m, s, next);
   return sumExpRowNextExactScaled(x, n, m, s, next);
+}
+
+// sumExpShiftedRowNext that also stores the row's (x_j − m)·s at out, for logSoftmaxRows. out may
+// alias x; it must not overlap next.
+function shiftedSumExpRowNext(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
+  const mode = rowMode(m, s);
+  if (mode == 0) return shiftedSumExpRowNextUnscaled(x, out, n, m, s, next);
+  if (mode == SCALED) return shiftedSumExpRowNextScaled(x, out, n, m, s, next);
+  if (mode == EXACT) return shiftedSumExpRowNextExact(x, out, n, m, s, next);
+  return shiftedSumExpRowNextExactScaled(x, out, n, m, s, next);
 }
 
 // Whether one of n floats is NaN (for rows whose maximum is +∞ only, so a plain loop).
@@ -936,6 +977,14 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTe
     const wide = m - lastRowMin == Infinity && abs(m) != Infinity;
     const rowM = m;
     let total: f64;
+    if (scanNext && r + 1 < rows && !wide) {
+      // The shifted logits are stored while the exponentials are computed, so the row of out is
+      // fetched then; the output pass only subtracts log Σ, in place, in L1.
+      total = shiftedSumExpRowNext(xr, yr, cols, m, invTemperature, xr + stride);
+      m = nextRowMax;
+      logSoftmaxRowBody(yr, yr, cols, f32x4.splat(0), f32x4.splat(1), f32x4.splat(<f32>Math.log(total)));
+      continue;
+    }
     if (scanNext && r + 1 < rows) {
       total = sumExpShiftedRowNext(xr, cols, m, invTemperature, xr + stride);
       m = nextRowMax;
