@@ -49,16 +49,6 @@ const SCALED = 1, EXACT = 2;
 // The maximum of the row scanned by the last exp pass with a `next` row (see expRowLoop).
 let nextRowMax: f32 = 0;
 
-// The loop of expShiftedRow / sumExpShiftedRow. Inlined with constant `mode`, `store` and `scan`,
-// so each call site compiles to its own branch-free loop. With `scan`, the loop also does
-// rowMax's scan of the row at `next` (n floats) — max in nextRowMax, min and masks in lastRowMin
-// and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
-// matrix bigger than the caches fetches the next row from memory while this row's exponentials
-// are computed, and one in cache saves rowMax's pass (1024 × 4096 −23 %, 128 × 1000 −5 %).
-// The f32 partial sums go to f64 every SUM_BLOCK elements. Two vectors per iteration, each with
-// its own accumulator, halve the loop-carried add chain (−10 % in cache); with the narrow exp's
-// small constant set, the constants, both accumulators and the temporaries still fit in the 16
-// xmm registers V8 allocates. A one-vector loop takes the block's last vector.
 // What expRowLoop stores at out: nothing (a sum only), the terms e^{(x − m)·s}, or the shifted
 // logits (x − m)·s that logSoftmax's output is made from (logSoftmaxRows).
 const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
@@ -70,6 +60,16 @@ const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
   return mode & SCALED ? f32x4.mul(d, sv) : d;
 }
 
+// The loop of expShiftedRow / sumExpShiftedRow. Inlined with constant `mode`, `store` and `scan`,
+// so each call site compiles to its own branch-free loop. With `scan`, the loop also does
+// rowMax's scan of the row at `next` (n floats) — max in nextRowMax, min and masks in lastRowMin
+// and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
+// matrix bigger than the caches fetches the next row from memory while this row's exponentials
+// are computed, and one in cache saves rowMax's pass (1024 × 4096 −23 %, 128 × 1000 −5 %).
+// The f32 partial sums go to f64 every SUM_BLOCK elements. Two vectors per iteration, each with
+// its own accumulator, halve the loop-carried add chain (−10 % in cache); with the narrow exp's
+// small constant set, the constants, both accumulators and the temporaries still fit in the 16
+// xmm registers V8 allocates. A one-vector loop takes the block's last vector.
 @inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: i32, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
   const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
@@ -175,6 +175,7 @@ function shiftedSumExpRowNextExact(x: usize, out: usize, n: i32, m: f32, s: f32,
 function shiftedSumExpRowNextExactScaled(x: usize, out: usize, n: i32, m: f32, s: f32, next: usize): f64 {
   return expRowLoop(x, out, n, m, s, EXACT | SCALED, STORE_SHIFTED, true, next);
 }
+
 // out_j = e^{(x_j − m)·s} for one row just scanned by rowMax; returns Σ out_j (f64, blocked).
 // out may alias x.
 export function expShiftedRow(x: usize, out: usize, n: i32, m: f32, s: f32): f64 {
