@@ -231,7 +231,8 @@ describe.each(wasmKinds)('softmax code paths on %s', (kind) => {
       compare(`logSoftmax T ${temperature}`, api.logSoftmax(xt, cols, out, opts).toArray(), blocks);
       const lse = api.logSumExp(x, cols, opts);
       compare(`logSumExp T ${temperature}`, api.logSumExp(xt, cols, lseOut, opts).toArray(), lse);
-      // In place: each row is overwritten only after its sum, and the next row's scan reads ahead.
+      // In place: the sum pass overwrites each element of its row just after reading it, while the
+      // next row, which it scans, is still untouched.
       using inPlace = api.tensor(rows, cols, x);
       compare(`logSoftmax in place T ${temperature}`, api.logSoftmax(inPlace, cols, inPlace, opts).toArray(), blocks);
     }
