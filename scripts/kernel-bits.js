@@ -1,7 +1,8 @@
 // Bit-for-bit comparison of two builds of the wasm module, for kernel changes meant to give the
 // same results (design log item 36, and the matmul designs tried): runs softmaxRows,
-// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient) of both builds on the same rows,
-// and gemm on the same operands, and counts the outputs whose bits differ. The rows cover every exp
+// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient; plain, and with label smoothing
+// and class weights) of both builds on the same rows, and gemm on the same operands, and counts
+// the outputs whose bits differ. The rows cover every exp
 // path: narrow, with and without a temperature, wide (exact), large offsets, −∞ masks, NaN rows,
 // and batches whose groups of four short rows mix narrow and wide rows; 1 to 20 000 columns, and
 // two matrices over 1 MiB, where logSoftmaxRows scans the next row during each row's sum (item 43).
@@ -37,6 +38,8 @@ const DATA = [
   [6, 0, 1, false], [4.4, 0, 1, false], [8, 0, 0.9, false], [20, 0, 1.7, false], [60, 0, 1, false],
   [100, 0, 0.3, false], [10, 1000, 1, false], [6, 0, 1, true], [200, -50, 1, true],
 ];
+// Class weights in [0.5, 2), one per class for the widest rows.
+const weights = Float32Array.from({ length: 20_000 }, () => 0.5 + 1.5 * random());
 let compared = 0, differing = 0, nanOnly = 0;
 for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000], [70, 4099], [270, 1001]]) {
   for (const mixed of [false, true]) {
@@ -49,6 +52,7 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
       if (masked) for (let i = 1; i < n; i += 5) x[i] = -Infinity;
       const results = builds.map((m) => {
         const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), inPlace = m.alloc(n * 4), grad = m.alloc(n * 4);
+        const smoothedGrad = m.alloc(n * 4);
         const targets = m.alloc(rows * 4);
         new Float32Array(m.memory.buffer, px, n).set(x);
         const t = new Int32Array(m.memory.buffer, targets, rows);
@@ -59,23 +63,28 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
         new Float32Array(m.memory.buffer, inPlace, n).set(x);
         m.logSoftmaxRows(inPlace, inPlace, rows, cols, s);
         const loss = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0, 0, s, 1 / rows, grad, 0, 0);
-        const bits = [probs, logs, inPlace, grad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
-        for (const p of [px, probs, logs, inPlace, grad, targets]) m.free(p);
-        return { bits, loss };
+        // And with label smoothing and class weights (the general ends, item 44).
+        const pw = m.alloc(cols * 4);
+        new Float32Array(m.memory.buffer, pw, cols).set(weights.subarray(0, cols));
+        const smoothed = m.crossEntropyIndexRows(px, targets, rows, cols, pw, -100, 0.1, 0, s, 1 / rows, smoothedGrad, 0, 0);
+        const bits = [probs, logs, inPlace, grad, smoothedGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
+        for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, targets, pw]) m.free(p);
+        return { bits, loss: [loss, smoothed] };
       });
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < 5; k++) {
         const a = results[0].bits[k], b = results[1].bits[k];
         for (let i = 0; i < n; i++) {
           compared++;
           if (a[i] === b[i]) continue;
           const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
           if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
-          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
         }
       }
-      compared++;
-      if (!Object.is(results[0].loss, results[1].loss)) {
-        if (++differing <= 5) console.log(`loss ${rows}×${cols} span ${span}: ${results[0].loss} vs ${results[1].loss}`);
+      for (let k = 0; k < 2; k++) {
+        compared++;
+        const a = results[0].loss[k], b = results[1].loss[k];
+        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
       }
     }
   }
