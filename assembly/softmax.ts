@@ -7,7 +7,7 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, exactCutoff, expNarrow4, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
+  demoteJoin, exactCutoff, expNarrow4, madd, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
   rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
@@ -508,10 +508,64 @@ function ceGroupGeneralStart(x: usize, stride: usize, r: i32, cols: i32, mx: v12
   // Without weights ceGroupScaleGeneral leaves the lanes of w_t unread.
   if (ceWeight != 0) for (let k = 0; k < 4; k++) store<f64>(lanes + (<usize>k << 3), crossEntropyTargetWeight(r + k), 80);
   if (ceEps == 0) return;
+  if (groupGapSums(cols, mx, lanes + 48)) return;
   store<f64>(lanes, rowGapSum(ceWeight, x, f32x4.extract_lane(mx, 0), cols), 48);
   store<f64>(lanes, rowGapSum(ceWeight, x + stride, f32x4.extract_lane(mx, 1), cols), 56);
   store<f64>(lanes, rowGapSum(ceWeight, x + 2 * stride, f32x4.extract_lane(mx, 2), cols), 64);
   store<f64>(lanes, rowGapSum(ceWeight, x + 3 * stride, f32x4.extract_lane(mx, 3), cols), 72);
+}
+
+// rowGapSum of the group's four rows (maxima mx) from the columns groupMax left in groupColumns,
+// lane k for row k, stored as f64 at dst + 8k. Each row gets its lone bits: the operations are
+// rowGapSum's in its order — the blocks of four columns summed in f32, column j into accumulator
+// j mod 4 (a row under 64 columns is one SUM_BLOCK), the four added as hsum adds lanes, then the
+// tail columns in f64. Where some row's f32 sum is not finite (a NaN, a −∞ mask, a span near
+// FLT_MAX), rowGapSum starts that row again in f64: then this returns false, stores nothing, and
+// the caller goes row by row. Four calls of rowGapSum were 18 % of short rows' time with label
+// smoothing (design log item 44).
+@inline function groupGapSums(cols: i32, mx: v128, dst: usize): bool {
+  const w = ceWeight;
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const col = groupColumns + (<usize>j << 4);
+    const d0 = f32x4.sub(mx, v128.load(col)), d1 = f32x4.sub(mx, v128.load(col, 16));
+    const d2 = f32x4.sub(mx, v128.load(col, 32)), d3 = f32x4.sub(mx, v128.load(col, 48));
+    if (w == 0) {
+      a0 = f32x4.add(a0, d0);
+      a1 = f32x4.add(a1, d1);
+      a2 = f32x4.add(a2, d2);
+      a3 = f32x4.add(a3, d3);
+    } else {
+      const wj = w + (<usize>j << 2);
+      a0 = madd(v128.load32_splat(wj), d0, a0);
+      a1 = madd(v128.load32_splat(wj, 4), d1, a1);
+      a2 = madd(v128.load32_splat(wj, 8), d2, a2);
+      a3 = madd(v128.load32_splat(wj, 12), d3, a3);
+    }
+  }
+  const blocks = f32x4.add(f32x4.add(a0, a2), f32x4.add(a1, a3));
+  if (!i32x4.all_true(f32x4.lt(f32x4.abs(blocks), f32x4.splat(Infinity)))) return false;
+  let sum01 = f64x2.splat(0), sum23 = sum01;
+  if (cols >= 4) {
+    sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(blocks));
+    sum23 = f64x2.add(sum23, promoteHigh(blocks));
+  }
+  const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
+  for (; j < cols; j++) {
+    const c = v128.load(groupColumns + (<usize>j << 4));
+    let d01 = f64x2.sub(m01, f64x2.promote_low_f32x4(c)), d23 = f64x2.sub(m23, promoteHigh(c));
+    if (w != 0) {
+      const wj = f64x2.splat(<f64>load<f32>(w + (<usize>j << 2)));
+      d01 = f64x2.mul(wj, d01);
+      d23 = f64x2.mul(wj, d23);
+    }
+    sum01 = f64x2.add(sum01, d01);
+    sum23 = f64x2.add(sum23, d23);
+  }
+  v128.store(dst, sum01);
+  v128.store(dst, sum23, 16);
+  return true;
 }
 
 function ceGroupProbStart(x: usize, stride: usize, r: i32, cols: i32, mx: v128): void {
