@@ -521,7 +521,7 @@ function ceGroupGeneralStart(x: usize, stride: usize, r: i32, cols: i32, mx: v12
 // j mod 4 (a row under 64 columns is one SUM_BLOCK), the four added as hsum adds lanes, then the
 // tail columns in f64. Where some row's f32 sum is not finite (a NaN, a −∞ mask, a span near
 // FLT_MAX), rowGapSum starts that row again in f64: then this returns false, stores nothing, and
-// the caller goes row by row. Four calls of rowGapSum were 18 % of short rows' time with label
+// the caller goes row by row. Four calls of rowGapSum were 15–18 % of short rows' time with label
 // smoothing (design log item 44).
 @inline function groupGapSums(cols: i32, mx: v128, dst: usize): bool {
   const w = ceWeight;
