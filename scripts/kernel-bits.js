@@ -2,11 +2,10 @@
 // same results (design log item 36, and the matmul designs tried): runs softmaxRows,
 // logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient; plain, and with label smoothing
 // and class weights) of both builds on the same rows, and gemm on the same operands, and counts
-// the outputs whose bits differ. The rows cover every exp
-// path: narrow, with and without a temperature, wide (exact), large offsets, −∞ masks, NaN rows,
-// and batches whose groups of four short rows mix narrow and wide rows; 1 to 20 000 columns, and
-// two matrices over 1 MiB, where logSoftmaxRows scans the next row during each row's sum (item 43).
-// logSoftmax also runs in place. The products cover all four transposes, odd shapes (tail rows,
+// the outputs whose bits differ. The rows cover every exp path: narrow, with and without a
+// temperature, wide (exact), large offsets, −∞ masks, NaN rows, and batches whose groups of four
+// short rows mix narrow and wide rows; 1 to 20 000 columns, and two matrices over 1 MiB, where
+// logSoftmaxRows scans the next row during each row's sum (item 43). logSoftmax also runs in place. The products cover all four transposes, odd shapes (tail rows,
 // columns and depths; one and two rows, which take the in-place and 2 × 16 paths; more than one
 // block of depth and of columns), with and without alpha, bias and accumulation.
 //
