@@ -5,9 +5,10 @@
 // the outputs whose bits differ. The rows cover every exp path: narrow, with and without a
 // temperature, wide (exact), large offsets, −∞ masks, NaN rows, and batches whose groups of four
 // short rows mix narrow and wide rows; 1 to 20 000 columns, and two matrices over 1 MiB, where
-// logSoftmaxRows scans the next row during each row's sum (item 43). logSoftmax also runs in place. The products cover all four transposes, odd shapes (tail rows,
-// columns and depths; one and two rows, which take the in-place and 2 × 16 paths; more than one
-// block of depth and of columns), with and without alpha, bias and accumulation.
+// logSoftmaxRows scans the next row during each row's sum (item 43). logSoftmax also runs in
+// place. The products cover all four transposes, odd shapes (tail rows, columns and depths; one
+// and two rows, which take the in-place and 2 × 16 paths; more than one block of depth and of
+// columns), with and without alpha, bias and accumulation.
 //
 //   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
 //
