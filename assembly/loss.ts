@@ -301,6 +301,57 @@ export function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alp
   store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps * wt));
 }
 
+// crossEntropyShortRowGradGeneral for the four rows r…r + 3 of a group (row k at g + k·stride, its
+// α at alphas + 8k). Where no row is ignored and no f32(α) overflows, one pass over the four rows
+// does each row's −β·w_j with the row function's operations (e − β and, with weights, affineGradRow's
+// madd on whole vectors, e − β·w on the tail columns: the same bits), sharing the weights' loads;
+// then each target's −gs·(1 − ε)·w_t. Otherwise row by row. Four calls per group were 15–20 % of
+// short rows' time with label smoothing (design log item 45).
+@inline export function crossEntropyGroupGradGeneral(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
+  const targets = v128.load(ceTargets + (<usize>r << 2));
+  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+  const ignored = i32x4.eq(targets, i32x4.splat(ceIgnoreIndex));
+  if (v128.any_true(v128.or(ignored, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity))))) {
+    for (let k = 0; k < 4; k++) crossEntropyShortRowGradGeneral(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
+    return;
+  }
+  const w = ceWeight;
+  if (ceEps > 0) {
+    const beta = <f32>(ceGradScale * ceEpsPerClass), bv = f32x4.splat(beta), negB = f32x4.splat(-beta);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const p = g + (<usize>j << 2);
+      if (w == 0) {
+        // affineGradRow's madd(e, 1, −β): e − β, rounded once either way.
+        v128.store(p, f32x4.sub(v128.load(p), bv));
+        v128.store(p + stride, f32x4.sub(v128.load(p + stride), bv));
+        v128.store(p + 2 * stride, f32x4.sub(v128.load(p + 2 * stride), bv));
+        v128.store(p + 3 * stride, f32x4.sub(v128.load(p + 3 * stride), bv));
+      } else {
+        const wv = v128.load(w + (<usize>j << 2));
+        v128.store(p, madd(wv, negB, v128.load(p)));
+        v128.store(p + stride, madd(wv, negB, v128.load(p + stride)));
+        v128.store(p + 2 * stride, madd(wv, negB, v128.load(p + 2 * stride)));
+        v128.store(p + 3 * stride, madd(wv, negB, v128.load(p + 3 * stride)));
+      }
+    }
+    for (; j < cols; j++) {
+      const p = g + (<usize>j << 2);
+      const bw: f32 = w != 0 ? beta * load<f32>(w + (<usize>j << 2)) : beta;
+      store<f32>(p, load<f32>(p) - bw);
+      store<f32>(p + stride, load<f32>(p + stride) - bw);
+      store<f32>(p + 2 * stride, load<f32>(p + 2 * stride) - bw);
+      store<f32>(p + 3 * stride, load<f32>(p + 3 * stride) - bw);
+    }
+  }
+  for (let k = 0; k < 4; k++) {
+    const t = load<i32>(ceTargets + (<usize>(r + k) << 2));
+    const wt: f64 = w != 0 ? <f64>load<f32>(w + (<usize>t << 2)) : 1;
+    const gt = g + <usize>k * stride + (<usize>t << 2);
+    store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps * wt));
+  }
+}
+
 // Row r's target logit (at x, the row), 0 for an ignored row (whose target may be any number).
 export function crossEntropyTargetLogit(x: usize, r: i32): f32 {
   const t = load<i32>(ceTargets + (<usize>r << 2));

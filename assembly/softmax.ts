@@ -12,8 +12,8 @@ import {
 } from './vmath';
 import {
   ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
-  crossEntropyGroupGrad, crossEntropyProbTargetGap, crossEntropyShortProbRowGrad,
-  crossEntropyShortRowGradGeneral, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
+  crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyProbTargetGap, crossEntropyShortProbRowGrad,
+  crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -617,14 +617,8 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
     crossEntropyShortProbRowGrad(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
     return;
   }
-  if (ceGeneral) {
-    crossEntropyShortRowGradGeneral(g, cols, r, load<f64>(lanes, 16));
-    crossEntropyShortRowGradGeneral(g + stride, cols, r + 1, load<f64>(lanes, 24));
-    crossEntropyShortRowGradGeneral(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
-    crossEntropyShortRowGradGeneral(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
-    return;
-  }
-  crossEntropyGroupGrad(g, stride, cols, r, lanes + 16);
+  if (ceGeneral) crossEntropyGroupGradGeneral(g, stride, cols, r, lanes + 16);
+  else crossEntropyGroupGrad(g, stride, cols, r, lanes + 16);
 }
 
 // Groups r, r + 4, … of the rows × cols matrix as long as they need `mode`, starting with group r,

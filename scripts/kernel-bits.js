@@ -1,7 +1,7 @@
 // Bit-for-bit comparison of two builds of the wasm module, for kernel changes meant to give the
 // same results (design log item 36, and the matmul designs tried): runs softmaxRows,
-// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient; plain, and with label smoothing
-// and class weights) of both builds on the same rows, and gemm on the same operands, and counts
+// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient; plain, with label smoothing
+// and class weights, and with label smoothing and ignored rows) of both builds on the same rows, and gemm on the same operands, and counts
 // the outputs whose bits differ. The rows cover every exp path: narrow, with and without a
 // temperature, wide (exact), large offsets, −∞ masks, NaN rows, and batches whose groups of four
 // short rows mix narrow and wide rows; 1 to 20 000 columns, and two matrices over 1 MiB, where
@@ -52,7 +52,7 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
       if (masked) for (let i = 1; i < n; i += 5) x[i] = -Infinity;
       const results = builds.map((m) => {
         const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), inPlace = m.alloc(n * 4), grad = m.alloc(n * 4);
-        const smoothedGrad = m.alloc(n * 4);
+        const smoothedGrad = m.alloc(n * 4), unweightedGrad = m.alloc(n * 4);
         const targets = m.alloc(rows * 4);
         new Float32Array(m.memory.buffer, px, n).set(x);
         const t = new Int32Array(m.memory.buffer, targets, rows);
@@ -67,24 +67,28 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
         const pw = m.alloc(cols * 4);
         new Float32Array(m.memory.buffer, pw, cols).set(weights.subarray(0, cols));
         const smoothed = m.crossEntropyIndexRows(px, targets, rows, cols, pw, -100, 0.1, 0, s, 1 / rows, smoothedGrad, 0, 0);
-        const bits = [probs, logs, inPlace, grad, smoothedGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
-        for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, targets, pw]) m.free(p);
-        return { bits, loss: [loss, smoothed] };
+        // And label smoothing without weights, every seventh row ignored (item 45's group end
+        // falls back to the rows of a group that holds one).
+        for (let r = 3; r < rows; r += 7) t[r] = -100;
+        const unweighted = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0.2, 0, s, 1 / rows, unweightedGrad, 0, 0);
+        const bits = [probs, logs, inPlace, grad, smoothedGrad, unweightedGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
+        for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, targets, pw]) m.free(p);
+        return { bits, loss: [loss, smoothed, unweighted] };
       });
-      for (let k = 0; k < 5; k++) {
+      for (let k = 0; k < 6; k++) {
         const a = results[0].bits[k], b = results[1].bits[k];
         for (let i = 0; i < n; i++) {
           compared++;
           if (a[i] === b[i]) continue;
           const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
           if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
-          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights', 'gradient with label smoothing, ignored rows'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
         }
       }
-      for (let k = 0; k < 2; k++) {
+      for (let k = 0; k < 3; k++) {
         compared++;
         const a = results[0].loss[k], b = results[1].loss[k];
-        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
+        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights', 'loss with label smoothing, ignored rows'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
       }
     }
   }
