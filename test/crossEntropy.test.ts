@@ -159,20 +159,31 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     for (const j of [2, 3, 4, 5]) expect(grad![j]).toBe(0);
   });
 
-  it('with class indices and z-loss on logits near FLT_MAX, a batch of short rows overflows α as one row does', async () => {
+  it('with class indices or probability targets and z-loss on logits near FLT_MAX, a batch of short rows overflows α as one row does', async () => {
     const api = await backend(kind);
     // α = (1 + 2·zl·lse)/T ≈ 2.7e39 overflows float32 in every row. Four rows and more go through
-    // the four-row groups, whose quick ending must hand such rows to the f64 path as a lone row is:
+    // the four-row groups, whose quick endings must hand such rows to the f64 path as a lone row is:
     // there α·e_1 = α rounds to +∞, and α·0 = 0 elsewhere.
     const row = [1e-28, 3.402821e38, 0, -Infinity, 60, 5];
     const options = { temperature: 0.05, zLoss: 0.01, reduction: 'sum', grad: true } as const;
-    const alone = api.crossEntropy(new Float32Array(row), [0], 6, options).grad!;
-    expect(alone[0]).toBeCloseTo(-20, 4);
-    expect(alone[1]).toBe(Infinity);
-    for (const j of [2, 3, 4, 5]) expect(alone[j]).toBe(0);
     const rows = 9;
-    const batch = api.crossEntropy(new Float32Array(rows * 6).map((_, i) => row[i % 6]), new Array(rows).fill(0), 6, options).grad!;
-    for (let r = 0; r < rows; r++) expect(Array.from(batch.subarray(r * 6, r * 6 + 6))).toEqual(Array.from(alone));
+    const batch = new Float32Array(rows * 6).map((_, i) => row[i % 6]);
+    // Class 0 as an index, and as a one-hot row of probabilities.
+    const oneHot = new Float32Array(rows * 6).map((_, i) => (i % 6 === 0 ? 1 : 0));
+    // And with label smoothing ε and class weights w (the general endings): the target ỹ_j is
+    // (1 − ε)·[j = 0] + ε/6, and ∂/∂z_j = −w_j·ỹ_j/T where a_j = 0.
+    const weight = new Float32Array([0.5, 2, 1, 1.5, 0.75, 1.25]);
+    for (const [one, all] of [[[0], new Array(rows).fill(0)], [oneHot.subarray(0, 6), oneHot]] as const) {
+      for (const [eps, w] of [[0, new Float32Array(6).fill(1)], [0.1, weight]] as const) {
+        const extra = eps ? { labelSmoothing: eps, weight: w } : {};
+        const alone = api.crossEntropy(new Float32Array(row), one, 6, { ...options, ...extra }).grad!;
+        expect(alone[0]).toBeCloseTo(-20 * w[0] * (1 - eps + eps / 6), 4);
+        expect(alone[1]).toBe(Infinity);
+        for (const j of [2, 3, 4, 5]) expect(alone[j]).toBeCloseTo((-20 * w[j] * eps) / 6, 5);
+        const grad = api.crossEntropy(batch, all, 6, { ...options, ...extra }).grad!;
+        for (let r = 0; r < rows; r++) expect(Array.from(grad.subarray(r * 6, r * 6 + 6))).toEqual(Array.from(alone));
+      }
+    }
   });
 
   it('refuses bad arguments before running anything, naming them', async () => {
