@@ -628,6 +628,47 @@ export function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha:
   else probTargetGradRow(g, y, ceWeight, cols, 1, <f32>beta, <f32>betaEps);
 }
 
+// crossEntropyShortProbRowGrad for the four rows r…r + 3 of a group (row k at g + k·stride, its α
+// at alphas + 8k). Where no f32(α) overflows, one pass over the four rows with probTargetGradRow's
+// operations (the same bits: its madd on whole vectors, the scalar form on the tail columns),
+// sharing the weights' loads; otherwise row by row.
+@inline export function crossEntropyGroupProbGrad(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
+  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+  if (v128.any_true(f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)))) {
+    for (let k = 0; k < 4; k++) crossEntropyShortProbRowGrad(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
+    return;
+  }
+  const w = ceWeight, rowBytes = <usize>cols << 2, y = ceTargets + <usize>r * rowBytes;
+  const beta = <f32>(ceGradScale * ceOneMinusEps), betaEps = <f32>(ceGradScale * ceEpsPerClass);
+  const bv = f32x4.splat(beta), bev = f32x4.splat(betaEps);
+  let j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const o = <usize>j << 2, p = g + o, q = y + o;
+    let t0 = madd(v128.load(q), bv, bev), t1 = madd(v128.load(q + rowBytes), bv, bev);
+    let t2 = madd(v128.load(q + 2 * rowBytes), bv, bev), t3 = madd(v128.load(q + 3 * rowBytes), bv, bev);
+    if (w != 0) {
+      const wv = v128.load(w + o);
+      t0 = f32x4.mul(wv, t0);
+      t1 = f32x4.mul(wv, t1);
+      t2 = f32x4.mul(wv, t2);
+      t3 = f32x4.mul(wv, t3);
+    }
+    // probTargetGradRow's madd(e, 1, −t): e − t, rounded once either way.
+    v128.store(p, f32x4.sub(v128.load(p), t0));
+    v128.store(p + stride, f32x4.sub(v128.load(p + stride), t1));
+    v128.store(p + 2 * stride, f32x4.sub(v128.load(p + 2 * stride), t2));
+    v128.store(p + 3 * stride, f32x4.sub(v128.load(p + 3 * stride), t3));
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    const wj: f32 = w != 0 ? load<f32>(w + o) : 1;
+    for (let k = 0; k < 4; k++) {
+      const p = g + <usize>k * stride + o;
+      store<f32>(p, load<f32>(p) - wj * (beta * load<f32>(y + <usize>k * rowBytes + o) + betaEps));
+    }
+  }
+}
+
 // Row r alone (logits at x, gradient at g or 0), with the result the four-row path gives it.
 function crossEntropyShortProbRow(x: usize, g: usize, cols: i32, s: f32, r: i32): void {
   const m = rowMax(x, cols);

@@ -12,7 +12,7 @@ import {
 } from './vmath';
 import {
   ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
-  crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyProbTargetGap, crossEntropyShortProbRowGrad,
+  crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyGroupProbGrad, crossEntropyProbTargetGap,
   crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
 } from './loss';
 
@@ -610,14 +610,8 @@ function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
 // After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
 function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   const r = ceGroupRow, lanes = ceGroupLanes;
-  if (ceGeneral && ceProbs) {
-    crossEntropyShortProbRowGrad(g, cols, r, load<f64>(lanes, 16));
-    crossEntropyShortProbRowGrad(g + stride, cols, r + 1, load<f64>(lanes, 24));
-    crossEntropyShortProbRowGrad(g + 2 * stride, cols, r + 2, load<f64>(lanes, 32));
-    crossEntropyShortProbRowGrad(g + 3 * stride, cols, r + 3, load<f64>(lanes, 40));
-    return;
-  }
-  if (ceGeneral) crossEntropyGroupGradGeneral(g, stride, cols, r, lanes + 16);
+  if (ceGeneral && ceProbs) crossEntropyGroupProbGrad(g, stride, cols, r, lanes + 16);
+  else if (ceGeneral) crossEntropyGroupGradGeneral(g, stride, cols, r, lanes + 16);
   else crossEntropyGroupGrad(g, stride, cols, r, lanes + 16);
 }
 

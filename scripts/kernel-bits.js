@@ -1,14 +1,15 @@
 // Bit-for-bit comparison of two builds of the wasm module, for kernel changes meant to give the
 // same results (design log item 36, and the matmul designs tried): runs softmaxRows,
-// logSoftmaxRows and crossEntropyIndexRows (mean loss and gradient; plain, with label smoothing
-// and class weights, and with label smoothing and ignored rows) of both builds on the same rows, and gemm on the same operands, and counts
-// the outputs whose bits differ. The rows cover every exp path: narrow, with and without a
-// temperature, wide (exact), large offsets, −∞ masks, NaN rows, and batches whose groups of four
-// short rows mix narrow and wide rows; 1 to 20 000 columns, and two matrices over 1 MiB, where
-// logSoftmaxRows scans the next row during each row's sum (item 43). logSoftmax also runs in
-// place. The products cover all four transposes, odd shapes (tail rows, columns and depths; one
-// and two rows, which take the in-place and 2 × 16 paths; more than one block of depth and of
-// columns), with and without alpha, bias and accumulation.
+// logSoftmaxRows, crossEntropyIndexRows (mean loss and gradient; plain, with label smoothing and
+// class weights, and with label smoothing and ignored rows) and crossEntropyProbRows (smoothed and
+// weighted) of both builds on the same rows, and gemm on the same operands, and counts the outputs
+// whose bits differ. The rows cover every exp path: narrow, with and without a temperature, wide
+// (exact), large offsets, −∞ masks, NaN rows, and batches whose groups of four short rows mix
+// narrow and wide rows; 1 to 20 000 columns, and two matrices over 1 MiB, where logSoftmaxRows
+// scans the next row during each row's sum (item 43). logSoftmax also runs in place. The products
+// cover all four transposes, odd shapes (tail rows, columns and depths; one and two rows, which
+// take the in-place and 2 × 16 paths; more than one block of depth and of columns), with and
+// without alpha, bias and accumulation.
 //
 //   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
 //
@@ -40,6 +41,16 @@ const DATA = [
 ];
 // Class weights in [0.5, 2), one per class for the widest rows.
 const weights = Float32Array.from({ length: 20_000 }, () => 0.5 + 1.5 * random());
+// Probability targets: each row the softmax of other random numbers, in f64 rounded to f32.
+function softmaxOfRandom(rows, cols) {
+  const y = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const e = Array.from({ length: cols }, () => Math.exp(4 * random()));
+    const sum = e.reduce((a, b) => a + b, 0);
+    for (let j = 0; j < cols; j++) y[r * cols + j] = e[j] / sum;
+  }
+  return y;
+}
 let compared = 0, differing = 0, nanOnly = 0;
 for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000], [70, 4099], [270, 1001]]) {
   for (const mixed of [false, true]) {
@@ -50,9 +61,10 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
       for (let i = 0; i < n; i++) x[i] = offset + (random() - 0.5) * span * (mixed && Math.floor(i / cols) % 3 === 1 ? 20 : 1);
       if (mixed && rows > 5) x[5 * cols] = NaN;
       if (masked) for (let i = 1; i < n; i += 5) x[i] = -Infinity;
+      const targetProbs = softmaxOfRandom(rows, cols);
       const results = builds.map((m) => {
         const px = m.alloc(n * 4), probs = m.alloc(n * 4), logs = m.alloc(n * 4), inPlace = m.alloc(n * 4), grad = m.alloc(n * 4);
-        const smoothedGrad = m.alloc(n * 4), unweightedGrad = m.alloc(n * 4);
+        const smoothedGrad = m.alloc(n * 4), unweightedGrad = m.alloc(n * 4), probGrad = m.alloc(n * 4), probTargets = m.alloc(n * 4);
         const targets = m.alloc(rows * 4);
         new Float32Array(m.memory.buffer, px, n).set(x);
         const t = new Int32Array(m.memory.buffer, targets, rows);
@@ -71,24 +83,27 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
         // falls back to the rows of a group that holds one).
         for (let r = 3; r < rows; r += 7) t[r] = -100;
         const unweighted = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0.2, 0, s, 1 / rows, unweightedGrad, 0, 0);
-        const bits = [probs, logs, inPlace, grad, smoothedGrad, unweightedGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
-        for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, targets, pw]) m.free(p);
-        return { bits, loss: [loss, smoothed, unweighted] };
+        // And probability targets (each row's softmax of other numbers), smoothed and weighted.
+        new Float32Array(m.memory.buffer, probTargets, n).set(targetProbs);
+        const probLoss = m.crossEntropyProbRows(px, probTargets, rows, cols, pw, 0.1, 0, s, 1 / rows, probGrad, 0, 0);
+        const bits = [probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, probGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
+        for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, probGrad, probTargets, targets, pw]) m.free(p);
+        return { bits, loss: [loss, smoothed, unweighted, probLoss] };
       });
-      for (let k = 0; k < 6; k++) {
+      for (let k = 0; k < 7; k++) {
         const a = results[0].bits[k], b = results[1].bits[k];
         for (let i = 0; i < n; i++) {
           compared++;
           if (a[i] === b[i]) continue;
           const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
           if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
-          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights', 'gradient with label smoothing, ignored rows'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights', 'gradient with label smoothing, ignored rows', 'gradient of probability targets'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
         }
       }
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < 4; k++) {
         compared++;
         const a = results[0].loss[k], b = results[1].loss[k];
-        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights', 'loss with label smoothing, ignored rows'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
+        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights', 'loss with label smoothing, ignored rows', 'loss of probability targets'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
       }
     }
   }
