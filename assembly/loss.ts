@@ -261,19 +261,30 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
   store<f32>(gt, load<f32>(gt) - <f32>ceGradScale);
 }
 
+// Whether a group's gradient ends must go row by row: some row of the four from r ignored, or its
+// f32(α) (four f64 at alphas) overflowing float32. Both are rare; the rows then take the f64 path
+// or all zeros.
+@inline function groupEndsRowByRow(r: i32, alphas: usize): bool {
+  const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
+  return v128.any_true(v128.or(ignored, alphaOverflows(alphas)));
+}
+
+// The lanes of a group whose f32(α) (four f64 at alphas) overflows float32.
+@inline function alphaOverflows(alphas: usize): v128 {
+  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+  return f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity));
+}
+
 // crossEntropyShortRowGrad for the four rows r…r + 3 of a group (row k at g + k·stride, its α at
 // alphas + 8k). Where no row is ignored and no f32(α) overflows, as nearly always, each target's
 // −gs is done here with the row function's operations; otherwise row by row. Four calls per group
 // were 7 % of crossEntropy's short rows (design log item 42).
 @inline export function crossEntropyGroupGrad(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
-  const targets = v128.load(ceTargets + (<usize>r << 2));
-  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
-  const ignored = i32x4.eq(targets, i32x4.splat(ceIgnoreIndex));
-  if (v128.any_true(v128.or(ignored, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity))))) {
+  if (groupEndsRowByRow(r, alphas)) {
     for (let k = 0; k < 4; k++) crossEntropyShortRowGrad(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
   }
-  const gs = <f32>ceGradScale;
+  const gs = <f32>ceGradScale, targets = v128.load(ceTargets + (<usize>r << 2));
   const g0 = g + (<usize>i32x4.extract_lane(targets, 0) << 2), g1 = g + stride + (<usize>i32x4.extract_lane(targets, 1) << 2);
   const g2 = g + 2 * stride + (<usize>i32x4.extract_lane(targets, 2) << 2);
   const g3 = g + 3 * stride + (<usize>i32x4.extract_lane(targets, 3) << 2);
@@ -308,10 +319,7 @@ export function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alp
 // then each target's −gs·(1 − ε)·w_t. Otherwise row by row. Four calls per group were 15–20 % of
 // short rows' time with label smoothing (design log item 45).
 @inline export function crossEntropyGroupGradGeneral(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
-  const targets = v128.load(ceTargets + (<usize>r << 2));
-  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
-  const ignored = i32x4.eq(targets, i32x4.splat(ceIgnoreIndex));
-  if (v128.any_true(v128.or(ignored, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity))))) {
+  if (groupEndsRowByRow(r, alphas)) {
     for (let k = 0; k < 4; k++) crossEntropyShortRowGradGeneral(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
   }
@@ -633,8 +641,7 @@ export function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha:
 // operations (the same bits: its madd on whole vectors, the scalar form on the tail columns),
 // sharing the weights' loads; otherwise row by row.
 @inline export function crossEntropyGroupProbGrad(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
-  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
-  if (v128.any_true(f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)))) {
+  if (v128.any_true(alphaOverflows(alphas))) {
     for (let k = 0; k < 4; k++) crossEntropyShortProbRowGrad(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
   }
