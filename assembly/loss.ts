@@ -250,7 +250,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
 // The gradient of a short row whose terms e_j are at g, scaled already by f32(α) unless that
 // overflows float32 (then still e_j: the f64 path below keeps 0·α = 0): the target's −gs, or all
 // zeros for an ignored row.
-export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void {
+function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void {
   const t = load<i32>(ceTargets + (<usize>r << 2));
   if (t == ceIgnoreIndex) {
     memory.fill(g, 0, <usize>cols << 2);
@@ -296,7 +296,7 @@ export function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64
 
 // crossEntropyShortRowGrad's general form (ceGeneral): −gs·ε/C·w_j from every class, −gs·(1 − ε)·w_t
 // from the target.
-export function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64): void {
+function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64): void {
   const t = load<i32>(ceTargets + (<usize>r << 2));
   if (t == ceIgnoreIndex) {
     memory.fill(g, 0, <usize>cols << 2);
@@ -629,7 +629,7 @@ function crossEntropyShortProbRowEnd(r: i32, m: f32, sum: f64, logSum: f64, s: f
 // The gradient of short row r with probability targets, its terms e_j at g scaled already by
 // f32(α) unless that overflows float32 (then still e_j, and the f64 path scales them):
 // α·e_j − w_j·gs·ỹ_j.
-export function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void {
+function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void {
   const y = ceTargets + <usize>r * (<usize>cols << 2);
   const beta = ceGradScale * ceOneMinusEps, betaEps = ceGradScale * ceEpsPerClass;
   if (abs(<f32>alpha) == Infinity) probTargetGradRowWide(g, y, ceWeight, cols, alpha, beta, betaEps);
