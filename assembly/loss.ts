@@ -313,12 +313,13 @@ function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64
 }
 
 // crossEntropyShortRowGradGeneral for the four rows r…r + 3 of a group (row k at g + k·stride, its
-// α at alphas + 8k). Where no row is ignored and no f32(α) overflows, one pass over the four rows
+// α at alphas + 8k and, with class weights, its crossEntropyTargetWeight at weights + 8k, as
+// ceGroupGeneralStart left them). Where no row is ignored and no f32(α) overflows, one pass over the four rows
 // does each row's −β·w_j with the row function's operations (e − β and, with weights, affineGradRow's
 // madd on whole vectors, e − β·w on the tail columns: the same bits), sharing the weights' loads;
 // then each target's −gs·(1 − ε)·w_t. Otherwise row by row. Four calls per group were 15–20 % of
 // short rows' time with label smoothing (design log item 45).
-@inline export function crossEntropyGroupGradGeneral(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
+@inline export function crossEntropyGroupGradGeneral(g: usize, stride: usize, cols: i32, r: i32, alphas: usize, weights: usize): void {
   if (groupEndsRowByRow(r, alphas)) {
     for (let k = 0; k < 4; k++) crossEntropyShortRowGradGeneral(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
@@ -354,7 +355,7 @@ function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64
   }
   for (let k = 0; k < 4; k++) {
     const t = load<i32>(ceTargets + (<usize>(r + k) << 2));
-    const wt: f64 = w != 0 ? <f64>load<f32>(w + (<usize>t << 2)) : 1;
+    const wt: f64 = w != 0 ? load<f64>(weights + (<usize>k << 3)) : 1;
     const gt = g + <usize>k * stride + (<usize>t << 2);
     store<f32>(gt, load<f32>(gt) - <f32>(ceGradScale * ceOneMinusEps * wt));
   }

@@ -611,7 +611,7 @@ function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
 function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   const r = ceGroupRow, lanes = ceGroupLanes;
   if (ceGeneral && ceProbs) crossEntropyGroupProbGrad(g, stride, cols, r, lanes + 16);
-  else if (ceGeneral) crossEntropyGroupGradGeneral(g, stride, cols, r, lanes + 16);
+  else if (ceGeneral) crossEntropyGroupGradGeneral(g, stride, cols, r, lanes + 16, lanes + 80);
   else crossEntropyGroupGrad(g, stride, cols, r, lanes + 16);
 }
 
