@@ -314,11 +314,11 @@ function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64
 
 // crossEntropyShortRowGradGeneral for the four rows r…r + 3 of a group (row k at g + k·stride, its
 // α at alphas + 8k and, with class weights, its crossEntropyTargetWeight at weights + 8k, as
-// ceGroupGeneralStart left them). Where no row is ignored and no f32(α) overflows, one pass over the four rows
-// does each row's −β·w_j with the row function's operations (e − β and, with weights, affineGradRow's
-// madd on whole vectors, e − β·w on the tail columns: the same bits), sharing the weights' loads;
-// then each target's −gs·(1 − ε)·w_t. Otherwise row by row. Four calls per group were 15–20 % of
-// short rows' time with label smoothing (design log item 45).
+// ceGroupGeneralStart left them). Where no row is ignored and no f32(α) overflows, one pass over
+// the four rows does each row's −β·w_j with the row function's operations (e − β and, with
+// weights, affineGradRow's madd on whole vectors, e − β·w on the tail columns: the same bits),
+// sharing the weights' loads; then each target's −gs·(1 − ε)·w_t. Otherwise row by row. Four
+// calls per group were 15–20 % of short rows' time with label smoothing (design log item 45).
 @inline export function crossEntropyGroupGradGeneral(g: usize, stride: usize, cols: i32, r: i32, alphas: usize, weights: usize): void {
   if (groupEndsRowByRow(r, alphas)) {
     for (let k = 0; k < 4; k++) crossEntropyShortRowGradGeneral(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
