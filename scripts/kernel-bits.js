@@ -51,6 +51,12 @@ function softmaxOfRandom(rows, cols) {
   }
   return y;
 }
+// What each build's run below returns, in order: its outputs' bits, and its losses.
+const OUTPUTS = [
+  'softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights',
+  'gradient with label smoothing, ignored rows', 'gradient of probability targets',
+];
+const LOSSES = ['loss', 'loss with label smoothing and weights', 'loss with label smoothing, ignored rows', 'loss of probability targets'];
 let compared = 0, differing = 0, nanOnly = 0;
 for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3, 4099], [2, 20000], [70, 4099], [270, 1001]]) {
   for (const mixed of [false, true]) {
@@ -90,20 +96,20 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
         for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, probGrad, probTargets, targets, pw]) m.free(p);
         return { bits, loss: [loss, smoothed, unweighted, probLoss] };
       });
-      for (let k = 0; k < 7; k++) {
+      for (let k = 0; k < OUTPUTS.length; k++) {
         const a = results[0].bits[k], b = results[1].bits[k];
         for (let i = 0; i < n; i++) {
           compared++;
           if (a[i] === b[i]) continue;
           const va = new Float32Array(a.buffer)[i], vb = new Float32Array(b.buffer)[i];
           if (Number.isNaN(va) && Number.isNaN(vb)) { nanOnly++; continue; }
-          if (++differing <= 5) console.log(`${['softmax', 'logSoftmax', 'logSoftmax in place', 'gradient', 'gradient with label smoothing and weights', 'gradient with label smoothing, ignored rows', 'gradient of probability targets'][k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
+          if (++differing <= 5) console.log(`${OUTPUTS[k]} ${rows}×${cols} span ${span} 1/T ${s}: [${i}] ${va} vs ${vb}`);
         }
       }
-      for (let k = 0; k < 4; k++) {
+      for (let k = 0; k < LOSSES.length; k++) {
         compared++;
         const a = results[0].loss[k], b = results[1].loss[k];
-        if (!Object.is(a, b) && ++differing <= 5) console.log(`${['loss', 'loss with label smoothing and weights', 'loss with label smoothing, ignored rows', 'loss of probability targets'][k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
+        if (!Object.is(a, b) && ++differing <= 5) console.log(`${LOSSES[k]} ${rows}×${cols} span ${span}: ${a} vs ${b}`);
       }
     }
   }
