@@ -6,9 +6,13 @@
 // (target (1 − ε)·y + ε/C), ignoreIndex rows contribute nothing, optional z-loss zl·lse², and a
 // temperature T applied as z/T (so every gradient carries a factor 1/T). The wrapper computes the
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
-import { madd, rowMax, rowSum, hsum, scaleRow, SUM_BLOCK } from './vmath';
-import { expShiftedRow, sumExpShiftedRow, crossEntropyRowGroups, shortRowLog, shortRowSumExp, shortRowTermSum, SHORT_ROW } from './softmax';
-import { expFlushed4, negAbs4, promoteHigh, f64x2Sum, demoteJoin, setGradientTermScale } from './vmath';
+import {
+  demoteJoin, expFlushed4, f64x2Sum, hsum, madd, negAbs4, promoteHigh, rowMax, rowSum, scaleRow,
+  setGradientTermScale, SUM_BLOCK,
+} from './vmath';
+import {
+  crossEntropyRowGroups, expShiftedRow, shortRowLog, shortRowSumExp, shortRowTermSum, sumExpShiftedRow, SHORT_ROW,
+} from './softmax';
 import { sigmoidFromExpNegAbs4 } from './activation';
 
 // grad_j = alpha·e_j − beta·w_j (w_j = 1 when there is no weight vector), in place over e. Without

@@ -7,13 +7,14 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, exactCutoff, expNarrow4, madd, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, highHalf, hmax, hmin, hsum, keepLanes, logLanes, promoteHigh, loadTail,
-  rowMax, rowScanEnd, rowDot, finiteMin, scaleRow, storeTail, lastRowMasked, lastRowMin, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
+  demoteJoin, exactCutoff, expNarrow4, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, finiteMin,
+  highHalf, hmax, hmin, hsum, keepLanes, lastRowMasked, lastRowMin, loadTail, logLanes, madd, promoteHigh,
+  rowDot, rowMax, rowScanEnd, scaleRow, storeTail, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
-  ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs,
-  crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyGroupProbGrad, crossEntropyProbTargetGap,
-  crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
+  ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral,
+  crossEntropyGroupEndProbs, crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyGroupProbGrad,
+  crossEntropyProbTargetGap, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
