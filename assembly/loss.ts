@@ -270,12 +270,16 @@ function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void
 // or all zeros.
 @inline function groupEndsRowByRow(r: i32, alphas: usize): bool {
   const ignored = i32x4.eq(v128.load(ceTargets + (<usize>r << 2)), i32x4.splat(ceIgnoreIndex));
-  return v128.any_true(v128.or(ignored, alphaOverflows(alphas)));
+  return v128.any_true(v128.or(ignored, alphaOverflows(groupAlphas(alphas))));
 }
 
-// The lanes of a group whose f32(α) (four f64 at alphas) overflows float32.
-@inline function alphaOverflows(alphas: usize): v128 {
-  const alpha = demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+// A group's four f32(α), by lane, from its four f64 at alphas.
+@inline export function groupAlphas(alphas: usize): v128 {
+  return demoteJoin(v128.load(alphas), v128.load(alphas, 16));
+}
+
+// The lanes of groupAlphas whose f32(α) overflows float32.
+@inline export function alphaOverflows(alpha: v128): v128 {
   return f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity));
 }
 
@@ -646,7 +650,7 @@ function crossEntropyShortProbRowGrad(g: usize, cols: i32, r: i32, alpha: f64): 
 // operations (the same bits: its madd on whole vectors, the scalar form on the tail columns),
 // sharing the weights' loads; otherwise row by row.
 @inline export function crossEntropyGroupProbGrad(g: usize, stride: usize, cols: i32, r: i32, alphas: usize): void {
-  if (v128.any_true(alphaOverflows(alphas))) {
+  if (v128.any_true(alphaOverflows(groupAlphas(alphas)))) {
     for (let k = 0; k < 4; k++) crossEntropyShortProbRowGrad(g + <usize>k * stride, cols, r + k, load<f64>(alphas + (<usize>k << 3)));
     return;
   }

@@ -12,9 +12,10 @@ import {
   rowDot, rowMax, rowScanEnd, scaleRow, storeTail, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
-  ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd, crossEntropyGroupEndGeneral,
-  crossEntropyGroupEndProbs, crossEntropyGroupGrad, crossEntropyGroupGradGeneral, crossEntropyGroupProbGrad,
-  crossEntropyProbTargetGap, crossEntropyTargetLogit, crossEntropyTargetWeight, lastTargetMass, rowGapSum,
+  alphaOverflows, ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd,
+  crossEntropyGroupEndGeneral, crossEntropyGroupEndProbs, crossEntropyGroupGrad, crossEntropyGroupGradGeneral,
+  crossEntropyGroupProbGrad, crossEntropyProbTargetGap, crossEntropyTargetLogit, crossEntropyTargetWeight,
+  groupAlphas, lastTargetMass, rowGapSum,
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
@@ -604,8 +605,8 @@ function ceGroupScaleGeneral(mx: v128, sum01: v128, sum23: v128, s: f32): v128 {
 }
 
 @inline function ceGroupFactors(): v128 {
-  const alpha = demoteJoin(v128.load(ceGroupLanes, 16), v128.load(ceGroupLanes, 32));
-  return v128.bitselect(f32x4.splat(1), alpha, f32x4.eq(f32x4.abs(alpha), f32x4.splat(Infinity)));
+  const alpha = groupAlphas(ceGroupLanes + 16);
+  return v128.bitselect(f32x4.splat(1), alpha, alphaOverflows(alpha));
 }
 
 // After the group's terms were scaled by ceGroupScale's factors (rows at g, stride bytes apart).
