@@ -293,7 +293,8 @@ function crossEntropyShortRowGrad(g: usize, cols: i32, r: i32, alpha: f64): void
     return;
   }
   const gs = <f32>ceGradScale, targets = v128.load(ceTargets + (<usize>r << 2));
-  const g0 = g + (<usize>i32x4.extract_lane(targets, 0) << 2), g1 = g + stride + (<usize>i32x4.extract_lane(targets, 1) << 2);
+  const g0 = g + (<usize>i32x4.extract_lane(targets, 0) << 2);
+  const g1 = g + stride + (<usize>i32x4.extract_lane(targets, 1) << 2);
   const g2 = g + 2 * stride + (<usize>i32x4.extract_lane(targets, 2) << 2);
   const g3 = g + 3 * stride + (<usize>i32x4.extract_lane(targets, 3) << 2);
   store<f32>(g0, load<f32>(g0) - gs);
