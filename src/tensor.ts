@@ -2,12 +2,9 @@
 // pipeline of calls copies nothing in or out. Freed by dispose() (or `using`); a
 // FinalizationRegistry frees the ones callers forget.
 import type { Backend, F32Buffer } from './backend.js';
+import { disposeSymbol } from './dispose-symbol.js';
 import { float32ArrayToOverwrite } from './fresh-array.js';
 import { describe } from './validate.js';
-
-// Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
-const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 interface Held { backend: Backend; buffer: F32Buffer }
 const forgotten = new FinalizationRegistry<Held>(({ backend, buffer }) => backend.release(buffer));

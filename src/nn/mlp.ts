@@ -10,6 +10,7 @@ import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Sc
 // Only the function is imported (called at construction time), so this cycle with index.ts,
 // which re-exports MLP, is harmless: the default instance lives there, set by init().
 import { defaultInstance } from '../index.js';
+import { disposeSymbol } from '../dispose-symbol.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
 import { isClassIndexArray } from '../validate.js';
 import { VERSION } from '../version.js';
@@ -150,10 +151,6 @@ const FIT_OPTION_KEYS: readonly (keyof FitOptions)[] = [
   ...STEP_OPTION_KEYS, 'epochs', 'batchSize', 'shuffle', 'validation', 'onEpoch', 'onBatch', 'signal',
 ];
 const TO_ONNX_OPTION_KEYS: readonly (keyof ToONNXOptions)[] = ['inputName', 'outputName'];
-
-// Symbol.dispose is missing from older runtimes; Symbol.for keeps one key per realm there.
-const disposeSymbol: typeof Symbol.dispose =
-  (Symbol as { dispose?: typeof Symbol.dispose }).dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
 
 const forgotten = new FinalizationRegistry<ResidentBuffers>((memory) => memory.freeAll());
 
