@@ -1,0 +1,146 @@
+// The package as a user gets it: `npm pack` (of the dist/ and build/ that `npm test` builds first),
+// installed from the tarball into an empty project — so only the files `package.json` ships and
+// only its runtime dependencies — then imported by name from Node and compiled against by a strict
+// TypeScript project. The rest of the suite imports src/ or the repository's own dist/, which
+// would not notice a file missing from `files`, a dev-only import, or declarations that need
+// the repository's compiler settings.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kinds, oracle } from './backends.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+let project = '';
+let packed: string[] = [];
+let installed = '';
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'softmax-wasm-package-'));
+  // --ignore-scripts: `prepare` would rebuild what pretest has just built.
+  const [pack] = JSON.parse(execFileSync(
+    npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', project],
+    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  )) as { filename: string; files: { path: string }[] }[];
+  packed = pack.files.map((f) => f.path);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync(
+    npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `./${pack.filename}`],
+    { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 },
+  );
+  installed = join(project, 'node_modules', 'softmax-wasm');
+}, 180_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('ships the entry, its declarations, both wasm builds and the README, and no sources or tests', () => {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'build/softmax-wasm.simd.wasm',
+      'build/softmax-wasm.relaxed-simd.wasm', 'README.md', 'package.json']) {
+      expect(packed).toContain(file);
+    }
+    const stray = packed.filter((f) => /^(src|assembly|test|test-browser|bench|examples|demo|scripts)\//.test(f));
+    expect(stray).toEqual([]);
+  });
+
+  it('carries the TypeScript sources inside its source maps, since src/ is not shipped', () => {
+    const maps = packed.filter((f) => f.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as
+        { sources: string[]; sourcesContent?: (string | null)[] };
+      expect(sourcesContent?.length, map).toBe(sources.length);
+      expect(sourcesContent!.every((text) => typeof text === 'string' && text.length > 0), map).toBe(true);
+    }
+  });
+});
+
+// Runs in the consumer project, so 'softmax-wasm' resolves to the installed copy. Prints one JSON line.
+const NODE_CONSUMER = `
+import { init, backendKind, softmax, crossEntropy, MLP } from 'softmax-wasm';
+await init({ backend: process.argv[2] });
+const logits = new Float32Array([2.0, 1.0, 0.1, 1, 5, 3]);
+const probabilities = Array.from(softmax(logits, 3));
+const { loss, grad } = crossEntropy(logits, [0, 1], 3, { grad: true });
+// The ONNX methods import onnx-proto, the package's one runtime dependency, on first use.
+const net = new MLP([3, 4, 2], { seed: 3 });
+const copy = await MLP.fromONNX(await net.toONNX());
+const x = Float32Array.of(0.5, -1, 2);
+console.log(JSON.stringify({
+  kind: backendKind(), probabilities, loss, grad: Array.from(grad),
+  onnxSame: Array.from(copy.predict(x)).every((p, i) => p === net.predict(x)[i]),
+}));
+`;
+
+describe.each(kinds)('the installed package in Node, on %s', (kind) => {
+  it('computes the README example as the oracle does, and round-trips an MLP through ONNX', async () => {
+    writeFileSync(join(project, 'consumer.mjs'), NODE_CONSUMER);
+    const stdout = execFileSync(
+      process.execPath, ['--experimental-wasm-relaxed-simd', 'consumer.mjs', kind],
+      { cwd: project, encoding: 'utf8', timeout: 60_000 },
+    );
+    const got = JSON.parse(stdout.trim().split('\n').at(-1)!) as
+      { kind: string; probabilities: number[]; loss: number; grad: number[]; onnxSame: boolean };
+    expect(got.kind).toBe(kind);
+
+    const js = await oracle();
+    const logits = new Float32Array([2.0, 1.0, 0.1, 1, 5, 3]);
+    const want = js.crossEntropy(logits, [0, 1], 3, { grad: true });
+    const close = (a: number[], b: ArrayLike<number>) => a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 6));
+    close(got.probabilities, js.softmax(logits, 3));
+    close(got.grad, want.grad!);
+    expect(got.loss).toBeCloseTo(want.loss, 6);
+    expect(got.onnxSame).toBe(true);
+  });
+});
+
+describe('the installed declarations', () => {
+  // A strict project that sets none of the repository's options: no @types/node, declarations
+  // checked (skipLibCheck off), and a lib that stops at ES2022 (no ESNext.Disposable).
+  const compile = (source: string) => {
+    writeFileSync(join(project, 'consumer.ts'), source);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'],
+        types: [], strict: true, skipLibCheck: false, noEmit: true,
+      },
+      files: ['consumer.ts'],
+    }));
+    try {
+      execFileSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
+      return '';
+    } catch (error) {
+      return String((error as { stdout?: string }).stdout);
+    }
+  };
+
+  it('compile in a strict project with skipLibCheck off', () => {
+    expect(compile(`
+      import { init, softmax, crossEntropy, tensor, MLP, type BackendKind } from 'softmax-wasm';
+      const kind: BackendKind = 'simd';
+      await init({ backend: kind });
+      const p: Float32Array = softmax(new Float32Array([1, 2, 3]), 3);
+      const loss: number = crossEntropy(p, [0], 3).loss;
+      const t = tensor(1, 3, p);
+      const net = new MLP([3, 2]);
+      net[Symbol.dispose]();
+      t.dispose();
+      export { loss };
+    `)).toBe('');
+  });
+
+  it("are the package's real types: a wrong argument is a compile error", () => {
+    expect(compile(`
+      import { softmax } from 'softmax-wasm';
+      softmax([1, 2, 3], 3);
+    `)).toMatch(/consumer\.ts\(3,\d+\): error TS\d+:[^]*'number\[\]' is not assignable to parameter of type 'Data'/);
+  });
+});
