@@ -102,6 +102,32 @@ describe.each(kinds)('the installed package in Node, on %s', (kind) => {
   });
 });
 
+// The package is ES modules only. Node ≥ 20.19 / 22.12 can require() them (it has no top-level
+// await); older Node must say so plainly instead of "No exports main defined".
+const COMMONJS_CONSUMER = `
+const { init, softmax, backendKind } = require('softmax-wasm');
+init({ backend: 'simd' }).then(() => console.log(JSON.stringify({
+  kind: backendKind(), probabilities: Array.from(softmax(new Float32Array([2.0, 1.0, 0.1]), 3)),
+})));
+`;
+
+describe('the installed package from CommonJS', () => {
+  it(process.features.require_module
+    ? 'loads with require() and computes softmax'
+    : 'is refused by require() with ERR_REQUIRE_ESM, which says to use import()', async () => {
+    writeFileSync(join(project, 'consumer.cjs'), COMMONJS_CONSUMER);
+    const run = () => execFileSync(process.execPath, ['consumer.cjs'], { cwd: project, encoding: 'utf8', stdio: 'pipe' });
+    if (!process.features.require_module) {
+      expect(run).toThrow(/ERR_REQUIRE_ESM/);
+      return;
+    }
+    const got = JSON.parse(run().trim().split('\n').at(-1)!) as { kind: string; probabilities: number[] };
+    expect(got.kind).toBe('simd');
+    const want = (await oracle()).softmax(new Float32Array([2.0, 1.0, 0.1]), 3);
+    got.probabilities.forEach((p, i) => expect(p).toBeCloseTo(want[i], 6));
+  });
+});
+
 describe('the installed declarations', () => {
   // A strict project that sets none of the repository's options: no @types/node, declarations
   // checked (skipLibCheck off), and a lib that stops at ES2022 (no ESNext.Disposable).
