@@ -147,6 +147,10 @@ const MATMUL_OPTION_KEYS: readonly (keyof MatmulOptions)[] = ['transA', 'transB'
 /** Whether a third argument is out (the options otherwise). */
 const isData = (value: unknown): value is Data => value instanceof Float32Array || value instanceof Tensor;
 
+/**
+ * The library on one backend, with its own memory: every module-level function (softmax,
+ * crossEntropy, matmul, …) as a method. `createBackend()` makes one; `init()` makes the default.
+ */
 export class Api {
   // rowwiseInBlocks' two scratch lengths, reused: an array per call costs as much as validating it.
   private readonly blockLengths = [0, 0];

@@ -80,8 +80,10 @@ export function backendKind(): BackendKind {
   return defaultInstance('backendKind').kind;
 }
 
-// Module-level functions: the default instance's methods, with their overloads and docs.
-// Every public method of Api except the accessors can be bound.
+// Module-level functions: the default instance's methods, with their overloads and docs. Every
+// public method of Api except the accessors can be bound. Each is annotated Api['name'] so the
+// emitted .d.ts refers to the method; inferred, it was an inline copy of the overloads without
+// their JSDoc, and editors showed users no documentation.
 type BoundName = Exclude<keyof Api, 'backend' | 'kind'>;
 
 function bound<K extends BoundName>(name: K): Api[K] {
@@ -91,28 +93,28 @@ function bound<K extends BoundName>(name: K): Api[K] {
   }) as Api[K];
 }
 
-export const softmax = bound('softmax');
-export const logSoftmax = bound('logSoftmax');
-export const logSumExp = bound('logSumExp');
-export const softmaxBackward = bound('softmaxBackward');
-export const crossEntropy = bound('crossEntropy');
-export const tensor = bound('tensor');
-export const linearCrossEntropy = bound('linearCrossEntropy');
+export const softmax: Api['softmax'] = bound('softmax');
+export const logSoftmax: Api['logSoftmax'] = bound('logSoftmax');
+export const logSumExp: Api['logSumExp'] = bound('logSumExp');
+export const softmaxBackward: Api['softmaxBackward'] = bound('softmaxBackward');
+export const crossEntropy: Api['crossEntropy'] = bound('crossEntropy');
+export const tensor: Api['tensor'] = bound('tensor');
+export const linearCrossEntropy: Api['linearCrossEntropy'] = bound('linearCrossEntropy');
 
 // ---- activations, other losses, row utilities ----
-export const sigmoid = bound('sigmoid');
-export const tanh = bound('tanh');
-export const relu = bound('relu');
-export const sigmoidBackward = bound('sigmoidBackward');
-export const tanhBackward = bound('tanhBackward');
-export const binaryCrossEntropyWithLogits = bound('binaryCrossEntropyWithLogits');
-export const mse = bound('mse');
-export const argmax = bound('argmax');
-export const sampleCategorical = bound('sampleCategorical');
-export const softmaxJacobian = bound('softmaxJacobian');
-export const sparsemax = bound('sparsemax');
-export const sparsemaxBackward = bound('sparsemaxBackward');
-export const matmul = bound('matmul');
+export const sigmoid: Api['sigmoid'] = bound('sigmoid');
+export const tanh: Api['tanh'] = bound('tanh');
+export const relu: Api['relu'] = bound('relu');
+export const sigmoidBackward: Api['sigmoidBackward'] = bound('sigmoidBackward');
+export const tanhBackward: Api['tanhBackward'] = bound('tanhBackward');
+export const binaryCrossEntropyWithLogits: Api['binaryCrossEntropyWithLogits'] = bound('binaryCrossEntropyWithLogits');
+export const mse: Api['mse'] = bound('mse');
+export const argmax: Api['argmax'] = bound('argmax');
+export const sampleCategorical: Api['sampleCategorical'] = bound('sampleCategorical');
+export const softmaxJacobian: Api['softmaxJacobian'] = bound('softmaxJacobian');
+export const sparsemax: Api['sparsemax'] = bound('sparsemax');
+export const sparsemaxBackward: Api['sparsemaxBackward'] = bound('sparsemaxBackward');
+export const matmul: Api['matmul'] = bound('matmul');
 
 // ---- nn ----
 export { MLP } from './nn/mlp.js';

@@ -9,6 +9,11 @@ import { describe } from './validate.js';
 interface Held { backend: Backend; buffer: F32Buffer }
 const forgotten = new FinalizationRegistry<Held>(({ backend, buffer }) => backend.release(buffer));
 
+/**
+ * A rows × cols float32 matrix resident in one backend's memory (from `tensor()`): pass it as
+ * data or `out` to any function and nothing is copied in or out. Free it with `dispose()` (or
+ * `using`); `toArray()` copies it out, `view()` is a live view until memory grows.
+ */
 export class Tensor {
   #buffer: F32Buffer | null;
 

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinds, oracle } from './backends.js';
 
@@ -168,5 +169,39 @@ describe('the installed declarations', () => {
       import { softmax } from 'softmax-wasm';
       softmax([1, 2, 3], 3);
     `)).toMatch(/consumer\.ts\(3,\d+\): error TS\d+:[^]*'number\[\]' is not assignable to parameter of type 'Data'/);
+  });
+
+  it('give editors the documentation of every function and class the package exports', async () => {
+    // What an editor shows: signature help inside `name(` for a function, hover over a class.
+    const exports = Object.entries(await import('../src/index.js'));
+    const isClass = (value: unknown) => /^class\b/.test(Function.prototype.toString.call(value));
+    const used = exports.filter(([, value]) => typeof value === 'function');
+    expect(used.length).toBeGreaterThan(20);
+    let text = `import { ${used.map(([name]) => name).join(', ')} } from 'softmax-wasm';\n`;
+    const probes = used.map(([name, value]) => {
+      const probe = { name, isClass: isClass(value), position: text.length + name.length + (isClass(value) ? -1 : 1) };
+      text += isClass(value) ? `${name};\n` : `${name}();\n`;
+      return probe;
+    });
+    const file = join(project, 'editor.ts');
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [], strict: true,
+    };
+    const read = (path: string) => (path === file ? text : ts.sys.readFile(path));
+    const service = ts.createLanguageService({
+      getScriptFileNames: () => [file], getScriptVersion: () => '1',
+      getScriptSnapshot: (path) => { const content = read(path); return content === undefined ? undefined : ts.ScriptSnapshot.fromString(content); },
+      getCurrentDirectory: () => project, getCompilationSettings: () => options, getDefaultLibFileName: ts.getDefaultLibFilePath,
+      fileExists: (path) => path === file || ts.sys.fileExists(path), readFile: read,
+      readDirectory: ts.sys.readDirectory, directoryExists: ts.sys.directoryExists, getDirectories: ts.sys.getDirectories,
+    });
+    const undocumented = probes.filter(({ isClass, position }) => {
+      const parts = isClass
+        ? service.getQuickInfoAtPosition(file, position)?.documentation
+        : service.getSignatureHelpItems(file, position, undefined)?.items[0]?.documentation;
+      return ts.displayPartsToString(parts ?? []).trim() === '';
+    }).map(({ name }) => name);
+    expect(undocumented).toEqual([]);
   });
 });

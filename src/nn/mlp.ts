@@ -179,6 +179,11 @@ function nextMacrotask(): Promise<void> {
   });
 }
 
+/**
+ * A multi-layer perceptron classifier: dense layers with sigmoid, tanh or ReLU hidden units and
+ * a softmax output, trained with cross-entropy by mini-batch SGD (`fit`). Its memory stays in
+ * the backend until `dispose()` (or `using`).
+ */
 export class MLP {
   readonly #api: Api;
   readonly #backend: Backend;
