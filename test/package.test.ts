@@ -1,9 +1,10 @@
 // The package as a user gets it: `npm pack` (of the dist/ and build/ that `npm test` builds first),
 // installed from the tarball into an empty project — so only the files `package.json` ships and
-// only its runtime dependencies — then imported by name from Node and compiled against by a strict
-// TypeScript project. The rest of the suite imports src/ or the repository's own dist/, which
-// would not notice a file missing from `files`, a dev-only import, or declarations that need
-// the repository's compiler settings.
+// only its runtime dependencies — then imported by name from Node (as ES modules and from
+// CommonJS), compiled against by a strict TypeScript project, and asked for its documentation by
+// TypeScript's language service, as an editor would. The rest of the suite imports src/ or the
+// repository's own dist/, which would not notice a file missing from `files`, a dev-only import,
+// or declarations that need the repository's compiler settings or lose their docs.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
