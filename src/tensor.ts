@@ -23,10 +23,12 @@ export class Tensor {
     forgotten.register(this, { backend, buffer }, this);
   }
 
+  /** rows × cols, the number of floats. */
   get length(): number {
     return this.rows * this.cols;
   }
 
+  /** Whether dispose() has run; a disposed tensor is refused by every call. */
   get disposed(): boolean {
     return this.#buffer === null;
   }
@@ -64,6 +66,7 @@ export class Tensor {
     return this;
   }
 
+  /** Frees the backend memory now; calling it again does nothing. */
   dispose(): void {
     if (!this.#buffer) return;
     forgotten.unregister(this);
@@ -71,6 +74,7 @@ export class Tensor {
     this.#buffer = null;
   }
 
+  /** dispose(), for `using`. */
   [disposeSymbol](): void {
     this.dispose();
   }

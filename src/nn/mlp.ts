@@ -372,10 +372,12 @@ export class MLP {
     return this.#backend.kind;
   }
 
+  /** The number of weights and biases over all layers. */
   get parameterCount(): number {
     return this.#layers.reduce((total, layer) => total + layer.parameterCount, 0);
   }
 
+  /** Whether dispose() has run; a disposed network refuses every call. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -837,6 +839,7 @@ export class MLP {
     this.#input = null;
   }
 
+  /** dispose(), for `using`. */
   [disposeSymbol](): void {
     this.dispose();
   }
