@@ -64,10 +64,15 @@ export interface LinearCrossEntropyOptions extends Omit<CrossEntropyOptions, 'gr
 }
 
 export interface LinearCrossEntropyResult {
+  /** The reduced loss ('none': the sum of the row losses). */
   loss: number;
+  /** Each row's loss, with reduction 'none'. */
   losses?: Float32Array;
+  /** ∂loss/∂x, n × h, when asked for. */
   dx?: Data;
+  /** ∂loss/∂W, h × v, when asked for. */
   dw?: Data;
+  /** ∂loss/∂b, length v, when asked for with a bias. */
   db?: Data;
 }
 

@@ -47,6 +47,7 @@ export interface MLPOptions {
 }
 
 export interface FromJSONOptions {
+  /** The instance to run on (from init() or createBackend()). Default: the one init() set. */
   backend?: Api;
   /** As MLPOptions.fusedOutput. */
   fusedOutput?: boolean | 'auto';
@@ -58,7 +59,9 @@ export interface FromJSONOptions {
 export interface MLPJSON {
   format: 'softmax-wasm.mlp';
   version: 1;
+  /** Units per layer, inputs first. */
   sizes: number[];
+  /** Per layer: its activation, W (inputs × outputs, row-major) and b (outputs), as float32 values. */
   layers: Array<{ activation: LayerActivation; weight: number[]; bias: number[] }>;
 }
 
@@ -71,15 +74,18 @@ export interface EpochStats {
   accuracy: number;
   /** On options.validation after the epoch; undefined without validation data. */
   valLoss?: number;
+  /** As valLoss: the fraction of the validation rows classified correctly. */
   valAccuracy?: number;
   /** Wall-clock milliseconds of the epoch's training steps (validation not included). */
   ms: number;
 }
 
 export interface BatchProgress {
+  /** 1-based index of the epoch being trained. */
   epoch: number;
   /** 1-based index of the batch just trained. */
   batch: number;
+  /** Batches per epoch. */
   batches: number;
   /** Mean loss of that batch before its update. */
   loss: number;
@@ -125,8 +131,11 @@ export interface ToONNXOptions {
   outputName?: string;
 }
 
+/** One layer's share of lossAndGradients(). */
 export interface LayerGradients {
+  /** ∂loss/∂W, inputs × outputs, row-major like the layer's weights. */
   weight: Float32Array;
+  /** ∂loss/∂b, one per output. */
   bias: Float32Array;
 }
 
