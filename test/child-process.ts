@@ -6,9 +6,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** The built package's entry, dist/index.js; throws saying how to build it when it is missing. */
+export function builtEntry(): string {
+  const entry = `${root}/dist/index.js`;
+  if (!existsSync(entry)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  return entry;
+}
+
 /** Runs a script of test/child/ in a fresh node with extra flags; returns its JSON report. */
 export function runChild(script: string, nodeFlags: string[], args: string[] = []): Record<string, unknown> {
-  if (!existsSync(`${root}/dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  builtEntry();
   const stdout = execFileSync(
     process.execPath,
     ['--experimental-wasm-relaxed-simd', ...nodeFlags, `${root}/test/child/${script}`, ...args],

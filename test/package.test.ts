@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinds, oracle } from './backends.js';
+import { builtEntry } from './child-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -24,6 +25,7 @@ let packed: string[] = [];
 let installed = '';
 
 beforeAll(() => {
+  builtEntry(); // npm pack packs what is built
   project = mkdtempSync(join(tmpdir(), 'softmax-wasm-package-'));
   // --ignore-scripts: `prepare` would rebuild what pretest has just built.
   const [pack] = JSON.parse(execFileSync(

@@ -22,9 +22,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { builtEntry } from './child-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const packageEntry = pathToFileURL(join(root, 'dist', 'index.js')).href;
+const packageEntry = pathToFileURL(builtEntry()).href;
 
 interface Block { line: number; code: string; notRun?: string }
 
