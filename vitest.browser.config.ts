@@ -9,6 +9,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launchOptions } from './test-browser/chromium.js';
+import { relaxedSimdFlags } from './scripts/node-flags.js';
 
 // Every test file of the Node suite runs in Chromium too, except those that need Node itself:
 // the ones with a static import of a node: module are found here (a dynamic import('node:…')
@@ -56,7 +57,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           include: ['test-browser/**/*.test.ts'],
           environment: 'node',
-          execArgv: ['--experimental-wasm-relaxed-simd'],
+          execArgv: relaxedSimdFlags,
           globalSetup: ['test-browser/global-setup.ts'],
           // One Chromium at a time: the machine is small and the e2e test trains a network.
           fileParallelism: false,

@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { relaxedSimdFlags } from './scripts/node-flags.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The wasm builds are compiled by `npm run build` (pretest); tests import src/ directly.
-    // Node 20 needs the flag for the relaxed-SIMD build, so the suite covers every build; on
-    // Node 22+ it is on by default and the flag is harmless.
-    execArgv: ['--experimental-wasm-relaxed-simd'],
+    // Node 20 needs a flag for the relaxed-SIMD build, so the suite covers every build; Node 22+
+    // has it on and refuses the flag (scripts/node-flags.js).
+    execArgv: relaxedSimdFlags,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -85,7 +85,7 @@ async function parent(runs: number, backends: BackendKind[]): Promise<void> {
     for (let round = 0; round < 3; round++) {
       for (const variant of (round % 2 ? ['composition', 'fused'] : ['fused', 'composition']) as Variant[]) {
         const out = execFileSync(process.execPath, [
-          '--experimental-wasm-relaxed-simd', script, '--child', variant, '--backend', backend, '--runs', String(runs),
+          ...process.execArgv, script, '--child', variant, '--backend', backend, '--runs', String(runs),
         ], { encoding: 'utf8', maxBuffer: 1 << 20 });
         results[variant].push(JSON.parse(out) as ChildResult);
         process.stdout.write('.');

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { relaxedSimdFlags } from './node-flags.js';
 
 const [wasmArg, name] = process.argv.slice(2);
 if (!wasmArg || !name) {
@@ -32,7 +33,7 @@ try {
   const compile = `const m = await WebAssembly.compile(require('fs').readFileSync(${JSON.stringify(wasmPath)}));`
     + 'await WebAssembly.instantiate(m, { env: { abort() {} } });';
   execFileSync(process.execPath, [
-    '--experimental-wasm-relaxed-simd', '--no-liftoff', '--no-wasm-lazy-compilation', '--no-wasm-dynamic-tiering',
+    ...relaxedSimdFlags, '--no-liftoff', '--no-wasm-lazy-compilation', '--no-wasm-dynamic-tiering',
     '--perf-prof', '--input-type=commonjs', '-e', `(async () => { ${compile} })()`,
   ], { cwd: dir, stdio: 'inherit' });
   const dump = readFileSync(join(dir, readdirSync(dir).find((f) => f.startsWith('jit-'))));

@@ -11,7 +11,7 @@
 // take the in-place and 2 × 16 paths; more than one block of depth and of columns), with and
 // without alpha, bias and accumulation.
 //
-//   node --experimental-wasm-relaxed-simd scripts/kernel-bits.js A.wasm B.wasm
+//   node scripts/run-node.js scripts/kernel-bits.js A.wasm B.wasm   (run-node.js: Node 20's relaxed-SIMD flag)
 //
 // Exits 1 when any non-NaN output differs (NaN sign and payload are the engine's choice, counted
 // apart).

@@ -1,6 +1,6 @@
 // Every suite runs over every backend this runtime supports: the wasm builds against the oracle,
 // and the oracle itself against the worked examples. Node 20 needs
-// --experimental-wasm-relaxed-simd for the relaxed build (npm test passes it).
+// --experimental-wasm-relaxed-simd for the relaxed build (vitest.config.ts passes it there).
 import { availableBackends, createBackend, type Api, type BackendKind } from '../src/index.js';
 
 export const kinds: BackendKind[] = availableBackends();

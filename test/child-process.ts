@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { relaxedSimdFlags } from '../scripts/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,7 +19,7 @@ export function runChild(script: string, nodeFlags: string[], args: string[] = [
   builtEntry();
   const stdout = execFileSync(
     process.execPath,
-    ['--experimental-wasm-relaxed-simd', ...nodeFlags, `${root}/test/child/${script}`, ...args],
+    [...relaxedSimdFlags, ...nodeFlags, `${root}/test/child/${script}`, ...args],
     { cwd: root, encoding: 'utf8', timeout: 60_000 },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1)!);

@@ -15,6 +15,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kinds, oracle } from './backends.js';
 import { builtEntry } from './child-process.js';
+import { relaxedSimdFlags } from '../scripts/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -88,7 +89,7 @@ describe.each(kinds)('the installed package in Node, on %s', (kind) => {
   it('computes the README example as the oracle does, and round-trips an MLP through ONNX', async () => {
     writeFileSync(join(project, 'consumer.mjs'), NODE_CONSUMER);
     const stdout = execFileSync(
-      process.execPath, ['--experimental-wasm-relaxed-simd', 'consumer.mjs', kind],
+      process.execPath, [...relaxedSimdFlags, 'consumer.mjs', kind],
       { cwd: project, encoding: 'utf8', timeout: 60_000 },
     );
     const got = JSON.parse(stdout.trim().split('\n').at(-1)!) as

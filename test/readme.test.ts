@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtEntry } from './child-process.js';
+import { relaxedSimdFlags } from '../scripts/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packageEntry = pathToFileURL(builtEntry()).href;
@@ -215,7 +216,7 @@ describe('README.md code blocks', () => {
       const script = join(scratch, `block-${index + 1}.mjs`), report = join(scratch, `block-${index + 1}.jsonl`);
       writeFileSync(script, source);
       writeFileSync(report, '');
-      execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', script], {
+      execFileSync(process.execPath, [...relaxedSimdFlags, script], {
         cwd: scratch, encoding: 'utf8', stdio: 'pipe', timeout: 120_000, env: { ...process.env, README_PROBES: report },
       });
       const reports = new Map(readFileSync(report, 'utf8').trim().split('\n').filter(Boolean)

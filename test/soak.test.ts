@@ -2,20 +2,21 @@
 // in), in a child process with --expose-gc. Wasm memory and the wasm heap must be exactly where
 // the warm-up left them; RSS within the script's slack. `npm run soak` runs the full 10^6 calls.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { kinds } from './backends.js';
+import { builtEntry } from './child-process.js';
+import { relaxedSimdFlags } from '../scripts/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe.each(kinds)('soak (reduced) on %s', (kind) => {
   it('keeps memory flat over 10 000 mixed calls and 20 MLP cycles', () => {
-    if (!existsSync(`${root}/dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    builtEntry();
     let stdout: string;
     try {
       stdout = execFileSync(process.execPath, [
-        '--expose-gc', '--experimental-wasm-relaxed-simd', `${root}/scripts/soak.js`,
+        '--expose-gc', ...relaxedSimdFlags, `${root}/scripts/soak.js`,
         '--calls', '10000', '--cycles', '20', '--backend', kind, '--json',
       ], { cwd: root, encoding: 'utf8', timeout: 120_000 });
     } catch (error) {
