@@ -84,6 +84,7 @@ async function parent(runs: number, backends: BackendKind[]): Promise<void> {
     const results: Record<Variant, ChildResult[]> = { fused: [], composition: [] };
     for (let round = 0; round < 3; round++) {
       for (const variant of (round % 2 ? ['composition', 'fused'] : ['fused', 'composition']) as Variant[]) {
+        // The children get this process's node flags: Node 20's relaxed-SIMD flag, from run-node.js.
         const out = execFileSync(process.execPath, [
           ...process.execArgv, script, '--child', variant, '--backend', backend, '--runs', String(runs),
         ], { encoding: 'utf8', maxBuffer: 1 << 20 });

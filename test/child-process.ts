@@ -1,5 +1,6 @@
 // Runs a script of test/child/ in a fresh node process: for node flags a test cannot set on its
-// own process (--wasm-max-mem-pages, --expose-gc). The scripts import the built dist/.
+// own process (--wasm-max-mem-pages, --expose-gc). The scripts import the built dist/, which
+// builtEntry() finds for every test that needs it.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
