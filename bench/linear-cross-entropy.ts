@@ -9,8 +9,8 @@
 //                the most frugal composition: resident tensors, one logits buffer allocated once,
 //                no copies, gradient in place.
 // Both compute the same loss, dx and dW from resident inputs into resident outputs. The parent
-// alternates the variants' processes and reports medians; the figures go to bench/RESULTS.md
-// between the LINEAR-CE markers.
+// alternates the variants' processes and reports medians; the figures of a full run (no --runs,
+// no --backend) go to bench/RESULTS.md between the LINEAR-CE markers.
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -71,7 +71,7 @@ async function child(variant: Variant, backend: BackendKind, runs: number): Prom
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
-async function parent(runs: number, backends: BackendKind[]): Promise<void> {
+async function parent(runs: number, backends: BackendKind[], record: boolean): Promise<void> {
   // This compiled copy of the library loads its kernels from build/bench/build/ (see main.ts).
   const from = new URL('../../', import.meta.url), to = new URL('../build/', import.meta.url);
   await mkdir(to, { recursive: true });
@@ -118,6 +118,10 @@ async function parent(runs: number, backends: BackendKind[]): Promise<void> {
   ].join('\n');
   console.log(`\n${table}\n`);
 
+  if (!record) {
+    console.log('bench/RESULTS.md not updated: only a full run (no --runs, no --backend) is recorded there');
+    return;
+  }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const section = [
     `Command: \`npm run bench:linear-ce\` (${runs} timed runs per process after one warm-up, 3 processes per variant, alternating).`,
@@ -149,5 +153,6 @@ if (option('child')) {
   process.stdout.write(JSON.stringify(await child(option('child') as Variant, option('backend') as BackendKind, runs)));
 } else {
   const only = option('backend') as BackendKind | undefined;
-  await parent(runs, only ? [only] : ['relaxed-simd', 'simd']);
+  // A smoke run with fewer runs or one build must not overwrite the recorded figures.
+  await parent(runs, only ? [only] : ['relaxed-simd', 'simd'], option('runs') === undefined && !only);
 }
