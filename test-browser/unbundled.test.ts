@@ -14,6 +14,7 @@ interface PageResult {
   available: string[];
   firstExample: number[];
   simdHashes: Record<string, string>;
+  onnxError: string;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -48,6 +49,10 @@ describe('the package in Chromium, unbundled from a static server', () => {
     expect(result.available).toEqual(['relaxed-simd', 'simd', 'js']);
     const expected = [0.659001, 0.242433, 0.098566];
     result.firstExample.forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));
+  });
+
+  it('refuses the ONNX methods with an error that says to use a bundler', () => {
+    expect(result.onnxError).toMatch(/^MLP\.toONNX: could not load the 'onnx-proto' package .*in a browser: load softmax-wasm through a bundler/);
   });
 
   it('gives bit-identical SIMD results to Node on a seeded batch', async () => {

@@ -74,7 +74,11 @@ function loadOnnx(fn: string): Promise<Onnx> {
     (mod) => (mod.default ?? mod).onnx,
     (cause: unknown) => {
       onnxModule = undefined;
-      throw new Error(`${fn}: could not load the 'onnx-proto' package that encodes ONNX (npm install onnx-proto)`, { cause });
+      throw new Error(
+        `${fn}: could not load the 'onnx-proto' package that encodes ONNX (in Node: npm install onnx-proto; in a ` +
+          'browser: load softmax-wasm through a bundler such as Vite, since onnx-proto is CommonJS, which a page cannot import as it is)',
+        { cause },
+      );
     },
   );
   return onnxModule;
