@@ -47,13 +47,13 @@ function readmeBlocks(): Block[] {
 
 // ---- Checks: what a comment claims ----
 
-type Expected = number | boolean;
-interface Check { text: string; name?: string; error?: { name: string; message: string }; values?: Expected[]; leading?: boolean; tolerances?: number[] }
+/** A value a comment shows, and how far from it a computed value may be. */
+interface Expected { value: number | boolean; tolerance: number }
+interface Check { text: string; name?: string; error?: { name: string; message: string }; expected?: Expected[]; leading?: boolean }
 
 const NUMBER = String.raw`[−-]?\d+(?:\.\d+)?(?:e[+−-]?\d+)?`;
 
-/** The literal's value and how far from it a computed value may be. */
-function literal(token: string, approximate: boolean): { value: Expected; tolerance: number } {
+function literal(token: string, approximate: boolean): Expected {
   if (token === 'true' || token === 'false') return { value: token === 'true', tolerance: 0 };
   const value = Number(token.replace(/−/g, '-'));
   const decimals = /\.(\d+)/.exec(token)?.[1].length ?? 0;
@@ -74,13 +74,11 @@ function parseCheck(text: string, names: string[]): Check | null {
   // Leading literals, separated by commas, each followed by a comma, a colon, a space and "(" or
   // the end: "≈ 0.0004", "true, fewer than 200", "0.748715, 12, 2: …". "4 rows × 2" is prose.
   const leading = new RegExp(String.raw`^(≈\s*)?(${NUMBER}|true|false)(?=$|,|:| \()`);
-  const values: Expected[] = [], tolerances: number[] = [];
+  const expected: Expected[] = [];
   for (let rest = body, m = leading.exec(rest); m; rest = rest.slice(m[0].length).replace(/^,\s*/, ''), m = leading.exec(rest)) {
-    const { value, tolerance } = literal(m[2], Boolean(m[1]));
-    values.push(value);
-    tolerances.push(tolerance);
+    expected.push(literal(m[2], Boolean(m[1])));
   }
-  if (values.length > 0) return { text, name, values, tolerances, leading: true };
+  if (expected.length > 0) return { text, name, expected, leading: true };
   const start = body.search(/[[{]/);
   if (start < 0) return null;
   // Only what stands inside brackets or braces counts ("Float32Array(9) [ … ]" is nine numbers),
@@ -94,15 +92,15 @@ function parseCheck(text: string, names: string[]): Check | null {
     if (ch === ']' || ch === '}') depth--;
   }
   const tokens = new RegExp(String.raw`(≈\s*)?(${NUMBER}|true|false)(?![\w.])`, 'g');
-  for (const m of inside.replace(/[A-Za-z_$][\w$]*\(\d+\)/g, ' ').matchAll(tokens)) {
+  // "Float32Array(3)" inside a group is a type, not a value.
+  const scanned = inside.replace(/[A-Za-z_$][\w$]*\(\d+\)/g, ' ');
+  for (const m of scanned.matchAll(tokens)) {
     // Keys and words ("loss:", "Float32Array") are not values; a digit inside a word is not a number.
-    const before = inside[m.index - 1];
+    const before = scanned[m.index - 1];
     if (before !== undefined && /[\w$]/.test(before)) continue;
-    const { value, tolerance } = literal(m[2], Boolean(m[1]));
-    values.push(value);
-    tolerances.push(tolerance);
+    expected.push(literal(m[2], Boolean(m[1])));
   }
-  return { text, name, values, tolerances };
+  return { text, name, expected };
 }
 
 // ---- Instrumenting a block ----
@@ -235,12 +233,12 @@ describe('README.md code blocks', () => {
           }
           expect(got!.error, `${where}: threw ${JSON.stringify(got!.error)}`).toBeUndefined();
           const actual = check.name ? got!.named![check.name] : got!.values!;
-          const wanted = check.values!;
+          const wanted = check.expected!;
           if (check.leading) expect(actual.length, where).toBeGreaterThanOrEqual(wanted.length);
           else expect(actual, `${where}: ${wanted.length} values expected`).toHaveLength(wanted.length);
-          wanted.forEach((w, i) => {
-            if (typeof w === 'boolean') expect(actual[i], `${where} [${i}]`).toBe(w);
-            else expect(Math.abs((actual[i] as number) - w), `${where} [${i}]: ${actual[i]} vs ${w}`).toBeLessThanOrEqual(check.tolerances![i]);
+          wanted.forEach(({ value, tolerance }, i) => {
+            if (typeof value === 'boolean') expect(actual[i], `${where} [${i}]`).toBe(value);
+            else expect(Math.abs((actual[i] as number) - value), `${where} [${i}]: ${actual[i]} vs ${value}`).toBeLessThanOrEqual(tolerance);
           });
         }
       }
