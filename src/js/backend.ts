@@ -15,7 +15,7 @@ export class JsF32Buffer implements F32Buffer {
   view(): Float32Array { return this.array; }
 }
 
-export class JsI32Buffer implements I32Buffer {
+class JsI32Buffer implements I32Buffer {
   constructor(readonly array: Int32Array) {}
   get length(): number { return this.array.length; }
   view(): Int32Array { return this.array; }

@@ -21,7 +21,7 @@ export function softmax(x: Float32Array, out: Float32Array, rows: number, cols: 
 }
 
 /** logsumexp(z/T) of one row; an infinite max is not subtracted, as in PyTorch. */
-export function logSumExpRow(x: Float32Array, start: number, cols: number, invTemperature: number): number {
+function logSumExpRow(x: Float32Array, start: number, cols: number, invTemperature: number): number {
   let m = rowMax(x, start, cols);
   if (!Number.isFinite(m) && !Number.isNaN(m)) m = 0;
   let total = 0;

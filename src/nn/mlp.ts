@@ -150,7 +150,7 @@ const NO_IGNORED_INDEX = -1;
 const INFERENCE_ROWS = 256;
 // From this many classes the output layer trains through the fused linear + cross-entropy, in
 // chunks whose logits take at most FUSED_CHUNK_BYTES (the MNIST-sized nets keep the plain path).
-export const FUSED_OUTPUT_MIN_CLASSES = 1024;
+const FUSED_OUTPUT_MIN_CLASSES = 1024;
 const FUSED_CHUNK_BYTES = 4 * 1024 * 1024;
 // Every option each method reads: any other key is a misspelling, refused rather than ignored.
 const MLP_OPTION_KEYS: readonly (keyof MLPOptions)[] = ['hidden', 'seed', 'init', 'backend', 'fusedOutput'];

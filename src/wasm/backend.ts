@@ -17,14 +17,14 @@ import type { OptimKernels } from './optim.js';
 type Kernels = KernelExports & SoftmaxKernels & LossKernels
   & OtherLossKernels & ActivationKernels & RowKernels & SparsemaxKernels & GemmKernels & OptimKernels;
 
-export class WasmF32Buffer implements F32Buffer {
+class WasmF32Buffer implements F32Buffer {
   constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
   view(): Float32Array {
     return this.memory.f32At(this.ptr, this.length);
   }
 }
 
-export class WasmI32Buffer implements I32Buffer {
+class WasmI32Buffer implements I32Buffer {
   constructor(private readonly memory: LinearMemory, readonly ptr: number, readonly length: number) {}
   view(): Int32Array {
     return this.memory.i32().subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length);

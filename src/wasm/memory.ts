@@ -20,7 +20,7 @@ const ALIGN = 16;
 /** TLSF serves blocks of at most 2^30 − 4 bytes; rounded down to the arena's alignment. */
 export const MAX_BLOCK_BYTES = 2 ** 30 - ALIGN;
 /** wasm32 addresses at most 65 536 pages of 64 KiB; engines may cap memory lower. */
-export const MAX_MEMORY_BYTES = 2 ** 32;
+const MAX_MEMORY_BYTES = 2 ** 32;
 const MIN_ARENA_BLOCK = 64 * 1024;
 // How many views LinearMemory.f32At keeps (a power of two).
 const VIEW_SLOTS = 16;
@@ -28,7 +28,7 @@ const VIEW_SLOTS = 16;
 const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 
 /** "1073741824 bytes (1 GiB)": exact figure plus a readable one. */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ['KiB', 'MiB', 'GiB'];
   let value = bytes;
   let unit = '';
