@@ -13,7 +13,8 @@
 // gives class weights in [0.5, 2)); the elementwise sigmoid and tanh (activationForward over the
 // rows × cols floats), and binaryCrossEntropy (binaryCrossEntropyWithLogits, mean, with gradient,
 // every third target 1 and the others 0). The relaxed-SIMD build needs a flag on Node 20, which
-// `node scripts/run-node.js scripts/kernel-ab.js …` adds. Prints ns per element (min and median of the interleaved samples) and B/A of the medians.
+// `node scripts/run-node.js scripts/kernel-ab.js …` adds. Prints ns per element (min and median
+// of the interleaved samples) and B/A of the medians.
 //
 // gemm (the matmul export) takes shapes [[m, k, n], …] instead, and --trans=NN|NT|TN|TT picks op(A)
 // and op(B) (default NN); it prints GFLOP/s of the fastest and the median sample, and B/A of the
