@@ -51,29 +51,42 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
   losses?: Float32Array;
 }
 
-export interface LinearCrossEntropyOptions extends Omit<CrossEntropyOptions, 'grad'> {
+/**
+ * Which gradients linearCrossEntropy gives: true for dx, dw (and db with a bias) in new arrays;
+ * or some of them, each true or a Float32Array / Tensor to write into: { dw: true, db: myBiasGrad }.
+ */
+export type LinearCrossEntropyGrads = boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
+
+export interface LinearCrossEntropyOptions<G extends LinearCrossEntropyGrads = LinearCrossEntropyGrads>
+  extends Omit<CrossEntropyOptions, 'grad'> {
   /** Per-class bias b (length v): logits = x·W + b. */
   bias?: Data;
   /**
    * true: return dx, dw (and db with a bias) in new arrays; or pick some, each true or a
    * Float32Array / Tensor to write into: { dw: true, db: myBiasGrad }.
    */
-  grad?: boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
+  grad?: G;
   /** Memory budget for one chunk of logits, in bytes (default 16 MiB); at least one row. */
   chunkBytes?: number;
 }
 
-export interface LinearCrossEntropyResult {
+/** A gradient's type in the result: a Tensor where options.grad gave one to write into. */
+export type LinearCrossEntropyGrad<G, K extends 'dx' | 'dw' | 'db'> =
+  G extends { [P in K]?: infer S } ? (S extends Tensor ? Tensor : Float32Array) : Float32Array;
+
+export interface LinearCrossEntropyResult<
+  DX extends Data = Float32Array, DW extends Data = Float32Array, DB extends Data = Float32Array,
+> {
   /** The reduced loss ('none': the sum of the row losses). */
   loss: number;
   /** Each row's loss, with reduction 'none'. */
   losses?: Float32Array;
   /** ∂loss/∂x, n × h, when asked for. */
-  dx?: Data;
+  dx?: DX;
   /** ∂loss/∂W, h × v, when asked for. */
-  dw?: Data;
+  dw?: DW;
   /** ∂loss/∂b, length v, when asked for with a bias. */
-  db?: Data;
+  db?: DB;
 }
 
 export interface ElementwiseLossOptions {
@@ -416,7 +429,7 @@ export class Api {
    * Backward pass of softmax: given y = softmax(z) and dy = ∂L/∂y, returns ∂L/∂z = y ⊙ (dy − ⟨dy, y⟩)
    * per row, in O(cols). out may be dy or y (in place).
    */
-  softmaxBackward(y: Float32Array, dy: Float32Array, cols: number, out?: Float32Array): Float32Array;
+  softmaxBackward(y: Data, dy: Data, cols: number, out?: Float32Array): Float32Array;
   softmaxBackward(y: Data, dy: Data, cols: number, out: Tensor): Tensor;
   softmaxBackward(y: Data, dy: Data, cols: number, out?: Data): Data {
     return this.backwardPass('softmaxBackward', y, dy, out, (n) => checkRows('softmaxBackward', 'y', n, cols),
@@ -480,7 +493,7 @@ export class Api {
    * targets: class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[], one per
    * row) or probabilities (Float32Array of the logits' length).
    */
-  crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions & { grad: Tensor }): CrossEntropyResult<Tensor>;
+  crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options: CrossEntropyOptions & { grad: Tensor }): CrossEntropyResult<Tensor>;
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult;
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult<Data> {
     const fn = 'crossEntropy';
@@ -635,9 +648,12 @@ export class Api {
    * dx = g·Wᵀ, dW += xᵀ·g and db += Σ g before the next chunk reuses the space. Peak extra
    * memory is O(chunk × v), not O(n × v). x: n × h, w: h × v (matmul's B layout), bias: v.
    */
+  linearCrossEntropy<G extends LinearCrossEntropyGrads = false>(
+    x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions<G>,
+  ): LinearCrossEntropyResult<LinearCrossEntropyGrad<G, 'dx'>, LinearCrossEntropyGrad<G, 'dw'>, LinearCrossEntropyGrad<G, 'db'>>;
   linearCrossEntropy(
     x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions,
-  ): LinearCrossEntropyResult {
+  ): LinearCrossEntropyResult<Data, Data, Data> {
     const fn = 'linearCrossEntropy';
     checkInteger(fn, 'n', n, 1);
     checkInteger(fn, 'h', h, 1);
@@ -707,7 +723,7 @@ export class Api {
         dx: dx ? dx.buffer : null, dw: dw ? dw.buffer : null, db: db ? db.buffer : null,
         losses: losses ? losses.buffer : null,
       }, n, h, v, chunkRows, ignoreIndex, { weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale });
-      const result: LinearCrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
+      const result: LinearCrossEntropyResult<Data, Data, Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (losses) result.losses = losses.finish();
       if (dx) result.dx = dx.finish();
       if (dw) result.dw = dw.finish();

@@ -1,0 +1,75 @@
+// The overloads' result types, checked twice: by `tsc --noEmit` (part of `npm test`), which
+// fails on a wrong expectTypeOf or an unused @ts-expect-error, and at run time, where the value
+// must be what the type says. Each case is a call form a user writes without a cast.
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { crossEntropy, linearCrossEntropy, softmaxBackward, Tensor, type Api } from '../src/index.js';
+import { oracle } from './backends.js';
+
+const rows = 2, cols = 3;
+const logits = new Float32Array([1, 2, 3, -1, 0, 1]);
+const targets = [2, 0];
+
+describe('result types of the overloads', () => {
+  it('the module-level functions have the methods\' types (overloads and all)', () => {
+    expectTypeOf(crossEntropy).toEqualTypeOf<Api['crossEntropy']>();
+    expectTypeOf(softmaxBackward).toEqualTypeOf<Api['softmaxBackward']>();
+    expectTypeOf(linearCrossEntropy).toEqualTypeOf<Api['linearCrossEntropy']>();
+  });
+
+  it('crossEntropy: a Float32Array gradient unless a Tensor was given to write it into', async () => {
+    const api = await oracle();
+    const plain = api.crossEntropy(logits, targets, cols);
+    expectTypeOf(plain.grad).toEqualTypeOf<Float32Array | undefined>();
+    expect(plain.grad).toBeUndefined();
+
+    const asked = api.crossEntropy(logits, targets, cols, { grad: true });
+    expectTypeOf(asked.grad).toEqualTypeOf<Float32Array | undefined>();
+    expect(asked.grad).toBeInstanceOf(Float32Array);
+
+    using into = api.tensor(rows, cols);
+    const resident = api.crossEntropy(logits, targets, cols, { grad: into });
+    expectTypeOf(resident.grad).toEqualTypeOf<Tensor | undefined>();
+    expect(resident.grad).toBe(into);
+  });
+
+  it('softmaxBackward takes resident y and dy and gives a Float32Array without out', async () => {
+    const api = await oracle();
+    using y = api.tensor(rows, cols, api.softmax(logits, cols));
+    using dy = api.tensor(rows, cols, logits);
+    const dx = api.softmaxBackward(y, dy, cols);
+    expectTypeOf(dx).toEqualTypeOf<Float32Array>();
+    expect(dx).toBeInstanceOf(Float32Array);
+    expect(Array.from(dx)).toEqual(Array.from(api.softmaxBackward(y.toArray(), dy.toArray(), cols)));
+  });
+
+  it('linearCrossEntropy: each gradient is a Float32Array unless a Tensor was given for it', async () => {
+    const api = await oracle();
+    const n = rows, h = 2, v = cols;
+    const x = new Float32Array([0.5, -1, 2, 0.25]);
+    const w = new Float32Array([1, 0, -1, 0.5, 2, -0.5]);
+    const bias = new Float32Array([0, 0.1, -0.1]);
+
+    const lossOnly = api.linearCrossEntropy(x, w, targets, n, h, v);
+    expectTypeOf(lossOnly.dx).toEqualTypeOf<Float32Array | undefined>();
+    expect(lossOnly.dx).toBeUndefined();
+
+    const all = api.linearCrossEntropy(x, w, targets, n, h, v, { bias, grad: true });
+    expectTypeOf(all.dx).toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf(all.db).toEqualTypeOf<Float32Array | undefined>();
+    expect(all.dx![0]).toBeTypeOf('number'); // indexable without a cast
+    expect(all.db).toBeInstanceOf(Float32Array);
+
+    using dw = api.tensor(h, v);
+    const some = api.linearCrossEntropy(x, w, targets, n, h, v, { bias, grad: { dx: true, dw, db: new Float32Array(v) } });
+    expectTypeOf(some.dx).toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf(some.dw).toEqualTypeOf<Tensor | undefined>();
+    expectTypeOf(some.db).toEqualTypeOf<Float32Array | undefined>();
+    expect(some.dx).toBeInstanceOf(Float32Array);
+    expect(some.dw).toBe(dw);
+    expect(Array.from(dw.toArray())).toEqual(Array.from(all.dw!));
+
+    // The options stay checked for misspelt keys (at compile time here, at run time as well).
+    // @ts-expect-error chunkBytez is not an option
+    expect(() => api.linearCrossEntropy(x, w, targets, n, h, v, { chunkBytez: 64 })).toThrow(/chunkBytez/);
+  });
+});
