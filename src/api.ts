@@ -162,6 +162,9 @@ export interface MatmulOptions {
 
 const MATMUL_OPTION_KEYS: readonly (keyof MatmulOptions)[] = ['transA', 'transB', 'bias', 'accumulate', 'alpha', 'out'];
 
+const TENSOR_OWNER = 'a tensor works only with the instance that made it (createBackend(), and init() ' +
+  'naming another backend, make new instances)';
+
 /** Whether a third argument is out (the options otherwise). */
 const isData = (value: unknown): value is Data => value instanceof Float32Array || value instanceof Tensor;
 
@@ -214,7 +217,9 @@ export class Api {
 
   private data(fn: string, name: string, value: unknown): Data {
     if (value instanceof Tensor) {
-      if (value.backend !== this.backend) throw new TypeError(`${fn}: ${name} is a Tensor of another backend instance`);
+      if (value.backend !== this.backend) {
+        throw new TypeError(`${fn}: ${name} is a Tensor of another backend instance; ${TENSOR_OWNER}`);
+      }
       value.buffer(fn);
       return value;
     }

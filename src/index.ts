@@ -40,10 +40,14 @@ export function availableBackends(): BackendKind[] {
   return kinds;
 }
 
-async function makeBackend(fn: string, options: unknown): Promise<Backend> {
+/** The build a call asks for: its options checked, and 'auto' resolved to the fastest here. */
+function requestedKind(fn: string, options: unknown): { kind: BackendKind; named: boolean } {
   const opts = checkOptions(fn, options, ['backend']) as InitOptions;
   const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
-  const kind = choice === 'auto' ? availableBackends()[0] : choice;
+  return choice === 'auto' ? { kind: availableBackends()[0], named: false } : { kind: choice, named: true };
+}
+
+async function loadBackend(fn: string, kind: BackendKind): Promise<Backend> {
   if (kind === 'js') return new JsBackend();
   if (!validates(kind)) {
     throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${
@@ -58,15 +62,37 @@ async function makeBackend(fn: string, options: unknown): Promise<Backend> {
 
 /** An independent instance: its own wasm memory, sharing no state with any other. */
 export async function createBackend(options?: InitOptions): Promise<Api> {
-  return new Api(await makeBackend('createBackend', options));
+  return new Api(await loadBackend('createBackend', requestedKind('createBackend', options).kind));
 }
 
+// The default instance, and the init() call that made it or is making it. Later init() calls get
+// the same instance unless they name another build: two modules that each `await init()` must
+// not orphan each other's tensors. When calls overlap, the last one's build becomes the default.
 let defaultApi: Api | null = null;
+let defaultInit: { kind: BackendKind; api: Promise<Api> } | null = null;
 
-/** Loads the kernels and sets the default instance used by the module-level functions. */
+/**
+ * Loads the kernels and sets the default instance used by the module-level functions. Called
+ * again, it returns the same instance, unless options.backend names another build: that makes
+ * a new default instance, and tensors and networks of the old one stay with the old one.
+ */
 export async function init(options?: InitOptions): Promise<Api> {
-  defaultApi = new Api(await makeBackend('init', options));
-  return defaultApi;
+  const { kind, named } = requestedKind('init', options);
+  if (defaultInit && (!named || defaultInit.kind === kind)) return defaultInit.api;
+  const previous = defaultInit;
+  const entry: { kind: BackendKind; api: Promise<Api> } = {
+    kind,
+    api: loadBackend('init', kind).then((backend) => {
+      const api = new Api(backend);
+      if (defaultInit === entry) defaultApi = api;
+      return api;
+    }, (error: unknown) => {
+      if (defaultInit === entry) defaultInit = previous;
+      throw error;
+    }),
+  };
+  defaultInit = entry;
+  return entry.api;
 }
 
 /** The default instance; throws if init() has not resolved yet. */

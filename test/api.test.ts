@@ -1,6 +1,6 @@
 // The module-level API, backend selection, independent instances, resident tensors and the
 // scratch arena's bookkeeping.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as lib from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
 import { kinds, wasmKinds } from './backends.js';
@@ -28,10 +28,60 @@ describe('init and the module-level functions', () => {
     expect(lib.backendKind()).toBe(kind);
   });
 
+  it('called again, returns the same instance, so tensors made in between keep working', async () => {
+    const first = await lib.init({ backend: kinds[0] });
+    const t = lib.tensor(1, 3, new Float32Array([1, 2, 3]));
+    expect(await lib.init()).toBe(first); // another module's plain init()
+    expect(await lib.init({ backend: 'auto' })).toBe(first);
+    expect(await lib.init({ backend: kinds[0] })).toBe(first);
+    expect(Array.from(lib.softmax(t, 3))).toEqual(Array.from(first.softmax(t, 3)));
+    const [a, b] = await Promise.all([lib.init(), lib.init()]);
+    expect(a).toBe(first);
+    expect(b).toBe(first);
+    t.dispose();
+  });
+
+  it.runIf(kinds.length > 1)('naming another backend makes a new default; the old tensors stay with the old instance', async () => {
+    const first = await lib.init({ backend: kinds[0] });
+    const t = lib.tensor(1, 3, new Float32Array([1, 2, 3]));
+    const second = await lib.init({ backend: kinds[1] });
+    expect(second).not.toBe(first);
+    expect(lib.backendKind()).toBe(second.kind);
+    expect(() => lib.softmax(t, 3)).toThrow(/x is a Tensor of another backend instance; a tensor works only with the instance that made it/);
+    expect(first.softmax(t, 3)[2]).toBeCloseTo(0.665241, 6);
+    t.dispose();
+  });
+
+  it('when calls overlap, the last call\'s build becomes the default', async () => {
+    const [forced, last] = await Promise.all([lib.init({ backend: kinds[0] }), lib.init({ backend: 'js' })]);
+    expect(last.kind).toBe('js');
+    expect(lib.backendKind()).toBe('js');
+    if (forced.kind !== 'js') expect(forced).not.toBe(last);
+    const [back] = await Promise.all([lib.init({ backend: kinds[0] }), lib.init()]);
+    expect(lib.backendKind()).toBe(kinds[0]);
+    expect(await lib.init()).toBe(back);
+  });
+
+  it.runIf(wasmKinds.length > 0)('a build that fails to load leaves the default instance as it was', async () => {
+    const before = await lib.init({ backend: 'js' });
+    const load = vi.spyOn(WasmBackend, 'create').mockRejectedValueOnce(new Error('no memory for the build'));
+    try {
+      await expect(lib.init({ backend: wasmKinds[0] })).rejects.toThrow('no memory for the build');
+    } finally {
+      load.mockRestore();
+    }
+    expect(await lib.init()).toBe(before);
+    expect(lib.backendKind()).toBe('js');
+  });
+
   it('rejects unknown backends and bad options', async () => {
     await expect(lib.init({ backend: 'gpu' as never })).rejects.toThrow(
       "init: options.backend must be one of 'auto', 'relaxed-simd', 'simd', 'js', got string \"gpu\"");
     await expect(lib.createBackend(3 as never)).rejects.toThrow(TypeError);
+    // and a rejected init() leaves the default instance as it was
+    const before = await lib.init();
+    await expect(lib.init({ backend: 'gpu' as never })).rejects.toThrow(/options\.backend/);
+    expect(await lib.init()).toBe(before);
   });
 
   it('always lists the js backend, and simd on runtimes with wasm SIMD', () => {

@@ -46,11 +46,13 @@ describe.each(kinds)('disposed tensors on %s', (kind) => {
   });
 
   it('are refused by another instance, whose own work is unaffected', async () => {
+    const owner = 'a tensor works only with the instance that made it (createBackend(), and init() naming ' +
+      'another backend, make new instances)';
     const a = await createBackend({ backend: kind });
     const b = await createBackend({ backend: kind });
     const ta = a.tensor(1, 3, new Float32Array([1, 2, 3]));
-    expect(() => b.softmax(ta, 3)).toThrow(new TypeError('softmax: x is a Tensor of another backend instance'));
-    expect(() => b.softmax(new Float32Array(3), 3, ta)).toThrow(new TypeError('softmax: out is a Tensor of another backend instance'));
+    expect(() => b.softmax(ta, 3)).toThrow(new TypeError(`softmax: x is a Tensor of another backend instance; ${owner}`));
+    expect(() => b.softmax(new Float32Array(3), 3, ta)).toThrow(new TypeError(`softmax: out is a Tensor of another backend instance; ${owner}`));
     expect(b.softmax(new Float32Array([1, 2, 3]), 3)).toEqual(a.softmax(ta, 3));
     ta.dispose();
   });
