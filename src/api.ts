@@ -10,7 +10,7 @@ import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
   describe,
 } from './validate.js';
-import { checkNoOverlap, checkTemperature, FLOAT32_MAX, overlap } from './validate.js';
+import { checkNoOverlap, checkTemperature, FLOAT32_MAX, overlap, staleViewError } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
@@ -192,7 +192,7 @@ export class Api {
   tensor(rows: number, cols: number, data?: Float32Array): Tensor {
     checkInteger('tensor', 'rows', rows, 1);
     checkInteger('tensor', 'cols', cols, 1);
-    if (data !== undefined) checkLength('tensor', 'data', checkFloat32Array('tensor', 'data', data).length, rows * cols, `${rows} × ${cols}`);
+    if (data !== undefined) checkLength('tensor', 'data', this.current('tensor', 'data', checkFloat32Array('tensor', 'data', data)).length, rows * cols, `${rows} × ${cols}`);
     let buffer: F32Buffer;
     try {
       buffer = this.backend.allocF32(rows * cols);
@@ -223,7 +223,13 @@ export class Api {
       value.buffer(fn);
       return value;
     }
-    return checkFloat32Array(fn, name, value);
+    return this.current(fn, name, checkFloat32Array(fn, name, value));
+  }
+
+  /** Refuses a view of this instance's memory from before it grew, which would read as empty. */
+  private current<T extends ArrayBufferView>(fn: string, name: string, array: T): T {
+    if (this.backend.isStaleView(array)) throw staleViewError(fn, name);
+    return array;
   }
 
   private out(fn: string, value: unknown, length: number, what: string): Data | undefined {
@@ -479,7 +485,7 @@ export class Api {
    * labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
    */
   private lossOptions(fn: string, opts: Omit<CrossEntropyOptions, 'grad'>, cols: number) {
-    const weight = opts.weight === undefined ? undefined : checkFloat32Array(fn, 'options.weight', opts.weight);
+    const weight = opts.weight === undefined ? undefined : this.current(fn, 'options.weight', checkFloat32Array(fn, 'options.weight', opts.weight));
     if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
     return {
       reduction: opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS),
@@ -514,6 +520,7 @@ export class Api {
       checkLength(fn, 'options.grad', gradOut.length, z.length, 'logits.length');
     }
 
+    if (ArrayBuffer.isView(targets)) this.current(fn, 'targets', targets);
     const byIndex = !(targets instanceof Float32Array);
     let normaliser = rows;
     if (byIndex) {
@@ -673,6 +680,7 @@ export class Api {
     if (bias) checkLength(fn, 'options.bias', bias.length, v, 'one bias per class, v');
     const chunkBytes = opts.chunkBytes === undefined
       ? DEFAULT_CHUNK_BYTES : checkInteger(fn, 'options.chunkBytes', opts.chunkBytes, 4);
+    if (ArrayBuffer.isView(targets)) this.current(fn, 'targets', targets);
     const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
 

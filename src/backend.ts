@@ -73,6 +73,11 @@ export interface Backend {
   release(buffer: F32Buffer): void;
   /** Bytes of backend memory in use by this instance (wasm: the linear memory's size). */
   memoryBytes(): number;
+  /**
+   * Whether an array is a view of this instance's memory from before the memory grew (wasm):
+   * detached, it reads as empty though the caller meant the data it once showed.
+   */
+  isStaleView(array: ArrayBufferView): boolean;
   /** Elements [start, start + length) of a buffer, sharing its memory (no copy). */
   sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer;
   sliceI32(buffer: I32Buffer, start: number, length: number): I32Buffer;

@@ -4,7 +4,7 @@
 import type { Backend, F32Buffer } from './backend.js';
 import { disposeSymbol } from './dispose-symbol.js';
 import { float32ArrayToOverwrite } from './fresh-array.js';
-import { describe } from './validate.js';
+import { describe, staleViewError } from './validate.js';
 
 interface Held { backend: Backend; buffer: F32Buffer }
 const forgotten = new FinalizationRegistry<Held>(({ backend, buffer }) => backend.release(buffer));
@@ -59,6 +59,7 @@ export class Tensor {
   write(src: Float32Array): this {
     const target = this.buffer('Tensor.write');
     if (!(src instanceof Float32Array)) throw new TypeError(`Tensor.write: src must be a Float32Array, got ${describe(src)}`);
+    if (this.backend.isStaleView(src)) throw staleViewError('Tensor.write', 'src');
     if (src.length !== this.length) {
       throw new RangeError(`Tensor.write: src.length must be ${this.length} (${this.rows}×${this.cols}), got ${src.length}`);
     }

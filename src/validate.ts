@@ -39,6 +39,12 @@ export function checkNumber(
   return value;
 }
 
+/** For an array the backend found to be a view of its memory from before the memory grew. */
+export function staleViewError(fn: string, name: string): TypeError {
+  return new TypeError(`${fn}: ${name} is a view of this instance's wasm memory from before the memory grew (a ` +
+    'Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())');
+}
+
 export function checkFloat32Array(fn: string, name: string, value: unknown): Float32Array {
   if (!(value instanceof Float32Array)) {
     const hint = Array.isArray(value) || ArrayBuffer.isView(value) ? ` (convert with Float32Array.from(${name}))` : '';

@@ -159,8 +159,47 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // A view detached long before the call is simply empty.
     const stale = t.view();
     const bigger = api.tensor(8192, 1024);
-    expect(() => api.softmax(stale, 1024)).toThrow('softmax: x.length must be a positive multiple of cols = 1024, got 0');
+    expect(() => api.softmax(stale, 1024)).toThrow(new TypeError("softmax: x is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
     for (const x of [t, grown, bigger]) x.dispose();
+  });
+
+  it('are refused by every function when stale before the call, with the function and argument named', async () => {
+    const { api, wasm } = await wasmInstance(kind);
+    const t = api.tensor(1, 4, new Float32Array([1, 2, 3, 4]));
+    const stale = t.view();
+    const staleIndices = new Int32Array(stale.buffer, stale.byteOffset, 1); // class indices over the same memory
+    using grown = api.tensor(4096, 4096); // 64 MiB: a fresh instance grows its memory for it
+    expect(stale.length).toBe(0);
+    const four = new Float32Array([0.5, 1, 1.5, 2]);
+    const calls: Array<[string, string, () => unknown]> = [
+      ['softmax', 'x', () => api.softmax(stale, 4)],
+      ['softmax', 'out', () => api.softmax(four, 4, stale)],
+      ['logSoftmax', 'x', () => api.logSoftmax(stale, 4)],
+      ['logSumExp', 'x', () => api.logSumExp(stale, 4)],
+      ['softmaxBackward', 'dy', () => api.softmaxBackward(four, stale, 4)],
+      ['crossEntropy', 'logits', () => api.crossEntropy(stale, [0], 4)],
+      ['crossEntropy', 'targets', () => api.crossEntropy(four, stale, 4)],
+      ['crossEntropy', 'targets', () => api.crossEntropy(four, staleIndices, 4)],
+      ['crossEntropy', 'options.weight', () => api.crossEntropy(four, [0], 4, { weight: stale })],
+      ['linearCrossEntropy', 'w', () => api.linearCrossEntropy(four, stale, [0], 1, 4, 1)],
+      ['argmax', 'x', () => api.argmax(stale, 4)],
+      ['sparsemax', 'x', () => api.sparsemax(stale, 4)],
+      ['sampleCategorical', 'logits', () => api.sampleCategorical(stale, 4)],
+      ['softmaxJacobian', 'a', () => api.softmaxJacobian(stale)],
+      ['sigmoid', 'x', () => api.sigmoid(stale)],
+      ['mse', 'targets', () => api.mse(four, stale)],
+      ['matmul', 'b', () => api.matmul(four, stale, 1, 4, 1)],
+      ['tensor', 'data', () => api.tensor(1, 4, stale)],
+      ['Tensor.write', 'src', () => t.write(stale)],
+    ];
+    for (const [fn, name, call] of calls) {
+      expect(call, `${fn} ${name}`).toThrow(new TypeError(`${fn}: ${name} is a view of this instance's wasm memory from before ` +
+        "the memory grew (a Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
+      expect(wasm.arenaState().idle).toBe(true);
+    }
+    // An array that is empty by construction is not a stale view: the usual length error.
+    expect(() => api.softmax(new Float32Array(0), 4)).toThrow('softmax: x.length must be a positive multiple of cols = 4, got 0');
+    t.dispose();
   });
 
   it('are refused by crossEntropy, which streams them in blocks, once its scratch detached them', async () => {

@@ -45,6 +45,7 @@ export class JsBackend implements Backend {
   allocF32(length: number): F32Buffer { return new JsF32Buffer(new Float32Array(length)); }
   release(): void { /* garbage collected */ }
   memoryBytes(): number { return 0; }
+  isStaleView(): boolean { return false; } // a JS tensor's view() is its array, which never detaches
   sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
     return new JsF32Buffer(f32(buffer).subarray(start, start + length));
   }

@@ -63,8 +63,9 @@ export class WasmBackend implements Backend {
     const { arena } = this;
     this.scope = {
       f32: (src) => {
-        // A detached view has no bytes left; only then is the (slower) check worth making.
-        if (src.byteLength === 0 && memory.isRetired(src.buffer)) throw staleViewError(src);
+        // The Api refuses views that were stale when passed; this catches the ones the call's own
+        // reservation detached.
+        if (this.isStaleView(src)) throw staleViewError(src);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
         return buffer;
@@ -78,7 +79,7 @@ export class WasmBackend implements Backend {
       i32: (src) => {
         // Class indices as an Int32Array over a Tensor.view()'s memory would otherwise copy nothing
         // and leave the scratch's old bytes as the targets.
-        if (ArrayBuffer.isView(src) && src.byteLength === 0 && memory.isRetired(src.buffer)) throw staleViewError(src);
+        if (ArrayBuffer.isView(src) && this.isStaleView(src)) throw staleViewError(src);
         const buffer = new WasmI32Buffer(memory, arena.take(src.length * 4), src.length);
         buffer.view().set(src);
         return buffer;
@@ -132,6 +133,11 @@ export class WasmBackend implements Backend {
 
   memoryBytes(): number {
     return this.memory.byteLength;
+  }
+
+  isStaleView(array: ArrayBufferView): boolean {
+    // A detached view has no bytes left; only then is the (slower) lookup worth making.
+    return array.byteLength === 0 && this.memory.isRetired(array.buffer);
   }
 
   sliceF32(buffer: F32Buffer, start: number, length: number): F32Buffer {
