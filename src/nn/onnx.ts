@@ -76,7 +76,8 @@ function loadOnnx(fn: string): Promise<Onnx> {
       onnxModule = undefined;
       throw new Error(
         `${fn}: could not load the 'onnx-proto' package that encodes ONNX (in Node: npm install onnx-proto; in a ` +
-          'browser: load softmax-wasm through a bundler such as Vite, since onnx-proto is CommonJS, which a page cannot import as it is)',
+          'browser: load softmax-wasm through a bundler such as Vite, since onnx-proto is CommonJS, which a page cannot import ' +
+          'as it is; Vite\'s dev server with softmax-wasm in optimizeDeps.exclude also needs include: [\'softmax-wasm > onnx-proto\'])',
         { cause },
       );
     },

@@ -87,13 +87,21 @@ export function compileKernels(flavor: WasmFlavor): Promise<WebAssembly.Module> 
   return module;
 }
 
-async function compileFrom(url: URL): Promise<WebAssembly.Module> {
+/** Compiles the module at url: a file: URL read from disk, any other fetched. */
+export async function compileFrom(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
     // Node (or another runtime reading local files). The specifier is a variable so bundlers
     // targeting browsers leave it alone; this branch never runs there.
     const fsModule = 'node:fs/promises';
     const { readFile } = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
-    return WebAssembly.compile(await readFile(url));
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await readFile(url);
+    } catch (error) {
+      throw new Error(`softmax-wasm: could not read the kernels at ${url.pathname} (${(error as Error).message}); ` +
+        'the package\'s build/ folder must sit next to its dist/ folder (reinstall it, or run `npm run build` in a clone)');
+    }
+    return WebAssembly.compile(checkedWasm(url, bytes));
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`softmax-wasm: could not load ${url.href}: HTTP ${response.status}`);
@@ -102,8 +110,27 @@ async function compileFrom(url: URL): Promise<WebAssembly.Module> {
       return await WebAssembly.compileStreaming(response.clone());
     } catch {
       // Servers that do not send Content-Type: application/wasm make streaming fail; the bytes
-      // are still good.
+      // are still good. Others answered with another file (below).
     }
   }
-  return WebAssembly.compile(await response.arrayBuffer());
+  return WebAssembly.compile(checkedWasm(url, new Uint8Array(await response.arrayBuffer()), response.headers.get('content-type')));
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]; // "\0asm"
+
+/**
+ * The bytes, if they are a wasm module. A server that answers a missing file with a page (Vite's
+ * dev server sends index.html with status 200) would otherwise fail in the engine with "expected
+ * magic word", which names neither the URL nor the cause.
+ */
+function checkedWasm(url: URL, bytes: Uint8Array<ArrayBuffer>, contentType?: string | null): Uint8Array<ArrayBuffer> {
+  if (WASM_MAGIC.every((byte, i) => bytes[i] === byte)) return bytes;
+  const start = String.fromCharCode(...bytes.subarray(0, 16)).replace(/[^\x20-\x7e]/g, '.');
+  const cause = url.protocol === 'file:'
+    ? 'The file is not one of the package\'s builds: reinstall the package, or run `npm run build` in a clone'
+    : 'The server has no file there, or answered with another one. If a bundler moved the package\'s code ' +
+      'away from its build/ folder (Vite\'s dev server does, when it pre-bundles dependencies), exclude ' +
+      'softmax-wasm from that step: optimizeDeps: { exclude: [\'softmax-wasm\'] }';
+  throw new Error(`softmax-wasm: ${url.href} is not a wasm module: the ${bytes.length} bytes received start with ` +
+    `"${start}"${contentType ? ` (content-type ${contentType})` : ''}. ${cause}`);
 }
