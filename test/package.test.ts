@@ -1,8 +1,9 @@
 // The package as a user gets it: `npm pack` (of the dist/ and build/ that `npm test` builds first),
-// installed from the tarball into an empty project — so only the files `package.json` ships and
-// only its runtime dependencies — then imported by name from Node (as ES modules and from
-// CommonJS), compiled against by a strict TypeScript project, and asked for its documentation by
-// TypeScript's language service, as an editor would. The rest of the suite imports src/ or the
+// installed from the tarball into an empty project — so only the files `package.json` ships, and
+// no dependency (onnx-proto, the optional peer of the ONNX methods, is installed after a check
+// without it) — then imported by name from Node (as ES modules and from CommonJS), compiled
+// against by a strict TypeScript project, and asked for its documentation by TypeScript's
+// language service, as an editor would. The rest of the suite imports src/ or the
 // repository's own dist/, which would not notice a file missing from `files`, a dev-only import,
 // or declarations that need the repository's compiler settings or lose their docs.
 import { execFileSync } from 'node:child_process';
@@ -24,6 +25,18 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let project = '';
 let packed: string[] = [];
 let installed = '';
+let withoutOnnxProto: { packages: string[]; softmax: number[]; error: string };
+
+// Runs in the consumer project before onnx-proto is installed. Prints one JSON line.
+const NO_ONNX_CONSUMER = `
+import { readdirSync } from 'node:fs';
+import { init, softmax, MLP } from 'softmax-wasm';
+await init({ backend: 'js' });
+const softmaxOut = Array.from(softmax(new Float32Array([2.0, 1.0, 0.1]), 3));
+const error = await new MLP([2, 3, 2], { seed: 1 }).toONNX().then(() => 'no error', (e) => e.message);
+const packages = readdirSync('node_modules').filter((name) => !name.startsWith('.'));
+console.log(JSON.stringify({ packages, softmax: softmaxOut, error }));
+`;
 
 beforeAll(() => {
   builtEntry(); // npm pack packs what is built
@@ -40,16 +53,26 @@ beforeAll(() => {
     { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 },
   );
   installed = join(project, 'node_modules', 'softmax-wasm');
-}, 180_000);
+  // onnx-proto is an optional peer dependency: absent, the ONNX methods must say how to get it;
+  // then the consumer installs it, as the README says, for the tests that export ONNX.
+  writeFileSync(join(project, 'no-onnx.mjs'), NO_ONNX_CONSUMER);
+  withoutOnnxProto = JSON.parse(execFileSync(process.execPath, ['no-onnx.mjs'], { cwd: project, encoding: 'utf8' }).trim()) as
+    typeof withoutOnnxProto;
+  const { peerDependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+  execFileSync(
+    npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', `onnx-proto@${peerDependencies['onnx-proto']}`],
+    { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 170_000 },
+  );
+}, 300_000);
 
 afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
 describe('the packed tarball', () => {
-  it('ships the entry, its declarations, both wasm builds and the README, and no sources or tests', () => {
+  it('ships the entry, its declarations, both wasm builds, the README and the licence, and no sources or tests', () => {
     for (const file of ['dist/index.js', 'dist/index.d.ts', 'build/softmax-wasm.simd.wasm',
-      'build/softmax-wasm.relaxed-simd.wasm', 'README.md', 'package.json']) {
+      'build/softmax-wasm.relaxed-simd.wasm', 'README.md', 'LICENSE', 'package.json']) {
       expect(packed).toContain(file);
     }
     const stray = packed.filter((f) => /^(src|assembly|test|test-browser|bench|examples|demo|scripts)\//.test(f));
@@ -75,7 +98,7 @@ await init({ backend: process.argv[2] });
 const logits = new Float32Array([2.0, 1.0, 0.1, 1, 5, 3]);
 const probabilities = Array.from(softmax(logits, 3));
 const { loss, grad } = crossEntropy(logits, [0, 1], 3, { grad: true });
-// The ONNX methods import onnx-proto, the package's one runtime dependency, on first use.
+// The ONNX methods import onnx-proto, the optional peer dependency installed above, on first use.
 const net = new MLP([3, 4, 2], { seed: 3 });
 const copy = await MLP.fromONNX(await net.toONNX());
 const x = Float32Array.of(0.5, -1, 2);
@@ -84,6 +107,14 @@ console.log(JSON.stringify({
   onnxSame: Array.from(copy.predict(x)).every((p, i) => p === net.predict(x)[i]),
 }));
 `;
+
+describe('the installed package without its optional peer onnx-proto', () => {
+  it('installs nothing else, runs, and has the ONNX methods say to npm install onnx-proto', () => {
+    expect(withoutOnnxProto.packages).toEqual(['softmax-wasm']);
+    expect(withoutOnnxProto.softmax[0]).toBeCloseTo(0.659001, 6);
+    expect(withoutOnnxProto.error).toMatch(/^MLP\.toONNX: could not load the 'onnx-proto' package that encodes ONNX \(in Node: npm install onnx-proto;/);
+  });
+});
 
 describe.each(kinds)('the installed package in Node, on %s', (kind) => {
   it('computes the README example as the oracle does, and round-trips an MLP through ONNX', async () => {
