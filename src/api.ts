@@ -10,7 +10,7 @@ import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
   describe,
 } from './validate.js';
-import { checkNoOverlap, checkTemperature, FLOAT32_MAX, overlap, staleViewError } from './validate.js';
+import { checkNoOverlap, checkTemperature, FLOAT32_MAX, staleViewError } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
@@ -1075,9 +1075,7 @@ export class Api {
       // By memory, not by object: on the JS backend a tensor and its view() are one array.
       const outMemory = this.memoryOf(fn, out);
       for (const [name, input] of [['a', as], ['b', bs], ['options.bias', bias]] as const) {
-        if (input !== undefined && overlap(outMemory, this.memoryOf(fn, input)) !== 'none') {
-          throw new RangeError(`${fn}: out must not overlap ${name}`);
-        }
+        if (input !== undefined) checkNoOverlap(fn, 'out', outMemory, name, this.memoryOf(fn, input), false);
       }
     }
     return this.backend.scoped((scope) => {

@@ -219,9 +219,9 @@ describe.each(kinds)('aliasing of matmul on %s', (kind) => {
     const api = await backend(kind);
     const a = uniform(6, -1, 1, 1), b = uniform(6, -1, 1, 2);
     using t = api.tensor(2, 3, a);
-    expect(() => api.matmul(t, b, 2, 3, 2, { out: t.view().subarray(2, 6) })).toThrow(new RangeError('matmul: out must not overlap a'));
+    expect(() => api.matmul(t, b, 2, 3, 2, { out: t.view().subarray(2, 6) })).toThrow(/^matmul: out partly overlaps a \(byte offsets \d+–\d+ and \d+–\d+ of one buffer\); pass an array that does not share memory with it$/);
     using u = api.tensor(2, 2);
-    expect(() => api.matmul(a, b, 2, 3, 2, { bias: u.view().subarray(0, 2), out: u })).toThrow(new RangeError('matmul: out must not overlap options.bias'));
+    expect(() => api.matmul(a, b, 2, 3, 2, { bias: u.view().subarray(0, 2), out: u })).toThrow(/^matmul: out partly overlaps options\.bias \(byte offsets/);
     const expected = api.matmul(a, b, 2, 3, 2);
     expect(api.matmul(t, b, 2, 3, 2, { out: u })).toBe(u);
     expect(u.toArray()).toEqual(expected);
