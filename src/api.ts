@@ -71,7 +71,7 @@ export interface LinearCrossEntropyOptions<G extends LinearCrossEntropyGrads = L
 }
 
 /** A gradient's type in the result: a Tensor where options.grad gave one to write into. */
-export type LinearCrossEntropyGrad<G, K extends 'dx' | 'dw' | 'db'> =
+export type LinearCrossEntropyGradType<G, K extends 'dx' | 'dw' | 'db'> =
   G extends { [P in K]?: infer S } ? (S extends Tensor ? Tensor : Float32Array) : Float32Array;
 
 export interface LinearCrossEntropyResult<
@@ -192,7 +192,10 @@ export class Api {
   tensor(rows: number, cols: number, data?: Float32Array): Tensor {
     checkInteger('tensor', 'rows', rows, 1);
     checkInteger('tensor', 'cols', cols, 1);
-    if (data !== undefined) checkLength('tensor', 'data', this.current('tensor', 'data', checkFloat32Array('tensor', 'data', data)).length, rows * cols, `${rows} × ${cols}`);
+    if (data !== undefined) {
+      const array = this.current('tensor', 'data', checkFloat32Array('tensor', 'data', data));
+      checkLength('tensor', 'data', array.length, rows * cols, `${rows} × ${cols}`);
+    }
     let buffer: F32Buffer;
     try {
       buffer = this.backend.allocF32(rows * cols);
@@ -485,7 +488,8 @@ export class Api {
    * labelSmoothing of 1e-320 is 0 for all of them, not only for wasm).
    */
   private lossOptions(fn: string, opts: Omit<CrossEntropyOptions, 'grad'>, cols: number) {
-    const weight = opts.weight === undefined ? undefined : this.current(fn, 'options.weight', checkFloat32Array(fn, 'options.weight', opts.weight));
+    const weight = opts.weight === undefined
+      ? undefined : this.current(fn, 'options.weight', checkFloat32Array(fn, 'options.weight', opts.weight));
     if (weight) checkLength(fn, 'options.weight', weight.length, cols, 'one weight per class, cols');
     return {
       reduction: opts.reduction === undefined ? 'mean' : checkOneOf(fn, 'options.reduction', opts.reduction, REDUCTIONS),
@@ -662,7 +666,9 @@ export class Api {
    */
   linearCrossEntropy<G extends LinearCrossEntropyGrads = false>(
     x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions<G>,
-  ): LinearCrossEntropyResult<LinearCrossEntropyGrad<G, 'dx'>, LinearCrossEntropyGrad<G, 'dw'>, LinearCrossEntropyGrad<G, 'db'>>;
+  ): LinearCrossEntropyResult<
+    LinearCrossEntropyGradType<G, 'dx'>, LinearCrossEntropyGradType<G, 'dw'>, LinearCrossEntropyGradType<G, 'db'>
+  >;
   linearCrossEntropy(
     x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions,
   ): LinearCrossEntropyResult<Data, Data, Data> {

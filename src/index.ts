@@ -11,7 +11,7 @@ import { checkOneOf, checkOptions } from './validate.js';
 export { Api } from './api.js';
 export type {
   Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
-  LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGrad,
+  LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGradType,
 } from './api.js';
 export type { MatmulOptions } from './api.js';
 export { Tensor } from './tensor.js';
