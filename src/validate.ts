@@ -11,6 +11,8 @@ export function describe(value: unknown): string {
   }
   if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  // "must be a number, got number NaN" reads as a contradiction.
+  if (Number.isNaN(value)) return 'NaN';
   return `${typeof value} ${String(value)}`;
 }
 
@@ -85,15 +87,18 @@ const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
  * An options object (or an empty, frozen one for undefined). With `known`, a key outside it is a TypeError: a
  * misspelt option would otherwise be ignored and silently give a different result.
  */
-export function checkOptions(fn: string, options: unknown, known?: readonly string[]): Record<string, unknown> {
+export function checkOptions(
+  fn: string, options: unknown, known?: readonly string[], name = 'options',
+): Record<string, unknown> {
   if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null || Array.isArray(options) || ArrayBuffer.isView(options)) {
-    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`);
+    throw new TypeError(`${fn}: ${name} must be an object, got ${describe(options)}`);
   }
   if (known) {
     for (const key in options) {
       if (!known.includes(key)) {
-        throw new TypeError(`${fn}: unknown option '${key}' (known: ${known.join(', ')})`);
+        const what = name === 'options' ? 'option' : `key of ${name}`;
+        throw new TypeError(`${fn}: unknown ${what} '${key}' (known: ${known.join(', ')})`);
       }
     }
   }

@@ -447,17 +447,53 @@ describe.each(kinds)('MLP on %s', (kind) => {
     await expect(net.fit(x, [0, 1], { onEpoch: 3 as unknown as () => void })).rejects.toThrow(/options.onEpoch must be a function/);
     await expect(net.fit(x, [0, 1], { signal: {} as AbortSignal })).rejects.toThrow(/options.signal must be an AbortSignal/);
     await expect(net.fit(x, [0, 1], { validation: { x: new Float32Array(5), labels: [0] } })).rejects.toThrow(/options.validation.x.length must be a positive multiple of inputs = 3, got 5/);
+    await expect(net.fit(x, [0, 1], { validation: null as never })).rejects.toThrow('MLP.fit: options.validation must be an object, got null');
+    await expect(net.fit(x, [0, 1], { validation: [x, [0, 1]] as never })).rejects.toThrow('MLP.fit: options.validation must be an object, got Array(2)');
+    await expect(net.fit(x, [0, 1], { validation: { x, labels: [0, 1], y: [0, 1] } as never })).rejects.toThrow(
+      "MLP.fit: unknown key of options.validation 'y' (known: x, labels)");
+    expect(() => MLP.fromJSON(net as never)).toThrow(new TypeError('MLP.fromJSON: json is an MLP itself; pass net.toJSON() (or its JSON text)'));
     expect(net.toJSON()).toEqual(before);
     net.dispose();
   });
 
-  it('refuses a second fit while one is running', async () => {
+  it('refuses a second fit, or a trainBatch step, while one is running', async () => {
     const api = await backend(kind);
     const net = new MLP([2, 2], { backend: api });
     const x = new Float32Array(4);
     const first = net.fit(x, [0, 1], { epochs: 2 });
     await expect(net.fit(x, [0, 1])).rejects.toThrow(/already training/);
+    expect(() => net.trainBatch(x, [0, 1])).toThrow(new Error(
+      'MLP.trainBatch: this MLP is training (a fit() has not finished); a step now would change its weights mid-epoch'));
     await first;
+    expect(net.trainBatch(x, [0, 1])).toBeGreaterThan(0); // and allowed again once fit resolved
+    net.dispose();
+  });
+
+  it('lets timers run during an epoch: predict works there, and an abort from outside stops it early', async () => {
+    const api = await backend(kind);
+    const { x, labels } = problem(400, 4, 2, 9);
+    const net = new MLP([4, 5, 2], { seed: 2, backend: api });
+    const controller = new AbortController();
+    // predict over all 400 rows grows the activation buffers that the batches of 2 rows use.
+    let predicted: Float32Array | undefined;
+    setTimeout(() => (predicted = net.predict(x)), 0);
+    setTimeout(() => controller.abort(), 60);
+    let batches = 0;
+    // Each batch made to last 1 ms, so the epoch's 200 batches take 200 ms however fast the kernels.
+    const history = await net.fit(x, labels, {
+      epochs: 1, batchSize: 2, signal: controller.signal,
+      onBatch: () => {
+        batches++;
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+      },
+    });
+    expect(history).toEqual({ epochs: [], aborted: true });
+    // fit yields every 20 ms: the timers fire at the first yields after them, not at the epoch's end.
+    expect(predicted).toHaveLength(800);
+    expect(batches).toBeGreaterThan(40); // it went on training after predict
+    expect(batches).toBeLessThan(150);
+    expect(Number.isFinite(net.evaluate(x, labels).loss)).toBe(true);
     net.dispose();
   });
 

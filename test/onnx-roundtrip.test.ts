@@ -12,6 +12,8 @@ describe.each(kinds)('MLP → ONNX → MLP on %s', (kind) => {
     const copy = await MLP.fromONNX(await net.toONNX(), { backend: api });
     const x = Float32Array.of(0.5, -1, 2, 1, 0, -0.5);
     expect(Array.from(copy.predict(x))).toEqual(Array.from(net.predict(x)));
+    await expect(MLP.fromONNX(await net.toONNX(), { backnd: api } as never)).rejects.toThrow(
+      "MLP.fromONNX: unknown option 'backnd' (known: backend, seed, fusedOutput)");
     net.dispose();
     copy.dispose();
   });

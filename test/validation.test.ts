@@ -25,7 +25,7 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
     ['cols = 0 (would loop forever)', (api) => call(api, x6, 0), RangeError, `${fn}: cols must be in [1, 2147483647], got 0`],
     ['cols negative', (api) => call(api, x6, -3), RangeError, `${fn}: cols must be in [1, 2147483647], got -3`],
     ['cols fractional', (api) => call(api, x6, 1.5), TypeError, `${fn}: cols must be an integer, got number 1.5`],
-    ['cols NaN', (api) => call(api, x6, NaN), TypeError, `${fn}: cols must be an integer, got number NaN`],
+    ['cols NaN', (api) => call(api, x6, NaN), TypeError, `${fn}: cols must be an integer, got NaN`],
     ['cols Infinity', (api) => call(api, x6, Infinity), TypeError, `${fn}: cols must be an integer, got number Infinity`],
     ['cols a string', (api) => call(api, x6, '3'), TypeError, `${fn}: cols must be an integer, got string "3"`],
     ['cols above int32', (api) => call(api, x6, 2 ** 31), RangeError, `${fn}: cols must be in [1, 2147483647], got 2147483648`],
@@ -50,7 +50,7 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
     ['temperature ∞', (api) => call(api, x6, 3, { temperature: Infinity }), RangeError, new RegExp(`got Infinity$`)],
     ['temperature so small 1/T overflows float32', (api) => call(api, x6, 3, { temperature: 1e-39 }), RangeError,
       new RegExp(`^${fn}: temperature must be .*1/temperature a finite float32.*, got 1e-39$`)],
-    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), TypeError, `${fn}: temperature must be a number, got number NaN`],
+    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), TypeError, `${fn}: temperature must be a number, got NaN`],
     ['temperature a string', (api) => call(api, x6, 3, { temperature: '2' }), TypeError, `${fn}: temperature must be a number, got string "2"`],
   ];
 };
@@ -107,7 +107,7 @@ const crossEntropyCases: Case[] = [
   ['labelSmoothing negative', (api) => ce(api, [0, 1, 2], 4, { labelSmoothing: -0.1 }), RangeError,
     'crossEntropy: options.labelSmoothing must be in [0, 1], got -0.1'],
   ['labelSmoothing NaN', (api) => ce(api, [0, 1, 2], 4, { labelSmoothing: NaN }), TypeError,
-    'crossEntropy: options.labelSmoothing must be a number, got number NaN'],
+    'crossEntropy: options.labelSmoothing must be a number, got NaN'],
   ['zLoss negative', (api) => ce(api, [0, 1, 2], 4, { zLoss: -1 }), RangeError,
     'crossEntropy: options.zLoss must be in [0, 3.4028234663852886e+38], got -1'],
   ['zLoss beyond float32', (api) => ce(api, [0, 1, 2], 4, { zLoss: 1e39 }), RangeError,

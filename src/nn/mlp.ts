@@ -164,10 +164,20 @@ const TO_ONNX_OPTION_KEYS: readonly (keyof ToONNXOptions)[] = ['inputName', 'out
 const forgotten = new FinalizationRegistry<ResidentBuffers>((memory) => memory.freeAll());
 
 /** A backend's allocation RangeError, reworded to name the network's operation and what it allocated. */
-function namedAllocationError(fn: string, what: string, error: unknown): unknown {
+function namedAllocationError(fn: string, what: string, error: unknown, remedy?: string): unknown {
   if (!(error instanceof RangeError)) return error;
-  return new RangeError(`${fn}: cannot allocate ${what}: ${error.message.replace(/^softmax-wasm: /, '')}`);
+  let reason = error.message.replace(/^softmax-wasm: /, '');
+  // The memory's generic advice fits data; a network's own buffers have their own remedy.
+  if (remedy) reason = reason.replace(/; split the data or use the 'js' backend$/, `; ${remedy}`);
+  return new RangeError(`${fn}: cannot allocate ${what}: ${reason}`);
 }
+
+/**
+ * How long fit() computes before it lets the event loop run: long enough that the yields cost
+ * nothing measurable, short enough that timers, an abort signal's source and a page's input are
+ * served within a frame or two.
+ */
+const YIELD_EVERY_MS = 20;
 
 /** Resolves on the next macrotask, so that pending I/O, timers and rendering run. */
 function nextMacrotask(): Promise<void> {
@@ -250,7 +260,8 @@ export class MLP {
       // Memory cannot hold the parameters: give back the layers allocated so far, now.
       forgotten.unregister(this);
       this.#memory.freeAll();
-      throw namedAllocationError(fn, `the parameters of a ${sizes.join('→')} network`, error);
+      throw namedAllocationError(fn, `the parameters of a ${sizes.join('→')} network`, error,
+        'use fewer or narrower layers, or the \'js\' backend');
     }
     for (const layer of this.#layers) this.#initialise(layer, init);
   }
@@ -295,8 +306,13 @@ export class MLP {
    */
   static fromJSON(json: MLPJSON | string, options?: FromJSONOptions): MLP {
     const fn = 'MLP.fromJSON';
+    if (json instanceof MLP) throw new TypeError(`${fn}: json is an MLP itself; pass net.toJSON() (or its JSON text)`);
     const data = MLP.#checkJSON(fn, typeof json === 'string' ? MLP.#parse(fn, json) : json);
-    const opts = checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions;
+    return MLP.#fromData(fn, data, checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions);
+  }
+
+  /** A network from checked toJSON() data and options; fn names the public method in errors. */
+  static #fromData(fn: string, data: MLPJSON, opts: FromJSONOptions): MLP {
     const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed, fusedOutput: opts.fusedOutput });
     data.layers.forEach((spec, l) => {
       const layer = net.#layers[l];
@@ -461,7 +477,8 @@ export class MLP {
       this.#input = this.#memory.alloc(rows * this.#inputs);
       for (const layer of this.#layers) layer.reserve(layer === this.#output ? this.#outputRows(rows) : rows);
     } catch (error) {
-      throw namedAllocationError(fn, `the activations of ${rows} rows`, error);
+      throw namedAllocationError(fn, `the activations of ${rows} rows`, error,
+        'use fewer rows at a time (a smaller options.batchSize, or smaller trainBatch calls), or the \'js\' backend');
     }
     this.#capacity = rows;
   }
@@ -646,6 +663,7 @@ export class MLP {
   trainBatch(x: Float32Array, labels: ClassIndices, options?: StepOptions): number {
     const fn = 'MLP.trainBatch';
     this.#live(fn);
+    if (this.#fitting) throw new Error(`${fn}: this MLP is training (a fit() has not finished); a step now would change its weights mid-epoch`);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
     const step = this.#stepOptions(fn, checkOptions(fn, options, STEP_OPTION_KEYS) as StepOptions);
@@ -662,7 +680,8 @@ export class MLP {
    * Mini-batch SGD: every epoch reshuffles the rows (unless shuffle is false), splits them into
    * batches of batchSize, and takes one step per batch with the batch's mean gradient. x (rows ×
    * inputs) is copied into backend memory once; batches are gathered there. Momentum starts
-   * from zero on every call. Yields to the event loop after every epoch.
+   * from zero on every call. Yields to the event loop every 20 ms or so, between batches, and
+   * after every epoch, so timers and an abort signal are served while it trains.
    */
   async fit(x: Float32Array, labels: ClassIndices, options?: FitOptions): Promise<FitHistory> {
     const fn = 'MLP.fit';
@@ -689,7 +708,7 @@ export class MLP {
     }
     let validation: { x: Float32Array; labels: Int32Array; rows: number } | null = null;
     if (opts.validation !== undefined) {
-      const v = checkOptions(fn, opts.validation) as { x?: unknown; labels?: unknown };
+      const v = checkOptions(fn, opts.validation, ['x', 'labels'], 'options.validation') as { x?: unknown; labels?: unknown };
       const valRows = this.#rows(fn, 'options.validation.x', v.x);
       validation = { x: v.x as Float32Array, labels: this.#labels(fn, 'options.validation.labels', v.labels, valRows), rows: valRows };
     }
@@ -716,6 +735,7 @@ export class MLP {
       data.view().set(x);
       if (validation && valData) valData.view().set(validation.x);
 
+      let lastYield = performance.now();
       for (let epoch = 1; epoch <= epochs && !history.aborted; epoch++) {
         if (shuffle) this.#random.shuffle(order);
         const started = performance.now();
@@ -743,6 +763,10 @@ export class MLP {
           });
           lossSum += loss * count;
           opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
+          if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+            await nextMacrotask();
+            lastYield = performance.now();
+          }
         }
         if (history.aborted) break;
         const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms: performance.now() - started };
@@ -755,6 +779,7 @@ export class MLP {
         history.epochs.push(stats);
         await opts.onEpoch?.(stats);
         await nextMacrotask();
+        lastYield = performance.now();
       }
     } finally {
       this.#fitting = false;
@@ -836,7 +861,9 @@ export class MLP {
    * 'linear': predict then returns its raw outputs.
    */
   static async fromONNX(bytes: Uint8Array | ArrayBuffer, options?: FromJSONOptions): Promise<MLP> {
-    return MLP.fromJSON(await onnxToMlpJson(bytes), options);
+    const fn = 'MLP.fromONNX';
+    const opts = checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions;
+    return MLP.#fromData(fn, MLP.#checkJSON(fn, await onnxToMlpJson(bytes)), opts);
   }
 
   /** Frees the network's backend memory; any later use throws. */
