@@ -469,6 +469,23 @@ describe.each(kinds)('MLP on %s', (kind) => {
     net.dispose();
   });
 
+  it('leaves the tasks it yields to out of an epoch\'s ms', async () => {
+    const api = await backend(kind);
+    const { x, labels } = problem(200, 4, 2, 9);
+    const net = new MLP([4, 5, 2], { seed: 2, backend: api });
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    setTimeout(() => busy(80), 0); // another task holding the thread for 80 ms at fit's first yield
+    const started = performance.now();
+    const { epochs: [stats] } = await net.fit(x, labels, { epochs: 1, batchSize: 2, onBatch: () => busy(1) });
+    const elapsed = performance.now() - started;
+    expect(stats.ms).toBeGreaterThanOrEqual(100); // its own 100 batches of at least 1 ms
+    expect(stats.ms).toBeLessThan(elapsed - 70);
+    net.dispose();
+  });
+
   it('lets timers run during an epoch: predict works there, and an abort from outside stops it early', async () => {
     const api = await backend(kind);
     const { x, labels } = problem(400, 4, 2, 9);

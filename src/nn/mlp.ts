@@ -76,7 +76,7 @@ export interface EpochStats {
   valLoss?: number;
   /** As valLoss: the fraction of the validation rows classified correctly. */
   valAccuracy?: number;
-  /** Wall-clock milliseconds of the epoch's training steps (validation not included). */
+  /** Wall-clock milliseconds of the epoch's training steps (not validation, nor the tasks fit yielded to). */
   ms: number;
 }
 
@@ -739,6 +739,7 @@ export class MLP {
       for (let epoch = 1; epoch <= epochs && !history.aborted; epoch++) {
         if (shuffle) this.#random.shuffle(order);
         const started = performance.now();
+        let paused = 0; // time yielded to other tasks, left out of the epoch's ms
         let lossSum = 0;
         let correct = 0;
         for (let batch = 0; batch < batches; batch++) {
@@ -763,13 +764,16 @@ export class MLP {
           });
           lossSum += loss * count;
           opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
-          if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+          const now = performance.now();
+          if (now - lastYield >= YIELD_EVERY_MS) {
             await nextMacrotask();
             lastYield = performance.now();
+            paused += lastYield - now;
           }
         }
         if (history.aborted) break;
-        const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms: performance.now() - started };
+        const ms = performance.now() - started - paused;
+        const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms };
         if (validation && valData) {
           const resident = valData;
           const v = this.#evaluateChunks(fn, validation.rows, validation.labels, (scope, start, count) => this.#gatherRange(scope, resident, start, count), (count) => count);
