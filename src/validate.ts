@@ -85,7 +85,8 @@ const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
 
 /**
  * An options object (or an empty, frozen one for undefined). With `known`, a key outside it is a TypeError: a
- * misspelt option would otherwise be ignored and silently give a different result.
+ * misspelt option would otherwise be ignored and silently give a different result. `name` is what
+ * the error calls a nested object (fit's 'options.validation').
  */
 export function checkOptions(
   fn: string, options: unknown, known?: readonly string[], name = 'options',
@@ -97,8 +98,7 @@ export function checkOptions(
   if (known) {
     for (const key in options) {
       if (!known.includes(key)) {
-        const what = name === 'options' ? 'option' : `key of ${name}`;
-        throw new TypeError(`${fn}: unknown ${what} '${key}' (known: ${known.join(', ')})`);
+        throw new TypeError(`${fn}: unknown option '${key}' (known: ${known.join(', ')})`);
       }
     }
   }

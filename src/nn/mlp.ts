@@ -708,7 +708,8 @@ export class MLP {
     }
     let validation: { x: Float32Array; labels: Int32Array; rows: number } | null = null;
     if (opts.validation !== undefined) {
-      const v = checkOptions(fn, opts.validation, ['x', 'labels'], 'options.validation') as { x?: unknown; labels?: unknown };
+      // Other keys are allowed: a data set's own object ({ x, labels, rows }) can be passed as it is.
+      const v = checkOptions(fn, opts.validation, undefined, 'options.validation') as { x?: unknown; labels?: unknown };
       const valRows = this.#rows(fn, 'options.validation.x', v.x);
       validation = { x: v.x as Float32Array, labels: this.#labels(fn, 'options.validation.labels', v.labels, valRows), rows: valRows };
     }
