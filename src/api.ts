@@ -51,10 +51,7 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
   losses?: Float32Array;
 }
 
-/**
- * Which gradients linearCrossEntropy gives: true for dx, dw (and db with a bias) in new arrays;
- * or some of them, each true or a Float32Array / Tensor to write into: { dw: true, db: myBiasGrad }.
- */
+/** What LinearCrossEntropyOptions.grad may be (its type parameter types the result's gradients). */
 export type LinearCrossEntropyGrads = boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
 
 export interface LinearCrossEntropyOptions<G extends LinearCrossEntropyGrads = LinearCrossEntropyGrads>

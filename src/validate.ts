@@ -41,10 +41,14 @@ export function checkNumber(
   return value;
 }
 
-/** For an array the backend found to be a view of its memory from before the memory grew. */
+/**
+ * For an array the backend found to be a view of its memory from before the memory grew: stale
+ * when passed (the Api's check) or detached by the call's own scratch (the backend's).
+ */
 export function staleViewError(fn: string, name: string): TypeError {
   return new TypeError(`${fn}: ${name} is a view of this instance's wasm memory from before the memory grew (a ` +
-    'Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())');
+    'Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor ' +
+    'itself or a copy (Tensor.toArray())');
 }
 
 export function checkFloat32Array(fn: string, name: string, value: unknown): Float32Array {

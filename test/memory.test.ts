@@ -145,7 +145,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // Valid when passed, detached when the call's own scratch (6 MiB) grows memory. (softmaxBackward
     // copies its arguments in whole; softmax would stream them through a 128 KiB block.)
     expect(() => api.softmaxBackward(t.view(), ones, 1024)).toThrow(new TypeError(
-      "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())"));
+      "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
     const grown = api.tensor(2048, 1024);
     const big = new Float32Array(1 << 21);
     expect(() => api.softmaxBackward(big, big, 1024, grown.view())).toThrow(new TypeError(
@@ -159,7 +159,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // A view detached long before the call is simply empty.
     const stale = t.view();
     const bigger = api.tensor(8192, 1024);
-    expect(() => api.softmax(stale, 1024)).toThrow(new TypeError("softmax: x is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
+    expect(() => api.softmax(stale, 1024)).toThrow(new TypeError("softmax: x is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
     for (const x of [t, grown, bigger]) x.dispose();
   });
 
@@ -194,7 +194,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     ];
     for (const [fn, name, call] of calls) {
       expect(call, `${fn} ${name}`).toThrow(new TypeError(`${fn}: ${name} is a view of this instance's wasm memory from before ` +
-        "the memory grew (a Tensor.view() kept across a call that allocates), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
+        "the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
       expect(wasm.arenaState().idle).toBe(true);
     }
     // An array that is empty by construction is not a stale view: the usual length error.
@@ -207,7 +207,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // memory for, after the tensor took what it had.
     const cols = 1 << 20;
     const logits = new Float32Array(cols).fill(0.5);
-    const stale = "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())";
+    const stale = "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())";
     const calls: Array<[(api: Api, view: Float32Array) => unknown, string]> = [
       [(api, view) => api.crossEntropy(view, [0], cols, { grad: true }), stale],
       [(api, view) => api.crossEntropy(logits, view, cols), stale],

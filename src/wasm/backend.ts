@@ -6,6 +6,7 @@ import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Sco
 // memory (correct, not fast). Each is replaced by its kernel call as the kernel lands.
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
+import { staleViewError } from '../validate.js';
 import type { SoftmaxKernels } from './softmax.js';
 import type { LossKernels, OtherLossKernels } from './loss.js';
 import { activationCodes, type ActivationKernels } from './activation.js';
@@ -42,14 +43,6 @@ function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): str
   return String.fromCharCode(...new Uint16Array(buffer, messagePtr, bytes >>> 1));
 }
 
-// A typed array over this memory's buffer from before it grew has length 0 now: its data is
-// gone from the caller's view, so copying it would silently copy nothing.
-function staleViewError(src: ArrayBufferView & ArrayLike<number>): TypeError {
-  return new TypeError(
-    `softmax-wasm: an argument (${src.constructor.name}(${src.length})) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() taken before an allocating call, including this one); pass the Tensor itself or a copy (Tensor.toArray())`,
-  );
-}
-
 export class WasmBackend implements Backend {
   private readonly arena: Arena;
   private readonly scope: Scope;
@@ -65,7 +58,7 @@ export class WasmBackend implements Backend {
       f32: (src) => {
         // The Api refuses views that were stale when passed; this catches the ones the call's own
         // reservation detached.
-        if (this.isStaleView(src)) throw staleViewError(src);
+        if (this.isStaleView(src)) throw staleViewError('softmax-wasm', `an argument (${src.constructor.name}(${src.length}))`);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
         return buffer;
@@ -79,7 +72,7 @@ export class WasmBackend implements Backend {
       i32: (src) => {
         // Class indices as an Int32Array over a Tensor.view()'s memory would otherwise copy nothing
         // and leave the scratch's old bytes as the targets.
-        if (ArrayBuffer.isView(src) && this.isStaleView(src)) throw staleViewError(src);
+        if (ArrayBuffer.isView(src) && this.isStaleView(src)) throw staleViewError('softmax-wasm', `an argument (${src.constructor.name}(${src.length}))`);
         const buffer = new WasmI32Buffer(memory, arena.take(src.length * 4), src.length);
         buffer.view().set(src);
         return buffer;
