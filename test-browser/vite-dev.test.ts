@@ -48,10 +48,9 @@ function installPackage(): void {
   writeFileSync(`${app}main.js`, MAIN);
 }
 
-const vites = [
-  { vite: 7, createServer: createVite7Server as unknown as typeof createVite8Server },
-  { vite: 8, createServer: createVite8Server },
-];
+// The two majors' config types differ in details this test does not touch.
+const vite7 = { vite: 7, createServer: createVite7Server as unknown as typeof createVite8Server };
+const vite8 = { vite: 8, createServer: createVite8Server };
 
 describe('the package under Vite\'s dev server', () => {
   let browser: Browser;
@@ -89,16 +88,16 @@ describe('the package under Vite\'s dev server', () => {
   const works = /^ok (relaxed-simd|simd) 0\.659001 0\.242433 0\.098566 onnx 2→3→2$/;
 
   it('Vite 7, without config: fails with an error that names the .wasm URL and the fix', async () => {
-    const text = await pageText(createVite7Server as unknown as typeof createVite8Server, 'vite7-plain', undefined);
+    const text = await pageText(vite7.createServer, 'vite7-plain', undefined);
     expect(text).toMatch(/^error softmax-wasm: http:\/\/127\.0\.0\.1:\d+\/node_modules\/build\/softmax-wasm\.[a-z-]+\.wasm is not a wasm module: .* start with "<!doctype html>/);
     expect(text).toContain("optimizeDeps: { exclude: ['softmax-wasm'] }");
   });
 
   it('Vite 8, without config: works', async () => {
-    expect(await pageText(createVite8Server, 'vite8-plain', undefined)).toMatch(works);
+    expect(await pageText(vite8.createServer, 'vite8-plain', undefined)).toMatch(works);
   });
 
-  it.each(vites)('Vite $vite, with the README\'s two lines: runs softmax and an ONNX round trip', async ({ vite, createServer }) => {
+  it.each([vite7, vite8])('Vite $vite, with the README\'s two lines: runs softmax and an ONNX round trip', async ({ vite, createServer }) => {
     const text = await pageText(createServer, `vite${vite}-configured`, {
       exclude: ['softmax-wasm'],
       include: ['softmax-wasm > onnx-proto'],
