@@ -6,6 +6,7 @@ import { seededRandom, type RandomSource } from './random.js';
 import { linearCrossEntropyChunks, linearCrossEntropyScratch } from './linear-cross-entropy.js';
 import { float32ArrayToOverwrite } from './fresh-array.js';
 import { Tensor } from './tensor.js';
+import { inspectSymbol } from './inspect-symbol.js';
 import {
   checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
   describe,
@@ -183,6 +184,11 @@ export class Api {
   /** Which backend runs the kernels: 'relaxed-simd', 'simd' or 'js'. */
   get kind(): BackendKind {
     return this.backend.kind;
+  }
+
+  /** For console.log in Node: `Api(simd)`, not the backend's kernels and memory. */
+  [inspectSymbol](): string {
+    return `Api(${this.kind})`;
   }
 
   /** A resident rows × cols tensor in this backend's memory, zero-filled or copied from data. */

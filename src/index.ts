@@ -107,10 +107,10 @@ export function backendKind(): BackendKind {
 }
 
 // Module-level functions: the default instance's methods, with their overloads and docs. Every
-// public method of Api except the accessors can be bound. Each is annotated Api['name'] so the
+// public method of Api except the accessors (and the inspector) can be bound. Each is annotated Api['name'] so the
 // emitted .d.ts refers to the method; inferred, it was an inline copy of the overloads without
 // their JSDoc, and editors showed users no documentation.
-type BoundName = Exclude<keyof Api, 'backend' | 'kind'>;
+type BoundName = Exclude<keyof Api, 'backend' | 'kind' | symbol>;
 
 function bound<K extends BoundName>(name: K): Api[K] {
   return ((...args: unknown[]) => {

@@ -3,6 +3,7 @@
 // FinalizationRegistry frees the ones callers forget.
 import type { Backend, F32Buffer } from './backend.js';
 import { disposeSymbol } from './dispose-symbol.js';
+import { inspectSymbol, type Inspect } from './inspect-symbol.js';
 import { float32ArrayToOverwrite } from './fresh-array.js';
 import { describe, staleViewError } from './validate.js';
 
@@ -78,5 +79,11 @@ export class Tensor {
   /** dispose(), for `using`. */
   [disposeSymbol](): void {
     this.dispose();
+  }
+
+  /** For console.log in Node: `Tensor(2×3, simd) Float32Array(6) [ … ]`, the data as Node shows arrays. */
+  [inspectSymbol](_depth: number, options: object, inspect: Inspect): string {
+    const head = `Tensor(${this.rows}×${this.cols}, ${this.backend.kind}`;
+    return this.#buffer ? `${head}) ${inspect(this.#buffer.view(), options)}` : `${head}, disposed)`;
   }
 }

@@ -11,6 +11,7 @@ import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Sc
 // which re-exports MLP, is harmless: the default instance lives there, set by init().
 import { defaultInstance } from '../index.js';
 import { disposeSymbol } from '../dispose-symbol.js';
+import { inspectSymbol } from '../inspect-symbol.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
 import { isClassIndexArray } from '../validate.js';
 import { VERSION } from '../version.js';
@@ -883,5 +884,16 @@ export class MLP {
   /** dispose(), for `using`. */
   [disposeSymbol](): void {
     this.dispose();
+  }
+
+  /** `MLP(2→8→3, relu→softmax, simd)`: the sizes, each layer's activation and the backend. */
+  toString(): string {
+    const activations = this.#layers.map((layer) => layer.activation).join('→');
+    return `MLP(${this.#sizes.join('→')}, ${activations}, ${this.#backend.kind}${this.#disposed ? ', disposed' : ''})`;
+  }
+
+  /** For console.log in Node: toString(), not the empty `MLP {}` of its private fields. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 }
