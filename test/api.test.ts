@@ -199,4 +199,12 @@ describe.each(kinds)('resident tensors (%s)', (kind) => {
     expect(() => api.softmax(t, 3)).toThrow(/multiple of cols = 3, got 2/);
     t.dispose();
   });
+
+  it('are read by their length and the cols passed, like a reshape (as the README says)', async () => {
+    const api = await lib.createBackend({ backend: kind });
+    const data = new Float32Array([2, 1, 0.1, 1, 5, 3]);
+    using t = api.tensor(2, 3, data);
+    expect(api.softmax(t, 2)).toEqual(api.softmax(data, 2));
+    expect(api.logSumExp(t, 2)).toHaveLength(3);
+  });
 });
