@@ -51,6 +51,12 @@ export function staleViewError(fn: string, name: string): TypeError {
     'itself or a copy (Tensor.toArray())');
 }
 
+/**
+ * How the wasm memory's size-limit errors end. A caller whose allocation is not the user's data
+ * (a network's own buffers) replaces it with advice of its own (MLP's namedAllocationError).
+ */
+export const SPLIT_THE_DATA = "split the data or use the 'js' backend";
+
 export function checkFloat32Array(fn: string, name: string, value: unknown): Float32Array {
   if (!(value instanceof Float32Array)) {
     const hint = Array.isArray(value) || ArrayBuffer.isView(value) ? ` (convert with Float32Array.from(${name}))` : '';

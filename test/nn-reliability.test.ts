@@ -114,14 +114,21 @@ describe.each(kinds)('disposed networks on %s', (kind) => {
 });
 
 describe.each(wasmKinds)('MLP buffers beyond one wasm block on %s', (kind) => {
-  it('are refused with advice that fits a network (fewer layers, fewer rows at a time), and training goes on', async () => {
+  it('are refused with advice that fits the call (fewer layers, a smaller batch, fewer rows), and training goes on', async () => {
     const api = await createBackend({ backend: kind });
     expect(() => new MLP([1 << 20, 1 << 20, 3], { backend: api })).toThrow(
       /^MLP: cannot allocate the parameters of a 1048576→1048576→3 network: a buffer of .* is larger than one wasm memory block can hold .*; use fewer or narrower layers, or the 'js' backend$/);
     const net = new MLP([4, 4096, 3], { backend: api, seed: 1 });
     const rows = 100_000;
     await expect(net.fit(new Float32Array(rows * 4), new Int32Array(rows), { batchSize: rows })).rejects.toThrow(
-      /^MLP\.fit: cannot allocate the activations of 100000 rows: a buffer of .* is larger than one wasm memory block can hold .*; use fewer rows at a time \(a smaller options\.batchSize, or smaller trainBatch calls\), or the 'js' backend$/);
+      /^MLP\.fit: cannot allocate the activations of 100000 rows: a buffer of .* is larger than one wasm memory block can hold .*; use a smaller options\.batchSize, or the 'js' backend$/);
+    expect(() => net.trainBatch(new Float32Array(rows * 4), new Int32Array(rows))).toThrow(
+      /^MLP\.trainBatch: cannot allocate the activations of 100000 rows: .*; pass fewer rows per call, or the 'js' backend$/);
+    // predict works in chunks of 256 rows, so only a layer too wide for 256 rows fails, and only
+    // narrower layers help.
+    using wide = new MLP([4, 1 << 20, 3], { backend: api, seed: 1 });
+    expect(() => wide.predict(new Float32Array(300 * 4))).toThrow(
+      /^MLP\.predict: cannot allocate the activations of 256 rows: .*; use narrower layers, or the 'js' backend$/);
     const history = await net.fit(new Float32Array(64 * 4), new Int32Array(64), { epochs: 1, batchSize: 32 });
     expect(history.epochs).toHaveLength(1);
     net.dispose();

@@ -13,7 +13,7 @@ import { defaultInstance } from '../index.js';
 import { disposeSymbol } from '../dispose-symbol.js';
 import { inspectSymbol } from '../inspect-symbol.js';
 import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
-import { isClassIndexArray } from '../validate.js';
+import { isClassIndexArray, SPLIT_THE_DATA } from '../validate.js';
 import { VERSION } from '../version.js';
 import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
@@ -169,8 +169,18 @@ function namedAllocationError(fn: string, what: string, error: unknown, remedy?:
   if (!(error instanceof RangeError)) return error;
   let reason = error.message.replace(/^softmax-wasm: /, '');
   // The memory's generic advice fits data; a network's own buffers have their own remedy.
-  if (remedy) reason = reason.replace(/; split the data or use the 'js' backend$/, `; ${remedy}`);
+  const generic = `; ${SPLIT_THE_DATA}`;
+  if (remedy && reason.endsWith(generic)) reason = `${reason.slice(0, -generic.length)}; ${remedy}`;
   return new RangeError(`${fn}: cannot allocate ${what}: ${reason}`);
+}
+
+/** What to change when the activations of one call's rows do not fit, by the call. */
+function activationRemedy(fn: string): string {
+  if (fn === 'MLP.fit') return 'use a smaller options.batchSize';
+  if (fn === 'MLP.trainBatch' || fn === 'MLP.lossAndGradients') return 'pass fewer rows per call';
+  // predict and evaluate already work in chunks of at most INFERENCE_ROWS rows: a layer that
+  // is too wide for one block even so must be made narrower.
+  return 'use narrower layers';
 }
 
 /**
@@ -478,8 +488,7 @@ export class MLP {
       this.#input = this.#memory.alloc(rows * this.#inputs);
       for (const layer of this.#layers) layer.reserve(layer === this.#output ? this.#outputRows(rows) : rows);
     } catch (error) {
-      throw namedAllocationError(fn, `the activations of ${rows} rows`, error,
-        'use fewer rows at a time (a smaller options.batchSize, or smaller trainBatch calls), or the \'js\' backend');
+      throw namedAllocationError(fn, `the activations of ${rows} rows`, error, `${activationRemedy(fn)}, or the 'js' backend`);
     }
     this.#capacity = rows;
   }

@@ -8,6 +8,8 @@
 // failed memory.grow (TLSF executes `unreachable` before touching its free lists, so the heap
 // stays consistent) is turned into "out of wasm memory".
 
+import { SPLIT_THE_DATA } from '../validate.js';
+
 /** The exports of assembly/index.ts. Pointers are byte offsets; lengths are element counts. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -120,7 +122,7 @@ export class LinearMemory {
   alloc(bytes: number, fn = 'softmax-wasm'): number {
     if (!(bytes <= MAX_BLOCK_BYTES)) {
       throw new RangeError(
-        `${fn}: a buffer of ${formatBytes(bytes)} is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); split the data or use the 'js' backend`,
+        `${fn}: a buffer of ${formatBytes(bytes)} is larger than one wasm memory block can hold (1 GiB − 16 bytes = ${MAX_BLOCK_BYTES} bytes); ${SPLIT_THE_DATA}`,
       );
     }
     let ptr: number;
@@ -221,7 +223,7 @@ export class Arena {
     if (this.block < this.blocks.length && this.offset + total <= this.blocks[this.block].bytes) return;
     if (total > MAX_MEMORY_BYTES) {
       throw new RangeError(
-        `${fn}: needs ${formatBytes(total)} of scratch memory, more than 32-bit wasm memory can hold (4 GiB); split the data or use the 'js' backend`,
+        `${fn}: needs ${formatBytes(total)} of scratch memory, more than 32-bit wasm memory can hold (4 GiB); ${SPLIT_THE_DATA}`,
       );
     }
     // Place the sizes the way take() will, in the blocks that exist from the current position …
