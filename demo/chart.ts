@@ -19,11 +19,13 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], epochs: n
   ctx.scale(ratio, ratio);
   ctx.clearRect(0, 0, width, height);
 
-  const pad = { left: 44, right: 46, top: 12, bottom: 28 };
+  const pad = { left: 44, right: 46, top: 22, bottom: 28 };
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const losses = series.filter((s) => s.axis === 'loss').flatMap((s) => s.values);
-  const maxLoss = Math.max(0.5, ...losses) * 1.05;
+  // Four grid steps shared by both axes: accuracy's are 25 %, the loss's a round number.
+  const lossStep = roundUp(Math.max(0.5, ...losses) / 4);
+  const maxLoss = 4 * lossStep;
   const x = (epoch: number) => pad.left + (plotW * epoch) / Math.max(1, epochs);
   const yLoss = (v: number) => pad.top + plotH * (1 - v / maxLoss);
   const yAcc = (v: number) => pad.top + plotH * (1 - v);
@@ -39,13 +41,19 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], epochs: n
     ctx.lineTo(pad.left + plotW, y);
     ctx.stroke();
     ctx.textAlign = 'right';
-    ctx.fillText((maxLoss * (1 - i / 4)).toFixed(2), pad.left - 6, y + 4);
+    ctx.fillText(String(Number((lossStep * (4 - i)).toPrecision(3))), pad.left - 6, y + 4);
     ctx.textAlign = 'left';
     ctx.fillText(`${100 - i * 25}%`, pad.left + plotW + 6, y + 4);
   }
+  ctx.textAlign = 'left';
+  ctx.fillText('loss', 4, 11);
+  ctx.textAlign = 'right';
+  ctx.fillText('accuracy', width - 4, 11);
   ctx.textAlign = 'center';
   const step = Math.max(1, Math.ceil(epochs / 10));
   for (let e = 0; e <= epochs; e += step) ctx.fillText(String(e), x(e), height - 10);
+  ctx.textAlign = 'left';
+  ctx.fillText('epoch', 4, height - 10);
 
   for (const s of series) {
     if (s.values.length === 0) continue;
@@ -64,4 +72,10 @@ export function drawChart(canvas: HTMLCanvasElement, series: Series[], epochs: n
       ctx.fill();
     });
   }
+}
+
+/** The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least `value`. */
+function roundUp(value: number): number {
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((step) => step >= value * (1 - 1e-9))!;
 }

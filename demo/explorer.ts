@@ -33,6 +33,7 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
   const addClass = root.querySelector<HTMLButtonElement>('#add-class')!;
   const removeClass = root.querySelector<HTMLButtonElement>('#remove-class')!;
   const presets = root.querySelectorAll<HTMLButtonElement>('[data-example]');
+  const warning = root.querySelector<HTMLElement>('#explorer-warning')!;
 
   function compute() {
     const cols = state.logits.length;
@@ -54,12 +55,20 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
       input.step = '0.1';
       input.value = String(logit);
       input.setAttribute('aria-label', `logit z${i}`);
+      // Until the field holds a number again (while "-" or "1e" is being typed) the last number
+      // stays in use, and the field says so; leaving it puts that number back.
       input.addEventListener('input', () => {
         const value = Number(input.value);
-        if (input.value.trim() !== '' && Number.isFinite(value)) {
+        const valid = input.value.trim() !== '' && Number.isFinite(value);
+        input.setAttribute('aria-invalid', String(!valid));
+        if (valid) {
           state.logits[i] = value;
           update();
         }
+      });
+      input.addEventListener('change', () => {
+        input.value = String(state.logits[i]);
+        input.setAttribute('aria-invalid', 'false');
       });
       row.append(input);
 
@@ -119,6 +128,8 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
         && example.logits.length === cols && example.logits.every((v, i) => v === state.logits[i]);
       button.setAttribute('aria-pressed', String(active));
     });
+    warning.textContent = rangeWarning(state);
+    warning.hidden = warning.textContent === '';
     if (showJacobian.checked) renderJacobian(jacobian, jac, cols);
     jacobian.hidden = !showJacobian.checked;
   }
@@ -152,6 +163,20 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
   showJacobian.addEventListener('change', update);
   renderRows();
   update();
+}
+
+/**
+ * Logits beyond float32's range reach the kernels as ±∞ (the library computes in float32), which
+ * the page would otherwise show as NaN or ∞ without a word.
+ */
+function rangeWarning(state: State): string {
+  const i = state.logits.findIndex((v) => !Number.isFinite(Math.fround(v)));
+  if (i < 0) return '';
+  const v = state.logits[i];
+  const effect = v > 0
+    ? 'a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch)'
+    : `its probability is 0${i === state.target ? ' and, as the target, its loss is ∞' : ''}`;
+  return `z${sub(i)} = ${String(v).replace('-', '−')} is beyond float32's range (±3.4·10³⁸), so the kernels see ${v > 0 ? '+' : '−'}∞: ${effect}.`;
 }
 
 const SUBSCRIPTS = '₀₁₂₃₄₅₆₇₈₉';

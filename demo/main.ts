@@ -9,10 +9,11 @@ import { ASSET_NAME } from './digits.js';
 const status = document.querySelector<HTMLElement>('#status')!;
 try {
   const api = await init();
-  status.textContent = `kernels: ${api.kind}`;
+  const build = api.kind === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD';
+  status.textContent = api.kind === 'js' ? 'kernels: plain TypeScript' : `kernels: WebAssembly ${build}`;
   status.title = api.kind === 'js'
     ? 'This browser lacks WebAssembly SIMD: the plain-TypeScript fallback runs.'
-    : `WebAssembly ${api.kind === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'} build`;
+    : `init() picked the library's '${api.kind}' build, the fastest this browser runs.`;
   setupExplorer(api, document.querySelector<HTMLElement>('#explorer')!);
   setupTraining(document.querySelector<HTMLElement>('#train')!, new URL(ASSET_NAME, document.baseURI).href);
   setupSpeed(document.querySelector<HTMLElement>('#speed')!);

@@ -129,22 +129,29 @@ export function setupSpeed(root: HTMLElement): void {
   const status = root.querySelector<HTMLElement>('#bench-status')!;
   const table = root.querySelector<HTMLTableElement>('#bench-table')!;
   let tf: Tf | null = null;
+  let running = false;
 
+  // The status line carries a run's progress, then the key to its table; tfjs's loading shows on
+  // its button, and what follows from it is added to the line, never put in the key's place.
+  let key = status.textContent ?? '';
   tfButton.addEventListener('click', async () => {
     tfButton.disabled = true;
-    status.textContent = 'Loading TensorFlow.js and its wasm backend…';
+    const label = tfButton.textContent;
+    tfButton.textContent = 'Loading tfjs-wasm…';
     try {
       tf = await loadTf();
       tfButton.textContent = 'tfjs-wasm loaded';
-      status.textContent = 'tfjs-wasm loaded: the next run includes it.';
+      if (!running) status.textContent = `${key} tfjs-wasm loaded: the next run includes it.`;
     } catch (error) {
       tfButton.disabled = false;
-      status.textContent = `Could not load tfjs-wasm: ${String(error)}`;
+      tfButton.textContent = label;
+      status.textContent = `${key} Could not load tfjs-wasm: ${String(error)}`;
     }
   });
 
   runButton.addEventListener('click', async () => {
     runButton.disabled = true;
+    running = true;
     root.dataset.state = 'running';
     try {
       const columns: Column[] = [];
@@ -163,7 +170,9 @@ export function setupSpeed(root: HTMLElement): void {
         const x = uniform(c.rows * c.cols, 17 + index);
         const targets = Int32Array.from({ length: c.rows }, (_, r) => (r * 7) % c.cols);
         const row = el('tr');
-        row.append(el('th', '', c.name), el('td', 'shape', `${c.rows} × ${c.cols}`));
+        const name = el('th', '', c.name);
+        name.append(el('span', 'shape', `${c.rows} × ${c.cols}`));
+        row.append(name);
         const cells = columns.map(() => row.appendChild(el('td', 'time', '…')));
         body.append(row);
         const times: number[] = [];
@@ -177,12 +186,17 @@ export function setupSpeed(root: HTMLElement): void {
           cell.append(el('span', speedup >= 1 ? 'speedup' : 'speedup slower', `×${speedup.toFixed(speedup >= 10 ? 0 : 1)}`));
         }
       }
-      status.textContent = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.';
+      const scrolls = table.parentElement!.scrollWidth > table.parentElement!.clientWidth;
+      key = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.'
+        + (scrolls ? ' Scroll the table sideways for every column.' : '');
+      status.textContent = key
+        + (tf && !columns.some((column) => column.label === 'tfjs-wasm') ? ' tfjs-wasm loaded during this run: run again to include it.' : '');
       root.dataset.state = 'done';
     } catch (error) {
       status.textContent = `Benchmark failed: ${String(error)}`;
       root.dataset.state = 'failed';
     } finally {
+      running = false;
       runButton.disabled = false;
     }
   });
@@ -191,7 +205,7 @@ export function setupSpeed(root: HTMLElement): void {
 function renderHead(table: HTMLTableElement, columns: Column[]): void {
   const head = table.tHead ?? table.createTHead();
   const row = el('tr');
-  row.append(el('th', '', 'operation'), el('th', '', 'shape'));
+  row.append(el('th', '', 'operation'));
   for (const column of columns) row.append(el('th', '', column.label));
   head.replaceChildren(row);
 }

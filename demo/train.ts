@@ -6,6 +6,8 @@ import { CLASSES, TEST_COUNT } from './digits.js';
 import { el, fixed, millis } from './format.js';
 import type { EpochReport, FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
+const IDLE_NOTE = 'Train the network, then draw a digit (or show a test digit).';
+
 export function setupTraining(root: HTMLElement, dataUrl: string): void {
   const $ = <T extends HTMLElement>(selector: string) => root.querySelector<T>(selector)!;
   const button = $<HTMLButtonElement>('#train-button');
@@ -26,6 +28,7 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
 
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   const send = (message: ToWorker, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
+  let loaded = false;
   let training = false;
   let trained = false;
   let reports: EpochReport[] = [];
@@ -38,11 +41,12 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
    */
   let shown: { pixels: Float32Array; label: number } | null = null;
 
+  // Solid for the training figures and dashed for the test figures, on both axes.
   const series = (): Series[] => [
     { label: 'training loss', color: '#1d2330', axis: 'loss', values: reports.map((r) => r.loss) },
     { label: 'test loss', color: '#1d2330', axis: 'loss', dashed: true, values: reports.map((r) => r.testLoss) },
-    { label: 'test accuracy', color: '#3b5bdb', axis: 'accuracy', values: reports.map((r) => r.testAccuracy) },
-    { label: 'training accuracy', color: '#3b5bdb', axis: 'accuracy', dashed: true, values: reports.map((r) => r.accuracy) },
+    { label: 'training accuracy', color: '#3b5bdb', axis: 'accuracy', values: reports.map((r) => r.accuracy) },
+    { label: 'test accuracy', color: '#3b5bdb', axis: 'accuracy', dashed: true, values: reports.map((r) => r.testAccuracy) },
   ];
   const redraw = () => drawChart(chart, series(), plannedEpochs);
   new ResizeObserver(redraw).observe(chart);
@@ -80,6 +84,7 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     drawPreview(preview, pixels);
     if (!pixels) {
       showPrediction(null);
+      predictionNote.textContent = trained ? 'Draw a digit (or show a test digit).' : IDLE_NOTE;
       return;
     }
     if (!trained) {
@@ -93,7 +98,8 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     pad.clear();
     predict();
   });
-  $('#test-digit').addEventListener('click', () => send({ type: 'sample', index: sampleIndex++ * 37 }));
+  const testDigit = $<HTMLButtonElement>('#test-digit');
+  testDigit.addEventListener('click', () => send({ type: 'sample', index: sampleIndex++ * 37 }));
 
   // ---- training ----
   function settings(): TrainSettings {
@@ -112,8 +118,10 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     button.classList.toggle('stop', training);
     for (const select of [units, activation, learningRate, epochs]) select.disabled = training;
   }
-  button.addEventListener('click', () => {
+  button.addEventListener('click', (event) => {
     if (training) {
+      // The second click of a double-click on "Start training" lands on "Stop": not a request.
+      if (event.detail > 1) return;
       send({ type: 'stop' });
       button.disabled = true;
       status.textContent = 'Stopping after this epoch…';
@@ -136,7 +144,9 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     const message = event.data;
     switch (message.type) {
       case 'ready':
+        loaded = true;
         button.disabled = false;
+        testDigit.disabled = false;
         status.textContent = `${message.train.toLocaleString('en')} training and ${message.test.toLocaleString('en')} test digits loaded; the worker runs the ${message.backend} kernels.`;
         break;
       case 'batch': {
@@ -185,10 +195,13 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
         break;
       case 'error':
         training = false;
-        button.disabled = false;
         root.dataset.state = 'failed';
-        status.textContent = `Training failed: ${message.message}`;
+        status.textContent = loaded
+          ? `Training failed: ${message.message}`
+          : `The digits did not load (${message.message}). Reload the page to try again.`;
         setControls();
+        // Without the digits there is nothing to train on.
+        button.disabled = !loaded;
         break;
     }
   };
@@ -199,4 +212,6 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
   send({ type: 'load', dataUrl });
   setControls();
   button.disabled = true;
+  testDigit.disabled = true;
 }
+

@@ -40,6 +40,16 @@ describe('the demo page in Chromium', () => {
     page = await open(1280, 900);
   });
 
+  /** A vertical stroke drawn with the mouse on the pad. */
+  async function drawBar(): Promise<void> {
+    await page.locator('#pad').scrollIntoViewIfNeeded();
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step++) await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * (0.2 + 0.06 * step));
+    await page.mouse.up();
+  }
+
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -88,6 +98,33 @@ describe('the demo page in Chromium', () => {
     expect(await cells.nth(1).textContent()).toBe('−0.160');
   });
 
+  it('says why a logit beyond float32 gives NaN, and puts back a half-typed one', async () => {
+    const row = (i: number) => page.locator(`#explorer-rows .erow[data-class="${i}"]`);
+    const warning = page.locator('#explorer-warning');
+    await page.getByRole('button', { name: '[2.0, 1.0, 0.1] · class 0' }).click();
+    expect(await warning.isHidden()).toBe(true);
+    await row(1).locator('input.logit').fill('1e39');
+    expect(await row(0).locator('.prob .value').textContent()).toBe('NaN');
+    expect(await warning.textContent()).toBe(
+      'z₁ = 1e+39 is beyond float32\'s range (±3.4·10³⁸), so the kernels see +∞: a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch).');
+    await row(0).locator('input.logit').fill('-1e39');
+    await row(1).locator('input.logit').fill('1');
+    expect(await warning.textContent()).toMatch(/^z₀ = −1e\+39 .* see −∞: its probability is 0 and, as the target, its loss is ∞\.$/);
+    expect(await page.locator('#loss').textContent()).toBe('∞');
+
+    // "-" is not a number yet: the field is marked and the last number stays; leaving it restores that number.
+    const logit = row(2).locator('input.logit');
+    await logit.fill('3');
+    await logit.pressSequentially('-');
+    await logit.fill('');
+    expect(await logit.getAttribute('aria-invalid')).toBe('true');
+    await logit.blur();
+    expect(await logit.inputValue()).toBe('3');
+    expect(await logit.getAttribute('aria-invalid')).toBe('false');
+    await page.getByRole('button', { name: '[2.0, 1.0, 0.1] · class 0' }).click();
+    expect(await warning.isHidden()).toBe(true);
+  });
+
   it('runs the speed benchmark and fills the table', async () => {
     await page.locator('#run-bench').click();
     await page.waitForSelector('#speed[data-state=done]', { timeout: 120_000 });
@@ -96,16 +133,35 @@ describe('the demo page in Chromium', () => {
     const first = await rows.nth(0).locator('td.time').allTextContents();
     expect(first.length).toBeGreaterThanOrEqual(2);
     for (const cell of first) expect(cell).toMatch(/\d+(\.\d+)? (ms|µs)/);
+    const key = /^Median time per call .*Run it again for steadier numbers\./;
+    expect(await page.locator('#bench-status').textContent()).toMatch(key);
+
+    // Loading tfjs afterwards adds to the key under the table instead of replacing it.
+    await page.locator('#load-tf').click();
+    await expect.poll(() => page.locator('#load-tf').textContent(), { timeout: 60_000 }).toBe('tfjs-wasm loaded');
+    const status = await page.locator('#bench-status').textContent();
+    expect(status).toMatch(key);
+    expect(status).toMatch(/ tfjs-wasm loaded: the next run includes it\.$/);
   });
 
   it('trains the digit network in a worker past 80 % test accuracy, then reads a test digit and a drawing', async () => {
     const train = page.locator('#train');
     const button = page.locator('#train-button');
     await page.locator('#train-button:not([disabled])').waitFor({ timeout: 60_000 });
-    // More epochs than needed, so the run is still going when the test stops it.
+    // Before training, a drawing gets a request to train first, and clearing it takes that back.
+    const note = page.locator('#prediction-note');
+    await drawBar();
+    await expect.poll(() => note.textContent()).toBe('Train the network first (one epoch is enough to start), then its guesses appear here.');
+    await page.locator('#clear-pad').click();
+    expect(await note.textContent()).toBe('Train the network, then draw a digit (or show a test digit).');
+
+    // More epochs than needed, so the run is still going when the test stops it. A double-click
+    // starts it: the second click lands on "Stop" (near the left edge, inside the narrower
+    // label too) and must not stop it.
     await page.locator('#epochs').selectOption('20');
-    await button.click();
+    await button.dblclick({ position: { x: 12, y: 8 } });
     expect(await button.textContent()).toBe('Stop');
+    expect(await page.locator('#train-status').textContent()).toMatch(/^Training 784 → 64 \(relu\) → 10/);
     await page.waitForFunction(
       () => Number(document.querySelector('#train')?.getAttribute('data-test-accuracy') ?? 0) > 0.8,
       undefined, { timeout: 240_000, polling: 250 },
@@ -126,11 +182,8 @@ describe('the demo page in Chromium', () => {
     // the test only requires that a prediction for the drawing replaces the test digit's.
     await page.locator('#clear-pad').click();
     expect(await train.getAttribute('data-predicted')).toBe('');
-    const pad = (await page.locator('#pad').boundingBox())!;
-    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
-    await page.mouse.down();
-    for (let step = 1; step <= 10; step++) await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * (0.2 + 0.06 * step));
-    await page.mouse.up();
+    expect(await note.textContent()).toBe('Draw a digit (or show a test digit).');
+    await drawBar();
     await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^The network says \d \(\d+ %\)\.$/);
     expect(await train.getAttribute('data-predicted')).toMatch(/^\d$/);
     await page.screenshot({ path: `${screenshots}demo-desktop.png`, fullPage: true });
@@ -145,12 +198,48 @@ describe('the demo page in Chromium', () => {
     }
   });
 
-  it('fits a phone screen without sideways scrolling', async () => {
+  it('fits a phone screen without sideways scrolling, down to 320 pixels', async () => {
+    for (const width of [390, 320]) {
+      const phone = await open(width, 844);
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${width} px`).toBeLessThanOrEqual(0);
+      await phone.screenshot({ path: `${screenshots}demo-phone-${width}.png`, fullPage: true });
+      await phone.close();
+    }
+  });
+
+  it('on a phone, shows every gradient bar and the benchmark\'s timings without scrolling', async () => {
     const phone = await open(390, 844);
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
-    await phone.screenshot({ path: `${screenshots}demo-phone.png`, fullPage: true });
+    // Each gradient's label sits on one side of the bar's centre line, not across the whole bar.
+    for (const row of await phone.locator('#explorer-rows .erow').all()) {
+      const bar = (await row.locator('.grad').boundingBox())!;
+      const label = (await row.locator('.grad .value').boundingBox())!;
+      expect(label.width).toBeLessThan(bar.width / 2);
+    }
+    await phone.locator('#run-bench').click();
+    await phone.waitForSelector('#speed[data-state=done]', { timeout: 120_000 });
+    const scroll = phone.locator('#speed .scroll');
+    expect(await scroll.evaluate((node) => node.scrollWidth - node.clientWidth)).toBeLessThanOrEqual(0);
+    const right = await scroll.evaluate((node) => node.getBoundingClientRect().right);
+    for (const cell of await phone.locator('#bench-table tbody tr').first().locator('td.time').all()) {
+      const box = (await cell.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(right + 0.5);
+    }
+    await phone.screenshot({ path: `${screenshots}demo-phone-speed.png`, fullPage: true });
     await phone.close();
+  });
+
+  it('when the digits fail to load, says so and keeps training and the test digits disabled', async () => {
+    // Not through open(): this page's 404 is meant, and its console error with it.
+    const failing = await browser.newPage();
+    await failing.route('**/mnist-digits.bin', (route) => route.fulfill({ status: 404 }));
+    await failing.goto(`${server.origin}/`);
+    await failing.waitForSelector('#train[data-state=failed]', { timeout: 60_000 });
+    expect(await failing.locator('#train-status').textContent()).toMatch(
+      /^The digits did not load \(could not load .*mnist-digits\.bin: HTTP 404\)\. Reload the page to try again\.$/);
+    expect(await failing.locator('#train-button').isDisabled()).toBe(true);
+    expect(await failing.locator('#test-digit').isDisabled()).toBe(true);
+    await failing.close();
   });
 
   it('loaded nothing from outside the local server and logged no errors', () => {
