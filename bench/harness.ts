@@ -186,13 +186,16 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       if (contender.before) await contender.before();
       const first = await callOnce(contender);
       const problem = contender.noCheck || !c.check ? null : c.check(first.result);
-      let perCall = first.ms;
-      // Slow calls are warmed by the checking call alone and timed in fewer rounds.
-      if (contender.slow || first.ms > opts.slowCallMs) slow.add(contender.name);
+      // A first call also grows memory and compiles: judge slowness on a second, warm call, so
+      // that one cold call does not leave a fast contender with a single sample.
+      const warm = !contender.slow && first.ms > opts.slowCallMs && first.ms <= opts.maxCallMs ? await callOnce(contender) : first;
+      let perCall = Math.min(first.ms, warm.ms);
+      // Slow calls are warmed by the checking calls alone and timed in fewer rounds.
+      if (contender.slow || perCall > opts.slowCallMs) slow.add(contender.name);
       if (!slow.has(contender.name)) {
         // Warm up (JIT tiers, caches) for warmupMs; calls slower than that get one more call.
         const deadline = performance.now() + opts.warmupMs;
-        const minCalls = first.ms > opts.warmupMs ? 1 : 2;
+        const minCalls = perCall > opts.warmupMs ? 1 : 2;
         let calls = 0;
         while (calls < minCalls || performance.now() < deadline) {
           // The fastest warm call sizes the batch: the mean would count JIT compilation and

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --filter <regex>] [-- --rounds N] [-- --time ms]
+// npm run bench [-- --quick] [-- --filter <regex>] [-- --rounds N] [-- --time ms] [-- --help]
 //
 // Runs every case (ours in each build and every peer, interleaved, in this one process), prints a
 // table per case and the targets, writes bench/results/latest.json, and — after a full,
@@ -7,6 +7,7 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { parseArgs, USAGE, UsageError } from './cli.js';
 import { runCase, type Case, type CaseResult, type RunOptions } from './harness.js';
 import { describeEnvironment, evaluateTargets, targetsText, textTable, writeResultsMarkdown, type Meta, type Results } from './report.js';
 import { kinds, label, wasmKinds } from './ours.js';
@@ -17,21 +18,6 @@ import { crossEntropyCase } from './cases/crossEntropy.js';
 import { ASCII, matmulCase, PRODUCTS } from './cases/matmul.js';
 import { mnistCase } from './cases/mnist.js';
 import { matmulCopiesCase, softmaxCopiesCase } from './cases/copies.js';
-
-interface Args { quick: boolean; filter: RegExp | null; rounds?: number; time?: number }
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, filter: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') args.quick = true;
-    else if (a === '--filter') args.filter = new RegExp(argv[++i], 'i');
-    else if (a === '--rounds') args.rounds = Number(argv[++i]);
-    else if (a === '--time') args.time = Number(argv[++i]);
-    else throw new Error(`bench: unknown argument ${a} (expected --quick, --filter <regex>, --rounds N, --time ms)`);
-  }
-  return args;
-}
 
 type CaseFactory = { id: string; make: () => Promise<Case> };
 
@@ -98,6 +84,15 @@ async function placeKernels(): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const ids = (quick: boolean) => caseList(quick).map((factory) => factory.id);
+  if (args.help) {
+    console.log(`${USAGE}\n\ncases: ${ids(false).join(', ')}\nquick: ${ids(true).join(', ')}`);
+    return;
+  }
+  const factories = caseList(args.quick).filter((factory) => !args.filter || args.filter.test(factory.id));
+  if (!factories.length) {
+    throw new UsageError(`--filter ${args.filter} matches no case of this ${args.quick ? 'quick' : 'full'} run; its cases: ${ids(args.quick).join(', ')}`);
+  }
   await placeKernels();
   const opts: RunOptions = args.quick
     ? { rounds: args.rounds ?? 3, roundMs: args.time ?? 30, warmupMs: 20, slowRounds: 1, slowCallMs: 50, maxCallMs: 2000, quick: true, log: console.log }
@@ -107,7 +102,7 @@ async function main(): Promise<void> {
   const ort = loadOrt();
   const meta: Meta = {
     date: new Date().toISOString(),
-    command: `${process.env.npm_lifecycle_event ? `npm run ${process.env.npm_lifecycle_event}` : 'node build/bench/bench/main.js'}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command: commandLine(),
     mode: args.quick ? 'quick' : 'full',
     node: process.version,
     v8: process.versions.v8,
@@ -133,8 +128,8 @@ async function main(): Promise<void> {
   if (!wasmKinds.includes('relaxed-simd')) console.log('note: relaxed-simd build not runnable here (Node 20 needs --experimental-wasm-relaxed-simd)\n');
 
   const cases: CaseResult[] = [];
-  for (const factory of caseList(args.quick)) {
-    if (args.filter && !args.filter.test(factory.id)) continue;
+  for (const [index, factory] of factories.entries()) {
+    console.log(`[${index + 1}/${factories.length}] ${factory.id}`);
     const started = performance.now();
     const result = await runCase(await factory.make(), opts);
     cases.push(result);
@@ -142,7 +137,8 @@ async function main(): Promise<void> {
   }
   meta.loadAverage.end = os.loadavg();
 
-  const targets = evaluateTargets(cases, wasmKinds.map(label));
+  const notRun = args.filter ? 'case not run (filtered out)' : args.quick ? 'full run only' : 'case not run';
+  const targets = evaluateTargets(cases, wasmKinds.map(label), notRun);
   console.log(`Targets (peer time / ours, same run):\n${targetsText(targets)}\n`);
   const results: Results = { meta, cases, targets };
   const dir = new URL('../../../bench/results/', import.meta.url);
@@ -152,9 +148,27 @@ async function main(): Promise<void> {
   if (!args.quick && !args.filter) {
     // Kept apart from latest.json, which the next quick run overwrites.
     await writeFile(new URL('full.json', dir), JSON.stringify(results, null, 2));
-    await writeResultsMarkdown(new URL('../../../bench/RESULTS.md', import.meta.url), results);
+    const stale = await writeResultsMarkdown(new URL('../../../bench/RESULTS.md', import.meta.url), results);
     console.log('wrote bench/results/full.json, regenerated bench/RESULTS.md');
+    if (stale) {
+      console.log(`note: RESULTS.md's hand-written notes (and the README's figures) describe the run of ${stale}, not this one: `
+        + 'update them, or `git checkout bench/RESULTS.md` to keep the recorded run');
+    }
   }
 }
 
-await main();
+/** How this run was started, as a command to paste: arguments with spaces or quotes quoted. */
+function commandLine(): string {
+  const event = process.env.npm_lifecycle_event;
+  const args = process.argv.slice(2).map((a) => (/^[\w.,:=+\/-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  if (!event) return ['node', ...process.execArgv, 'build/bench/bench/main.js', ...args].join(' ');
+  return `npm run ${event}${args.length ? ` -- ${args.join(' ')}` : ''}`;
+}
+
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`bench: ${error.message}\n\n${USAGE}`);
+  process.exitCode = 2;
+}

@@ -7,22 +7,43 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import os from 'node:os';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
 import { FMA_PEAK, fmaPeak, iterationsFor } from './fma-peak.js';
 
 const require = createRequire(import.meta.url);
+const USAGE = `npm run bench:matmul [-- options]
+  --shapes=256,512,64x784x128   cube sizes or m×k×n (default 256,512)
+  --backends=relaxed-simd,simd  our builds to time (default both)
+  --time=ms                     tinybench time per contender (default 1000)
+  --ort                         onnxruntime-web's wasm too (session.run with its copies)
+  --pairs=N                     instead: N pairs of (our first build's A·B, the FMA loop), back to back`;
+
+function usage(problem: string): never {
+  console.error(`bench:matmul: ${problem}\n\n${USAGE}`);
+  process.exit(2);
+}
+
 const args = process.argv.slice(2);
-// --shapes=256,512,64x784x128: a cube size or m×k×n.
-const shapes = (args.find((a) => a.startsWith('--shapes='))?.slice(9) ?? '256,512').split(',').map((s) => {
-  const dims = s.split('x').map(Number);
+const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+for (const a of args) {
+  if (a !== '--ort' && !/^--(shapes|backends|time|pairs)=./.test(a)) usage(`unknown argument ${a}`);
+}
+const shapes = (option('shapes') ?? '256,512').split(',').map((s) => {
+  const dims = s.split(/[x×]/).map(Number);
+  if (!(dims.length === 1 || dims.length === 3) || !dims.every((d) => Number.isInteger(d) && d > 0)) {
+    usage(`--shapes: '${s}' is neither a cube size nor m×k×n of positive integers`);
+  }
   return dims.length === 1 ? [dims[0], dims[0], dims[0]] : dims;
 });
-const kinds = (args.find((a) => a.startsWith('--backends='))?.slice(11) ?? 'relaxed-simd,simd').split(',') as BackendKind[];
-const time = Number(args.find((a) => a.startsWith('--time='))?.slice(7) ?? 1000);
+const kinds = (option('backends') ?? 'relaxed-simd,simd').split(',') as BackendKind[];
+for (const kind of kinds) if (kind !== 'relaxed-simd' && kind !== 'simd') usage(`--backends: '${kind}' is not relaxed-simd or simd`);
+const time = Number(option('time') ?? 1000);
+if (!(time > 0)) usage(`--time must be a positive number of ms, got '${option('time')}'`);
 const withOrt = args.includes('--ort');
-// --pairs=N: instead, N pairs of (our first build's A·B, the FMA loop) back to back (below).
-const pairs = Number(args.find((a) => a.startsWith('--pairs='))?.slice(8) ?? 0);
+const pairs = Number(option('pairs') ?? 0);
+if (!Number.isInteger(pairs) || pairs < 0) usage(`--pairs must be a positive integer, got '${option('pairs')}'`);
 
 type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B' | 'Aᵀ·Bᵀ';
 const products: [Product, boolean, boolean][] = [['A·B', false, false], ['A·Bᵀ', false, true], ['Aᵀ·B', true, false], ['Aᵀ·Bᵀ', true, true]];
@@ -82,6 +103,8 @@ async function main(): Promise<void> {
     for (const shape of shapes) await pairsMain(apis[0][1], apis[0][0], shape);
     return;
   }
+  console.log(`matmul, resident inputs and outputs, one thread; ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${new Date().toISOString()}`);
+  console.log('GFLOP/s = 2·m·k·n / CPU time per call: the median (and the best) call; ×: our rate / tfjs-wasm\'s (> 1: ours faster)\n');
 
   for (const [m, k, n] of shapes) {
     const label = m === k && k === n ? `${m}³` : `${m}×${k}×${n}`;

@@ -97,11 +97,12 @@ function contender(c: CaseResult, name: string): ContenderResult | undefined {
   return c.contenders.find((x) => x.name === name && x.status === 'ok' && x.medianMs !== undefined);
 }
 
-export function evaluateTargets(cases: CaseResult[], oursBuilds: string[]): TargetResult[] {
+/** `notRun` says why a target's case is missing: a quick run leaves some out, a filter others. */
+export function evaluateTargets(cases: CaseResult[], oursBuilds: string[], notRun = 'case not run'): TargetResult[] {
   return TARGETS.map((t) => {
     const c = find(cases, t.caseId);
     const unit = t.gflops ? 'GFLOP/s' as const : '×' as const;
-    if (!c) return { what: t.what, min: t.min, unit, builds: [], note: 'case not run' };
+    if (!c) return { what: t.what, min: t.min, unit, builds: [], note: notRun };
     const also = t.sameAccuracy === undefined ? undefined : `test accuracy within ${100 * t.sameAccuracy} point from the same start`;
     const builds = oursBuilds.map((build) => {
       const name = build + t.ours;
@@ -202,7 +203,8 @@ function columns(c: CaseResult): Column[] {
     { head: `× ${c.baseline}`, cell: (r) => fmtRatio(r.ratio), right: true },
     { head: 'cpu median', cell: (r) => fmtTime(r.cpuMedianMs), right: true },
     { head: '× (cpu)', cell: (r) => fmtRatio(r.cpuRatio), right: true },
-    { head: 'IQR', cell: (r) => (r.spread === undefined ? '' : `±${(50 * r.spread).toFixed(0)}%`), right: true },
+    // Fewer than four samples have no interquartile range worth printing (one reads as ±0 %).
+    { head: 'IQR', cell: (r) => (r.spread === undefined || (r.samples ?? 0) < 4 ? '' : `±${(50 * r.spread).toFixed(0)}%`), right: true },
     { head: 'samples', cell: (r) => (r.samples === undefined ? '' : `${r.samples}${r.batch && r.batch > 1 ? `×${r.batch}` : ''}`), right: true },
     { head: 'note', cell: (r) => (r.status === 'ok' ? r.note ?? '' : `${r.status}: ${r.note ?? ''}`) },
   );
@@ -308,8 +310,16 @@ export function markdown(results: Results): string {
 const START = '<!-- GENERATED:START (npm run bench regenerates this part from bench/results/latest.json) -->';
 const END = '<!-- GENERATED:END -->';
 
-/** Replaces the generated part of RESULTS.md, keeping everything outside the markers. */
-export async function writeResultsMarkdown(path: URL, results: Results): Promise<void> {
+// The hand-written notes name the run they describe, by its date, in this comment: a run with
+// another date regenerates the tables under a warning that the notes (and the README's quotes of
+// them) are now older than the tables.
+const NOTES_DESCRIBE = /<!-- the notes below describe the run of (\S+) -->/;
+
+/**
+ * Replaces the generated part of RESULTS.md, keeping everything outside the markers. Returns
+ * the date of the run the hand-written notes describe when that is not this run, else null.
+ */
+export async function writeResultsMarkdown(path: URL, results: Results): Promise<string | null> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -318,6 +328,13 @@ export async function writeResultsMarkdown(path: URL, results: Results): Promise
   }
   const start = text.indexOf(START), end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${path.pathname}: the GENERATED markers are missing`);
-  const generated = `${START}\n\n${markdown(results)}\n\n${END}`;
+  const described = NOTES_DESCRIBE.exec(text.slice(end))?.[1] ?? null;
+  const stale = described !== null && described !== results.meta.date ? described : null;
+  const warning = stale
+    ? `> **The notes below describe an earlier run** (${stale}), not these tables: update them and `
+      + 'their date in the comment under the tables, or `git checkout bench/RESULTS.md` to keep the recorded run.\n\n'
+    : '';
+  const generated = `${START}\n\n${warning}${markdown(results)}\n\n${END}`;
   await writeFile(path, text.slice(0, start) + generated + text.slice(end + END.length));
+  return stale;
 }
