@@ -313,8 +313,9 @@ function crossEntropyShortRowGradGeneral(g: usize, cols: i32, r: i32, alpha: f64
   }
   const beta = ceGradScale * ceEpsPerClass;
   // The terms are scaled already: 1·e_j − β·w_j, exact times 1, is e_j − β·w_j rounded as on every
-  // path of affineGradRow. Without label smoothing β = 0 and the terms stay.
-  if (abs(<f32>alpha) == Infinity) affineGradRowWide(g, ceWeight, cols, alpha, beta);
+  // path of affineGradRow. Without label smoothing β = 0 and the terms stay; the weights are not
+  // read then, as a NaN or ∞ weight of a class no row targets must not reach the row (0·NaN).
+  if (abs(<f32>alpha) == Infinity) affineGradRowWide(g, ceEps > 0 ? ceWeight : 0, cols, alpha, beta);
   else if (ceEps > 0) affineGradRow(g, ceWeight, cols, 1, <f32>beta);
   const gt = g + (<usize>t << 2);
   const wt: f64 = ceWeight != 0 ? <f64>load<f32>(ceWeight + (<usize>t << 2)) : 1; // crossEntropyTargetWeight
@@ -402,6 +403,14 @@ function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): vo
   else crossEntropyShortRowGrad(g, cols, r, alpha);
 }
 
+// ε/C·W, the mass label smoothing spreads over the classes. With class indices and no label
+// smoothing it is 0, not 0·W, which is NaN when a weight is NaN or ∞: PyTorch gathers each row's
+// target weight, so a class no row targets does not reach the rows. Probability targets keep 0·W:
+// PyTorch multiplies every weight by its target there, so such a weight makes every row NaN.
+function spreadMass(eps: f64, epsPerClass: f64, weightTotal: f64, probs: bool): f64 {
+  return eps > 0 || probs ? epsPerClass * weightTotal : 0;
+}
+
 // The short-row state (above) for a call of crossEntropyIndexRows or, with probs, crossEntropyProbRows.
 function setShortRowState(
   probs: bool, targets: usize, weight: usize, weightTotal: f64, eps: f64, epsPerClass: f64, ignoreIndex: i32, zLoss: f32,
@@ -414,7 +423,7 @@ function setShortRowState(
   ceEpsPerClass = epsPerClass;
   ceWeight = weight;
   ceWeightTotal = weightTotal;
-  ceSpreadMass = epsPerClass * weightTotal; // as the wide rows' α
+  ceSpreadMass = spreadMass(eps, epsPerClass, weightTotal, probs); // as the wide rows' α
   ceTargets = targets;
   ceIgnoreIndex = ignoreIndex;
   ceZLoss = zLoss;
@@ -464,6 +473,9 @@ export function crossEntropyIndexRows(
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
+  const spread = spreadMass(eps, epsPerClass, weightTotal, false);
+  // Without label smoothing a row reads only its target's weight (as PyTorch gathers w[t]).
+  const spreadWeight = eps > 0 ? weight : 0;
   const s = invTemperature;
   const gs = <f64>gradScale * <f64>s;
   if (cols < SHORT_ROW) {
@@ -489,7 +501,7 @@ export function crossEntropyIndexRows(
     if (g != 0) {
       // The gradient's factor off the target, for the exp's cutoff (vmath.ts, exactCutoff): α·Σ
       // below, less z-loss's part, which needs the lse (then softmax's cutoff).
-      setGradientTermScale(zLoss == 0 ? gs * ((1 - eps) * wt + epsPerClass * weightTotal) : 1);
+      setGradientTermScale(zLoss == 0 ? gs * ((1 - eps) * wt + spread) : 1);
       sum = expShiftedRow(x, g, cols, m, s);
     } else {
       sum = sumExpShiftedRow(x, cols, m, s);
@@ -505,9 +517,9 @@ export function crossEntropyIndexRows(
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
     if (g != 0) {
-      const alpha = gs * ((1 - eps) * wt + epsPerClass * weightTotal + 2 * <f64>zLoss * lse) / sum;
-      if (abs(<f32>alpha) != Infinity) affineGradRow(g, weight, cols, <f32>alpha, <f32>(gs * epsPerClass));
-      else affineGradRowWide(g, weight, cols, alpha, gs * epsPerClass);
+      const alpha = gs * ((1 - eps) * wt + spread + 2 * <f64>zLoss * lse) / sum;
+      if (abs(<f32>alpha) != Infinity) affineGradRow(g, spreadWeight, cols, <f32>alpha, <f32>(gs * epsPerClass));
+      else affineGradRowWide(g, spreadWeight, cols, alpha, gs * epsPerClass);
       const gt = g + (<usize>t << 2);
       store<f32>(gt, load<f32>(gt) - <f32>(gs * (1 - eps) * wt));
     }

@@ -145,6 +145,54 @@ describe.each(kinds)('edge values on %s', (kind) => {
     expect(grad![4]).toBe(0);
   });
 
+  // PyTorch gathers each row's target weight for class indices, so the weight of a class no row
+  // targets never reaches the result; with label smoothing every class's weight does, and with
+  // probability targets every w_j·y_j is formed (NaN·0 = NaN). Row groups of four and the tail
+  // rows, short rows (3, 10 columns) and long ones (70, 200).
+  it.each([3, 10, 70, 200])('crossEntropy with a NaN or ∞ class weight reaches only the rows it should (%i columns)', async (cols) => {
+    const api = await backend(kind);
+    const rows = 6;
+    const logits = uniform(rows * cols, -4, 4, cols + 11);
+    const targets = Int32Array.from({ length: rows }, (_, r) => 1 + (r % (cols - 1))); // never class 0
+    const finite = Float32Array.from({ length: cols }, (_, j) => 0.5 + (j % 3));
+    for (const bad of [NaN, Infinity]) {
+      const weight = finite.slice();
+      weight[0] = bad;
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const clean = api.crossEntropy(logits, targets, cols, { weight: finite, reduction, grad: true });
+        const other = api.crossEntropy(logits, targets, cols, { weight, reduction, grad: true });
+        expect(other.loss, `${bad} ${reduction}`).toBe(clean.loss);
+        expect(other.grad, `${bad} ${reduction}`).toEqual(clean.grad);
+        expect(other.losses).toEqual(clean.losses);
+      }
+      // A row that targets class 0 takes the weight: that row is not finite (NaN, or ∞ where the
+      // weight is ∞), the others are as before.
+      const one = targets.slice();
+      one[2] = 0;
+      const { losses, grad } = api.crossEntropy(logits, one, cols, { weight, reduction: 'none', grad: true });
+      const clean = api.crossEntropy(logits, one, cols, { weight: finite, reduction: 'none', grad: true });
+      for (let r = 0; r < rows; r++) {
+        const rowGrad = grad!.subarray(r * cols, (r + 1) * cols);
+        if (r === 2) {
+          expect(Number.isFinite(losses![r])).toBe(false);
+          expect(rowGrad.some(Number.isFinite)).toBe(false);
+        } else {
+          expect(losses![r]).toBe(clean.losses![r]);
+          expect(rowGrad).toEqual(clean.grad!.subarray(r * cols, (r + 1) * cols));
+        }
+      }
+      // Label smoothing spreads every class's weight over every row; probability targets weigh every class.
+      const smoothed = api.crossEntropy(logits, targets, cols, { weight, labelSmoothing: 0.1, reduction: 'none', grad: true });
+      const probs = new Float32Array(rows * cols);
+      targets.forEach((t, r) => { probs[r * cols + t] = 1; });
+      const byProbs = api.crossEntropy(logits, probs, cols, { weight, reduction: 'none', grad: true });
+      for (const result of [smoothed, byProbs]) {
+        expect(result.losses!.some(Number.isFinite), `${bad}`).toBe(false);
+        expect(result.grad!.some(Number.isFinite), `${bad}`).toBe(false);
+      }
+    }
+  });
+
   it('rounds scalar options to float32 for every backend alike (labelSmoothing 1e-320 is 0)', async () => {
     const api = await backend(kind);
     const logits = new Float32Array([0, 1e30, -Infinity, 2]);

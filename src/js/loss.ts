@@ -26,9 +26,12 @@ type Params = Omit<CrossEntropyParams, 'weight' | 'grad' | 'losses'>;
 /**
  * One row: given the (already smoothed) target distribution `target` and its weights, loss =
  * −Σ_j w_j ỹ_j log a_j + zl·lse², gradient ∂/∂z_j = (a_j Σ_k w_k ỹ_k − w_j ỹ_j + 2 zl lse a_j)/T.
+ * With class indices (`gathered`) a class of target 0 is absent, as in PyTorch, which gathers the
+ * target's weight: a NaN or ∞ weight of another class does not reach the row (w·0 would be NaN).
+ * Probability targets take every w_j·ỹ_j, as PyTorch does.
  */
 function row(
-  logits: Float32Array, start: number, cols: number, target: Float64Array,
+  logits: Float32Array, start: number, cols: number, target: Float64Array, gathered: boolean,
   p: Params, arrays: CrossEntropyArrays, r: number,
 ): number {
   const s = p.invTemperature;
@@ -39,10 +42,11 @@ function row(
   // all of log Σ from about 1e16 (two tied logits of 1e30 got a = 1 each and a loss of 0).
   const logA = (j: number) => (logits[start + j] - m) * s - logTotal;
   const lse = m * s + logTotal;
+  const weighted = (j: number) => (gathered && target[j] === 0 ? 0 : (arrays.weight ? arrays.weight[j] : 1) * target[j]);
   let loss = 0;
   let mass = 0;
   for (let j = 0; j < cols; j++) {
-    const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
+    const wy = weighted(j);
     if (wy !== 0) loss -= wy * logA(j);
     mass += wy;
   }
@@ -51,8 +55,7 @@ function row(
   if (arrays.grad) {
     for (let j = 0; j < cols; j++) {
       const a = Math.exp(logA(j));
-      const wy = (arrays.weight ? arrays.weight[j] : 1) * target[j];
-      arrays.grad[start + j] = p.gradScale * s * (a * mass - wy + 2 * p.zLoss * lse * a);
+      arrays.grad[start + j] = p.gradScale * s * (a * mass - weighted(j) + 2 * p.zLoss * lse * a);
     }
   }
   return loss;
@@ -73,7 +76,7 @@ export function crossEntropyIndex(
     }
     target.fill(p.labelSmoothing / cols);
     target[t] += 1 - p.labelSmoothing;
-    total += row(logits, r * cols, cols, target, p, arrays, r);
+    total += row(logits, r * cols, cols, target, true, p, arrays, r);
   }
   return total;
 }
@@ -88,7 +91,7 @@ export function crossEntropyProb(
     for (let j = 0; j < cols; j++) {
       target[j] = (1 - p.labelSmoothing) * targets[r * cols + j] + p.labelSmoothing / cols;
     }
-    total += row(logits, r * cols, cols, target, p, arrays, r);
+    total += row(logits, r * cols, cols, target, false, p, arrays, r);
   }
   return total;
 }
