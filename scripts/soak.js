@@ -84,12 +84,18 @@ const operations = [
   ({ x, targets, cols }, t) => api.crossEntropy(t ?? x, targets, cols, { grad: true, labelSmoothing: 0.1 }),
   ({ x, probs, cols }) => api.crossEntropy(x, probs, cols, { reduction: 'none', grad: true, zLoss: 1e-4 }),
   ({ x }, t) => api.sigmoid(t ?? x),
+  ({ x, out }) => api.tanh(x, out),
+  ({ x }, t) => api.relu(t ?? x),
+  ({ probs, dy }) => api.sigmoidBackward(probs, dy),
   ({ probs, dy, out }) => api.tanhBackward(probs, dy, out),
   ({ x, unit }) => api.binaryCrossEntropyWithLogits(x, unit, { grad: true }),
   ({ x, dy }) => api.mse(x, dy, { reduction: 'none' }),
   ({ x, cols }) => api.argmax(x, cols),
   ({ x, cols }) => api.sampleCategorical(x, cols, { seed: 7 }),
   ({ x, cols }, t) => api.sparsemax(t ?? x, cols),
+  ({ probs, dy, cols, out }) => api.sparsemaxBackward(probs, dy, cols, out),
+  // One row of at most 64 classes: the Jacobian is cols² floats.
+  ({ probs, cols }) => api.softmaxJacobian(probs.subarray(0, Math.min(cols, 64))),
   ({ x, rows, cols, weights }, t) => api.matmul(t ?? x, weights, rows, cols, 8, { bias: weights.subarray(0, 8) }),
   ({ x, rows, cols, weights, targets }) => api.linearCrossEntropy(x, weights, targets.map((c) => c % 8), rows, cols, 8, { grad: true }),
 ];
