@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   }
   await placeKernels();
   const opts: RunOptions = args.quick
-    ? { rounds: args.rounds ?? 3, roundMs: args.time ?? 30, warmupMs: 20, slowRounds: 1, slowCallMs: 50, maxCallMs: 2000, quick: true, log: console.log }
+    ? { rounds: args.rounds ?? 3, roundMs: args.time ?? 30, warmupMs: 20, slowRounds: 3, slowCallMs: 50, maxCallMs: 2000, quick: true, log: console.log }
     : { rounds: args.rounds ?? 7, roundMs: args.time ?? 200, warmupMs: 200, slowRounds: 3, slowCallMs: 500, maxCallMs: 3000, quick: false, log: console.log };
   const loadStart = os.loadavg();
   const tfjs = await loadTfjs();
