@@ -190,7 +190,7 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
       // that one cold call does not leave a fast contender with a single sample.
       const warm = !contender.slow && first.ms > opts.slowCallMs && first.ms <= opts.maxCallMs ? await callOnce(contender) : first;
       let perCall = Math.min(first.ms, warm.ms);
-      // Slow calls are warmed by the checking calls alone and timed in fewer rounds.
+      // Slow calls are warmed by the checking calls alone and timed in opts.slowRounds rounds.
       if (contender.slow || perCall > opts.slowCallMs) slow.add(contender.name);
       if (!slow.has(contender.name)) {
         // Warm up (JIT tiers, caches) for warmupMs; calls slower than that get one more call.

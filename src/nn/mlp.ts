@@ -12,8 +12,9 @@ import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Sc
 import { defaultInstance } from '../index.js';
 import { disposeSymbol } from '../dispose-symbol.js';
 import { inspectSymbol } from '../inspect-symbol.js';
-import { checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe } from '../validate.js';
-import { isClassIndexArray, SPLIT_THE_DATA } from '../validate.js';
+import {
+  checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe, isClassIndexArray, SPLIT_THE_DATA,
+} from '../validate.js';
 import { VERSION } from '../version.js';
 import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
