@@ -38,6 +38,43 @@ function pytorchCrossEntropy(
   return reduction === 'mean' ? total / normaliser : total;
 }
 
+/**
+ * Every option in f64, written from the README's definitions rather than the oracle's code: per
+ * row −Σ_j w_j ỹ_j log softmax(z/T)_j + zl·logsumexp(z/T)², with ỹ = (1 − ε)·y + ε/C (y one-hot
+ * for a class index, which gathers w_t; probabilities as given), ignored rows left out, 'mean'
+ * divided by Σ w_t over counted rows (class indices) or by the rows (probabilities).
+ */
+function referenceCrossEntropy(
+  logits: ArrayLike<number>, targets: ArrayLike<number>, cols: number, probabilities: boolean,
+  { weight, ignoreIndex = -100, labelSmoothing = 0, temperature = 1, zLoss = 0, reduction = 'mean' }: CrossEntropyOptions,
+): number {
+  const rows = logits.length / cols;
+  const w = (j: number) => (weight ? weight[j] : 1);
+  let total = 0;
+  let normaliser = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (!probabilities && t === ignoreIndex) continue;
+    const s = Array.from({ length: cols }, (_, j) => logits[r * cols + j] / temperature);
+    const max = Math.max(...s);
+    const lse = max + Math.log(s.reduce((sum, v) => sum + Math.exp(v - max), 0));
+    let loss = zLoss * lse * lse;
+    for (let j = 0; j < cols; j++) {
+      const y = probabilities ? targets[r * cols + j] : j === t ? 1 : 0;
+      const smoothed = (1 - labelSmoothing) * y + labelSmoothing / cols;
+      if (smoothed !== 0) loss += w(j) * smoothed * (lse - s[j]);
+    }
+    total += loss;
+    normaliser += probabilities ? 1 : w(t);
+  }
+  return reduction === 'mean' ? total / normaliser : total;
+}
+
+// The reference's gradient by central differences in f64 (h = 1e-4: truncation ~1e-9, far below
+// the kernels' 2e-6), so the comparison can be tight: a missing z-loss term (~1e-4 here) fails it.
+const FD_REL = 2e-5;
+const FD_ABS = 2e-6;
+
 const optionSets: Array<[string, CrossEntropyOptions]> = [
   ['defaults', {}],
   ['sum', { reduction: 'sum' }],
@@ -66,6 +103,30 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     // Probabilities (0.1, 0.2, 0.3, 0.4) as logits log p, class 1: −ln 0.2.
     const third = api.crossEntropy(Float32Array.from([0.1, 0.2, 0.3, 0.4], Math.log), [1], 4);
     expect(third.loss).toBeCloseTo(1.609438, 6);
+  });
+
+  it.each(optionSets)('the loss matches the f64 reference, index and probability targets: %s', async (_name, baseOptions) => {
+    const api = await backend(kind);
+    for (const cols of [1, 3, 6, 17, 70]) {
+      const rows = 5;
+      const options = withWeights(baseOptions, cols);
+      const logits = uniform(rows * cols, -3, 3, cols * 13);
+      const targets = randomIndices(rows, cols, cols + 1);
+      if (options.ignoreIndex !== undefined && cols > 1) targets[1] = options.ignoreIndex;
+      const probs = api.softmax(uniform(rows * cols, -2, 2, cols + 2), cols);
+      for (const [given, probabilities] of [[targets, false], [probs, true]] as const) {
+        if (probabilities && options.ignoreIndex !== undefined) continue; // not an option of probability targets
+        const { loss, losses } = api.crossEntropy(logits, given, cols, options);
+        if (!probabilities && targets.every((t) => t === options.ignoreIndex)) continue; // 0/0, tested below
+        expectClose([loss], [referenceCrossEntropy(logits, given, cols, probabilities, options)], LOSS_REL, LOSS_ABS);
+        if (losses) {
+          const each = Array.from({ length: rows }, (_, r) => referenceCrossEntropy(
+            logits.subarray(r * cols, (r + 1) * cols), probabilities ? given.subarray(r * cols, (r + 1) * cols) : [given[r]],
+            cols, probabilities, { ...options, reduction: 'sum' }));
+          expectClose(losses, each, LOSS_REL, LOSS_ABS);
+        }
+      }
+    }
   });
 
   it('matches PyTorch semantics for weight + ignoreIndex + labelSmoothing together', async () => {
@@ -211,7 +272,7 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     expect(api.crossEntropy(new Float32Array([2, 1, 0.1]), [0], 3).loss).toBeCloseTo(0.41703, 6);
   });
 
-  it.each(optionSets)('gradient matches finite differences: %s', async (_name, baseOptions) => {
+  it.each(optionSets)('gradient matches finite differences of the f64 reference: %s', async (_name, baseOptions) => {
     const api = await backend(kind);
     for (const cols of [1, 3, 6]) {
       const rows = 5; // four rows go through the short-row groups, the fifth alone
@@ -226,13 +287,13 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
         expectClose(grad!, new Float32Array(rows * cols), 0);
         continue;
       }
-      const loss = (z: Float64Array) => api.crossEntropy(Float32Array.from(z), targets, cols, options).loss;
-      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits)), 1e-2, 2e-3);
+      const loss = (z: Float64Array) => referenceCrossEntropy(z, targets, cols, false, options);
+      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits), 1e-4), FD_REL, FD_ABS);
     }
   });
 
   it.each(optionSets.filter(([name]) => name !== 'ignoreIndex'))(
-    'probability targets: gradient matches finite differences: %s',
+    'probability targets: gradient matches finite differences of the f64 reference: %s',
     async (_name, baseOptions) => {
       const api = await backend(kind);
       const cols = 5, rows = 2;
@@ -241,8 +302,8 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
       const raw = uniform(rows * cols, 0, 1, 6);
       const targets = raw.map((v, i) => v / raw.subarray(Math.floor(i / cols) * cols, Math.floor(i / cols) * cols + cols).reduce((a, b) => a + b));
       const { grad } = api.crossEntropy(logits, targets, cols, { ...options, grad: true });
-      const loss = (z: Float64Array) => api.crossEntropy(Float32Array.from(z), targets, cols, options).loss;
-      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits)), 1e-2, 2e-3);
+      const loss = (z: Float64Array) => referenceCrossEntropy(z, targets, cols, true, options);
+      expectClose(grad!, finiteDifference(loss, Float64Array.from(logits), 1e-4), FD_REL, FD_ABS);
     },
   );
 
