@@ -1,10 +1,27 @@
 // linearCrossEntropy against the composition it replaces (logits = x·W + b → crossEntropy →
-// dx = g·Wᵀ, dW = xᵀ·g, db = Σ g), chunking invariance, finite differences and memory use.
+// dx = g·Wᵀ, dW = xᵀ·g, db = Σ g), chunking invariance, an f64 reference and its finite
+// differences, non-finite input rows, and memory use.
 import { describe, expect, it } from 'vitest';
 import type { Api, CrossEntropyOptions } from '../src/index.js';
 import { matmul as oracleMatmul } from '../src/js/gemm.js';
 import { backend, kinds, wasmKinds } from './backends.js';
-import { expectClose, finiteDifference, randomIndices, uniform } from './util.js';
+import { expectClose, finiteDifference, randomIndices, referenceCrossEntropy, uniform } from './util.js';
+
+/** The loss in f64 from scratch: logits = x·W + b, then the cross-entropy reference. */
+function referenceLoss(
+  x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | undefined, targets: ArrayLike<number>,
+  n: number, h: number, v: number, options: CrossEntropyOptions,
+): number {
+  const logits = new Float64Array(n * v);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < v; j++) {
+      let z = bias ? bias[j] : 0;
+      for (let i = 0; i < h; i++) z += x[r * h + i] * w[i * v + j];
+      logits[r * v + j] = z;
+    }
+  }
+  return referenceCrossEntropy(logits, targets, v, false, options);
+}
 
 function composition(
   api: Api, x: Float32Array, w: Float32Array, bias: Float32Array | undefined, targets: Int32Array,
@@ -61,18 +78,39 @@ describe.each(kinds)('linearCrossEntropy on %s', (kind) => {
     expect(api.linearCrossEntropy(x, w, targets, n, h, v).dx).toBeUndefined();
   });
 
-  it('gradients match finite differences', async () => {
+  // n, h or v of 1, odd sizes, a long row, and every option with a temperature: the loss against
+  // the f64 reference, each gradient against that reference's finite differences.
+  it.each([[1, 1, 1], [1, 5, 3], [4, 1, 7], [3, 4, 1], [5, 3, 70], [2, 6, 130]])(
+    'matches the f64 reference and its finite differences at n × h × v = %i × %i × %i',
+    async (n, h, v) => {
+      const api = await backend(kind);
+      const x = uniform(n * h, -1, 1, n + h), w = uniform(h * v, -1, 1, h + v), bias = uniform(v, -0.5, 0.5, v);
+      const targets = randomIndices(n, v, n * v);
+      const options: CrossEntropyOptions = { weight: uniform(v, 0.5, 2, v + 1), labelSmoothing: 0.1, zLoss: 1e-3, temperature: 0.7 };
+      const got = api.linearCrossEntropy(x, w, targets, n, h, v, { ...options, bias, grad: true, chunkBytes: 2 * 4 * v });
+      const loss = (xx: ArrayLike<number>, ww: ArrayLike<number>, bb: ArrayLike<number>) =>
+        referenceLoss(xx, ww, bb, targets, n, h, v, options);
+      expectClose([got.loss], [loss(x, w, bias)], 1e-5, 1e-6);
+      expectClose(got.dx as Float32Array, finiteDifference((p) => loss(p, w, bias), Float64Array.from(x), 1e-4), 1e-4, 2e-6);
+      expectClose(got.dw as Float32Array, finiteDifference((p) => loss(x, p, bias), Float64Array.from(w), 1e-4), 1e-4, 2e-6);
+      expectClose(got.db as Float32Array, finiteDifference((p) => loss(x, w, p), Float64Array.from(bias), 1e-4), 1e-4, 2e-6);
+    });
+
+  it('keeps a NaN or ∞ input row to its own loss; the other rows\' losses keep their bits', async () => {
     const api = await backend(kind);
-    const n = 3, h = 4, v = 6;
-    const x = uniform(n * h, -1, 1, 8), w = uniform(h * v, -1, 1, 9), bias = uniform(v, -1, 1, 10);
-    const targets = randomIndices(n, v, 11);
-    const options = { labelSmoothing: 0.05, chunkBytes: 2 * 4 * v };
-    const { dx, dw, db } = api.linearCrossEntropy(x, w, targets, n, h, v, { ...options, bias, grad: true });
-    const lossOf = (xx: Float32Array, ww: Float32Array, bb: Float32Array) =>
-      api.linearCrossEntropy(xx, ww, targets, n, h, v, { ...options, bias: bb }).loss;
-    expectClose(dx as Float32Array, finiteDifference((p) => lossOf(Float32Array.from(p), w, bias), Float64Array.from(x)), 1e-2, 2e-3);
-    expectClose(dw as Float32Array, finiteDifference((p) => lossOf(x, Float32Array.from(p), bias), Float64Array.from(w)), 1e-2, 2e-3);
-    expectClose(db as Float32Array, finiteDifference((p) => lossOf(x, w, Float32Array.from(p)), Float64Array.from(bias)), 1e-2, 2e-3);
+    const n = 6, h = 5, v = 11;
+    const x = uniform(n * h, -1, 1, 31), w = uniform(h * v, -1, 1, 32);
+    const targets = randomIndices(n, v, 33);
+    const clean = api.linearCrossEntropy(x, w, targets, n, h, v, { reduction: 'none', chunkBytes: 2 * 4 * v });
+    // 1e30: logits of ±1e30 on that row, a finite loss of the same order.
+    for (const bad of [NaN, Infinity, 1e30]) {
+      const dirty = x.slice();
+      dirty[2 * h + 1] = bad;
+      const { loss, losses } = api.linearCrossEntropy(dirty, w, targets, n, h, v, { reduction: 'none', chunkBytes: 2 * 4 * v });
+      expect(Number.isFinite(losses![2]), `${bad}`).toBe(Number.isFinite(bad));
+      for (let r = 0; r < n; r++) if (r !== 2) expect(losses![r]).toBe(clean.losses![r]);
+      if (!Number.isFinite(bad)) expect(Number.isFinite(loss)).toBe(false);
+    }
   });
 
   it('refuses bad arguments, naming them', async () => {

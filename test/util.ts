@@ -1,5 +1,6 @@
 // Shared test helpers: seeded random data and comparisons that report the worst element.
 import { expect } from 'vitest';
+import type { CrossEntropyOptions } from '../src/index.js';
 
 // The seeded data helpers live in random.ts, which the benchmarks share.
 export { rng, uniform, randomIndices } from './random.js';
@@ -68,3 +69,34 @@ export function expectProbsClose(actual: ArrayLike<number>, expected: ArrayLike<
   expectClose(a, e, rel);
 }
 
+/**
+ * Every option in f64, written from the README's definitions rather than the oracle's code: per
+ * row −Σ_j w_j ỹ_j log softmax(z/T)_j + zl·logsumexp(z/T)², with ỹ = (1 − ε)·y + ε/C (y one-hot
+ * for a class index, which gathers w_t; probabilities as given), ignored rows left out, 'mean'
+ * divided by Σ w_t over counted rows (class indices) or by the rows (probabilities).
+ */
+export function referenceCrossEntropy(
+  logits: ArrayLike<number>, targets: ArrayLike<number>, cols: number, probabilities: boolean,
+  { weight, ignoreIndex = -100, labelSmoothing = 0, temperature = 1, zLoss = 0, reduction = 'mean' }: CrossEntropyOptions,
+): number {
+  const rows = logits.length / cols;
+  const w = (j: number) => (weight ? weight[j] : 1);
+  let total = 0;
+  let normaliser = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r];
+    if (!probabilities && t === ignoreIndex) continue;
+    const s = Array.from({ length: cols }, (_, j) => logits[r * cols + j] / temperature);
+    const max = Math.max(...s);
+    const lse = max + Math.log(s.reduce((sum, v) => sum + Math.exp(v - max), 0));
+    let loss = zLoss * lse * lse;
+    for (let j = 0; j < cols; j++) {
+      const y = probabilities ? targets[r * cols + j] : j === t ? 1 : 0;
+      const smoothed = (1 - labelSmoothing) * y + labelSmoothing / cols;
+      if (smoothed !== 0) loss += w(j) * smoothed * (lse - s[j]);
+    }
+    total += loss;
+    normaliser += probabilities ? 1 : w(t);
+  }
+  return reduction === 'mean' ? total / normaliser : total;
+}
