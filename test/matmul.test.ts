@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Api, MatmulOptions } from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
-import { backend, kinds, oracle } from './backends.js';
+import { backend, kinds, oracle, wasmKinds } from './backends.js';
 import { uniform } from './util.js';
 
 // Error bound. Each entry of C is a float32 dot product of length k accumulated in sequence (one
@@ -97,49 +97,6 @@ describe.each(kinds)('matmul on %s', (kind) => {
     expect(Array.from(out)).toEqual([25, 19, 43, 19]);
   });
 
-  it('matches the oracle on every shape with m, k, n in 1…17 (all four layouts)', async () => {
-    if (kind === 'js') return;
-    const api = await backend(kind);
-    const ref = await oracle();
-    for (let m = 1; m <= 17; m++) {
-      for (let k = 1; k <= 17; k++) {
-        for (let n = 1; n <= 17; n++) {
-          const [transA, transB] = TRANSPOSES[(m + k + n) % 4];
-          check(api, ref, { m, k, n, transA, transB, seed: m * 400 + k * 20 + n });
-        }
-      }
-    }
-  });
-
-  it('matches the oracle on degenerate and tail shapes, with alpha, bias and accumulate', async () => {
-    if (kind === 'js') return;
-    const api = await backend(kind);
-    const ref = await oracle();
-    // Tiles are 4 × 8 (2 × 16 for one or two rows), k blocks 256 deep, n blocks 512 wide, and an
-    // untransposed B is read in place when m ≤ 4: these cover one and several blocks with and
-    // without tails in every dimension, on both paths.
-    const shapes: [number, number, number][] = [
-      [1, 1, 1], [1, 300, 1], [1, 1, 300], [300, 1, 1], [23, 1, 37], [1, 64, 9], [33, 65, 17],
-      [127, 129, 131], [9, 600, 530], [5, 257, 1030], [1, 513, 1047], [2, 300, 530], [4, 257, 520],
-    ];
-    for (const [m, k, n] of shapes) {
-      for (const [transA, transB] of TRANSPOSES) {
-        check(api, ref, { m, k, n, transA, transB, seed: m + k + n });
-        check(api, ref, { m, k, n, transA, transB, alpha: -0.75, bias: true, accumulate: true, seed: m * k + n });
-      }
-    }
-  });
-
-  it('matches the oracle on large products (512 × 512 × 512, 128 × 784 × 128)', async () => {
-    if (kind === 'js') return;
-    const api = await backend(kind);
-    const ref = await oracle();
-    check(api, ref, { m: 512, k: 512, n: 512, transA: false, transB: false, seed: 5 });
-    for (const [transA, transB] of TRANSPOSES) {
-      check(api, ref, { m: 128, k: 784, n: 128, transA, transB, bias: true, seed: 6 });
-    }
-  });
-
   it('matches the oracle on random shapes and options (property)', async () => {
     const api = await backend(kind);
     const ref = await oracle();
@@ -228,5 +185,65 @@ describe.each(kinds)('matmul on %s', (kind) => {
     expect(() => api.matmul(shared.subarray(0, 6), b, 2, 3, 2, { out: shared.subarray(5, 9) })).toThrow(/^matmul: out partly overlaps a \(byte offsets 20–36 and 0–24 of one buffer\)/);
     expect(() => api.matmul(a, b, 2, 3, 2, { bias: shared.subarray(0, 2), out: shared.subarray(1, 5) })).toThrow(/^matmul: out partly overlaps options\.bias \(byte offsets 4–20 and 0–8/);
     expect(Array.from(api.matmul(new Float32Array([2]), new Float32Array([3]), 1, 1, 1))).toEqual([6]);
+  });
+});
+
+describe.each(kinds)('matmul non-finite values on %s', (kind) => {
+  // A NaN in row i of A reaches row i of C only, one in column j of B column j only, through every
+  // tile, k block (256) and n block (512), in all four layouts.
+  it.each([[1, 1, 1], [3, 5, 7], [17, 33, 9], [130, 300, 530]])('NaN stays in its row and column at %i × %i × %i', async (m, k, n) => {
+    const api = await backend(kind);
+    for (const [transA, transB] of TRANSPOSES) {
+      const a = uniform(m * k, -1, 1, m + k), b = uniform(k * n, -1, 1, k + n);
+      const i0 = m >> 1, kk = k >> 1, j0 = n >> 1;
+      a[transA ? kk * m + i0 : i0 * k + kk] = NaN;
+      b[transB ? j0 * k + kk : kk * n + j0] = NaN;
+      const c = api.matmul(a, b, m, k, n, { transA, transB });
+      let wrong = 0;
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) if (Number.isNaN(c[i * n + j]) !== (i === i0 || j === j0)) wrong++;
+      expect(wrong, `transA ${transA}, transB ${transB}`).toBe(0);
+    }
+  });
+});
+
+describe.each(wasmKinds)('matmul: %s against the oracle', (kind) => {
+  it('matches the oracle on every shape with m, k, n in 1…17 (all four layouts)', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    for (let m = 1; m <= 17; m++) {
+      for (let k = 1; k <= 17; k++) {
+        for (let n = 1; n <= 17; n++) {
+          const [transA, transB] = TRANSPOSES[(m + k + n) % 4];
+          check(api, ref, { m, k, n, transA, transB, seed: m * 400 + k * 20 + n });
+        }
+      }
+    }
+  });
+
+  it('matches the oracle on degenerate and tail shapes, with alpha, bias and accumulate', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    // Tiles are 4 × 8 (2 × 16 for one or two rows), k blocks 256 deep, n blocks 512 wide, and an
+    // untransposed B is read in place when m ≤ 4: these cover one and several blocks with and
+    // without tails in every dimension, on both paths.
+    const shapes: [number, number, number][] = [
+      [1, 1, 1], [1, 300, 1], [1, 1, 300], [300, 1, 1], [23, 1, 37], [1, 64, 9], [33, 65, 17],
+      [127, 129, 131], [9, 600, 530], [5, 257, 1030], [1, 513, 1047], [2, 300, 530], [4, 257, 520],
+    ];
+    for (const [m, k, n] of shapes) {
+      for (const [transA, transB] of TRANSPOSES) {
+        check(api, ref, { m, k, n, transA, transB, seed: m + k + n });
+        check(api, ref, { m, k, n, transA, transB, alpha: -0.75, bias: true, accumulate: true, seed: m * k + n });
+      }
+    }
+  });
+
+  it('matches the oracle on large products (512 × 512 × 512, 128 × 784 × 128)', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    check(api, ref, { m: 512, k: 512, n: 512, transA: false, transB: false, seed: 5 });
+    for (const [transA, transB] of TRANSPOSES) {
+      check(api, ref, { m: 128, k: 784, n: 128, transA, transB, bias: true, seed: 6 });
+    }
   });
 });

@@ -193,6 +193,25 @@ describe.each(kinds)('row utilities on %s', (kind) => {
     expect(() => api.softmaxJacobian([0.5, 0.5] as unknown as Float32Array)).toThrow(TypeError);
   });
 
+  it.each([1, 2, 5, 17, 64])('softmaxJacobian of %i classes is diag(a) − a aᵀ (f64), from a Tensor too; NaN spreads to its row and column', async (cols) => {
+    const api = await backend(kind);
+    const a = api.softmax(uniform(cols, -3, 3, cols), cols);
+    const expected = Array.from({ length: cols * cols }, (_, e) => {
+      const i = Math.floor(e / cols), j = e % cols;
+      return (i === j ? a[i] : 0) - a[i] * a[j];
+    });
+    expectClose(api.softmaxJacobian(a), expected, 1e-6, 1e-8);
+    using t = api.tensor(1, cols, a);
+    expect(api.softmaxJacobian(t)).toEqual(api.softmaxJacobian(a));
+    const withNaN = a.slice();
+    withNaN[cols >> 1] = NaN;
+    const jacobian = api.softmaxJacobian(withNaN);
+    for (let e = 0; e < cols * cols; e++) {
+      const onIt = Math.floor(e / cols) === cols >> 1 || e % cols === cols >> 1;
+      expect(Number.isNaN(jacobian[e]), `entry ${e}`).toBe(onIt);
+    }
+  });
+
   it('gatherRows copies the listed rows, repeats included', async () => {
     const api = await backend(kind);
     for (const cols of [1, 3, 4, 17]) {
