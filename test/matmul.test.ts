@@ -97,24 +97,6 @@ describe.each(kinds)('matmul on %s', (kind) => {
     expect(Array.from(out)).toEqual([25, 19, 43, 19]);
   });
 
-  it('matches the oracle on random shapes and options (property)', async () => {
-    const api = await backend(kind);
-    const ref = await oracle();
-    fc.assert(
-      fc.property(
-        fc.record({
-          m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 1, max: 300 }), n: fc.integer({ min: 1, max: 40 }),
-          transA: fc.boolean(), transB: fc.boolean(),
-          // Multiples of 1/16: alpha is a float32 in the kernels and an f64 in the oracle.
-          alpha: fc.option(fc.integer({ min: -64, max: 64 }).map((v) => v / 16), { nil: undefined }),
-          bias: fc.boolean(), accumulate: fc.boolean(), seed: fc.integer({ min: 0, max: 1e6 }),
-        }),
-        (c) => check(api, ref, c),
-      ),
-      { numRuns: 150 },
-    );
-  });
-
   it('accepts subarray inputs with a non-zero byteOffset, and Tensors', async () => {
     const api = await backend(kind);
     const ref = await oracle();
@@ -207,6 +189,24 @@ describe.each(kinds)('matmul non-finite values on %s', (kind) => {
 });
 
 describe.each(wasmKinds)('matmul: %s against the oracle', (kind) => {
+  it('matches the oracle on random shapes and options (property)', async () => {
+    const api = await backend(kind);
+    const ref = await oracle();
+    fc.assert(
+      fc.property(
+        fc.record({
+          m: fc.integer({ min: 1, max: 40 }), k: fc.integer({ min: 1, max: 300 }), n: fc.integer({ min: 1, max: 40 }),
+          transA: fc.boolean(), transB: fc.boolean(),
+          // Multiples of 1/16: alpha is a float32 in the kernels and an f64 in the oracle.
+          alpha: fc.option(fc.integer({ min: -64, max: 64 }).map((v) => v / 16), { nil: undefined }),
+          bias: fc.boolean(), accumulate: fc.boolean(), seed: fc.integer({ min: 0, max: 1e6 }),
+        }),
+        (c) => check(api, ref, c),
+      ),
+      { numRuns: 150, seed: 20240611 },
+    );
+  });
+
   it('matches the oracle on every shape with m, k, n in 1…17 (all four layouts)', async () => {
     const api = await backend(kind);
     const ref = await oracle();
