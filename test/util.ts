@@ -70,7 +70,8 @@ export function expectProbsClose(actual: ArrayLike<number>, expected: ArrayLike<
 }
 
 /**
- * Every option in f64, written from the README's definitions rather than the oracle's code: per
+ * Cross-entropy with every option in f64, written from PyTorch's documented F.cross_entropy and
+ * the README's definitions of temperature and z-loss, not from the oracle's code: per
  * row −Σ_j w_j ỹ_j log softmax(z/T)_j + zl·logsumexp(z/T)², with ỹ = (1 − ε)·y + ε/C (y one-hot
  * for a class index, which gathers w_t; probabilities as given), ignored rows left out, 'mean'
  * divided by Σ w_t over counted rows (class indices) or by the rows (probabilities).
