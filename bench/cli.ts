@@ -12,13 +12,16 @@ export const USAGE = `npm run bench [-- options]   (npm run bench:quick is npm r
                     may be written as in the tables)
   --rounds N        interleaved rounds per case (default 7, quick 3)
   --time ms         time per contender per round (default 200, quick 30)
+                    (each also as --option=value)
   --help            this text`;
 
-export function parseArgs(argv: string[]): Args {
+export function parseArgs(given: string[]): Args {
+  // --time=ms as well as --time ms (bench:matmul takes the first form only).
+  const argv = given.flatMap((a) => (/^--\w+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   const args: Args = { quick: false, help: false, filter: null };
   const value = (flag: string, i: number): string => {
     const v = argv[i];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     return v;
   };
   const positive = (flag: string, text: string, integer: boolean): number => {

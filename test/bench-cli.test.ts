@@ -11,6 +11,8 @@ import { writeResultsMarkdown, type Results } from '../bench/report.js';
 describe('npm run bench options', () => {
   it('take checked values', () => {
     expect(parseArgs(['--quick', '--rounds', '2', '--time', '12.5'])).toEqual({ quick: true, help: false, filter: null, rounds: 2, time: 12.5 });
+    expect(parseArgs(['--rounds=2', '--time=12.5'])).toEqual({ quick: false, help: false, filter: null, rounds: 2, time: 12.5 });
+    expect(parseArgs(['--filter=a=b']).filter).toEqual(/a=b/i);
     const refused: [string[], string][] = [
       [['--rounds', 'abc'], "--rounds must be a positive integer, got 'abc'"],
       [['--rounds', '0'], "--rounds must be a positive integer, got '0'"],
@@ -20,6 +22,7 @@ describe('npm run bench options', () => {
       [['--filter', '--quick'], '--filter needs a value'],
       [['--filter', '(['], '--filter: Invalid regular expression: /([/i: Unterminated character class'],
       [['--bogus'], 'unknown argument --bogus'],
+      [['--rounds='], '--rounds needs a value'],
     ];
     for (const [argv, message] of refused) {
       expect(() => parseArgs(argv), argv.join(' ')).toThrow(new UsageError(message));
