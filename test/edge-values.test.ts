@@ -131,7 +131,7 @@ describe.each(kinds)('edge values on %s', (kind) => {
     logits.set([0, 3.4028185e38, 0, 3.38e38, 0, -5.7e30, 0, 0, 0]);
     const { losses } = api.crossEntropy(logits, [1], cols, { labelSmoothing: 1e-45, reduction: 'none' });
     // ε rounds to the smallest float32 subnormal; the target's own term is 0 (the next logit is
-    // 2.8e36 below it), so the loss is ε's term alone, ε/C·Σ_j (m − z_j) ≈ 1e-45/C·(7·3.4e38).
+    // 2.8e36 below it), so the loss is ε's term alone, ε/C·Σ_j (m − z_j) ≈ 1.4e-45·(C − 2)·3.4e38/C.
     const epsilon = Math.fround(1e-45);
     expectClose([losses![0]], [referenceCrossEntropy(logits, [1], cols, false, { labelSmoothing: epsilon, reduction: 'sum' })], 1e-5);
     const { loss } = api.crossEntropy(logits, [0], cols, { labelSmoothing: 1e-45 });
