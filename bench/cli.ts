@@ -16,7 +16,7 @@ export const USAGE = `npm run bench [-- options]   (npm run bench:quick is npm r
   --help            this text`;
 
 export function parseArgs(given: string[]): Args {
-  // --time=ms as well as --time ms (bench:matmul takes the first form only).
+  // --time=ms as well as --time ms, as bench:matmul takes them (node:util parseArgs there).
   const argv = given.flatMap((a) => (/^--\w+=/.test(a) ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]));
   const args: Args = { quick: false, help: false, filter: null };
   const value = (flag: string, i: number): string => {

@@ -8,28 +8,42 @@ import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
 import { FMA_PEAK, fmaPeak, iterationsFor } from './fma-peak.js';
 
 const require = createRequire(import.meta.url);
 const USAGE = `npm run bench:matmul [-- options]
-  --shapes=256,512,64x784x128   cube sizes or m×k×n (default 256,512)
-  --backends=relaxed-simd,simd  our builds to time (default both)
-  --time=ms                     tinybench time per contender (default 1000)
+  --shapes 256,512,64x784x128   cube sizes or m×k×n (default 256,512)
+  --backends relaxed-simd,simd  our builds to time (default both)
+  --time ms                     tinybench time per contender (default 1000)
   --ort                         onnxruntime-web's wasm too (session.run with its copies)
-  --pairs=N                     instead: N pairs of (our first build's A·B, the FMA loop), back to back`;
+  --pairs N                     instead: N pairs of (our first build's A·B, the FMA loop), back to back
+                                (each also as --option=value)`;
 
 function usage(problem: string): never {
   console.error(`bench:matmul: ${problem}\n\n${USAGE}`);
   process.exit(2);
 }
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-for (const a of args) {
-  if (a !== '--ort' && !/^--(shapes|backends|time|pairs)=./.test(a)) usage(`unknown argument ${a}`);
-}
+// node:util's parseArgs takes both --time=ms and --time ms, and refuses unknown options.
+const { values: options } = (() => {
+  try {
+    return parseArgs({
+      options: { shapes: { type: 'string' }, backends: { type: 'string' }, time: { type: 'string' }, pairs: { type: 'string' }, ort: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+})();
+const option = (name: 'shapes' | 'backends' | 'time' | 'pairs'): string | undefined => {
+  const v = options[name];
+  if (v === '') usage(`--${name} needs a value`);
+  return v;
+};
 const shapes = (option('shapes') ?? '256,512').split(',').map((s) => {
   const dims = s.split(/[x×]/).map(Number);
   if (!(dims.length === 1 || dims.length === 3) || !dims.every((d) => Number.isInteger(d) && d > 0)) {
@@ -41,7 +55,7 @@ const kinds = (option('backends') ?? 'relaxed-simd,simd').split(',') as BackendK
 for (const kind of kinds) if (kind !== 'relaxed-simd' && kind !== 'simd') usage(`--backends: '${kind}' is not relaxed-simd or simd`);
 const time = Number(option('time') ?? 1000);
 if (!(time > 0)) usage(`--time must be a positive number of ms, got '${option('time')}'`);
-const withOrt = args.includes('--ort');
+const withOrt = options.ort === true;
 const pairs = Number(option('pairs') ?? 0);
 if (!Number.isInteger(pairs) || pairs < 0) usage(`--pairs must be a positive integer, got '${option('pairs')}'`);
 
@@ -104,11 +118,14 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`matmul, resident inputs and outputs, one thread; ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${new Date().toISOString()}`);
-  console.log('GFLOP/s = 2·m·k·n / CPU time per call: the median (and the best) call; ×: our rate / tfjs-wasm\'s (> 1: ours faster)\n');
+  console.log('GFLOP/s = 2·m·k·n / CPU time per call: the median (and the best) call, or batch of calls under 10⁷ flop; ×: our rate / tfjs-wasm\'s (> 1: ours faster)\n');
 
   for (const [m, k, n] of shapes) {
     const label = m === k && k === n ? `${m}³` : `${m}×${k}×${n}`;
     const flop = 2 * m * k * n;
+    // Small products run `reps` times per sample: the CPU clock counts microseconds, and one
+    // 16³ product takes about one, so a single call's time was 0, 1 or 2 µs (rates of ∞ or 2×).
+    const reps = Math.max(1, Math.round(1e7 / flop)), flopPerSample = flop * reps;
     const aData = random(m * k, 1), bData = random(k * n, 2);
     // Timed in CPU time of this process: with other processes on the machine's two cores, wall
     // time mostly measures how often this one was descheduled.
@@ -117,21 +134,21 @@ async function main(): Promise<void> {
     for (const [name, transA, transB] of products) {
       const tA = tf.tensor2d(aData, transA ? [k, m] : [m, k]), tB = tf.tensor2d(bData, transB ? [n, k] : [k, n]);
       release.push(() => tf.dispose([tA, tB]));
-      bench.add(`tfjs-wasm ${name}`, () => tf.matMul(tA, tB, transA, transB).dispose());
+      bench.add(`tfjs-wasm ${name}`, () => { for (let r = 0; r < reps; r++) tf.matMul(tA, tB, transA, transB).dispose(); });
       for (const [kind, api] of apis) {
         const a = api.tensor(m, k, aData), b = api.tensor(k, n, bData), out = api.tensor(m, n);
         release.push(() => { a.dispose(); b.dispose(); out.dispose(); });
-        bench.add(`${kind} ${name}`, () => { api.matmul(a, b, m, k, n, { transA, transB, out }); });
+        bench.add(`${kind} ${name}`, () => { for (let r = 0; r < reps; r++) api.matmul(a, b, m, k, n, { transA, transB, out }); });
       }
       if (withOrt) {
         const ort = await matmulRunner(m, k, n, transA, transB);
         release.push(() => ort.session.release());
-        bench.add(`ort-wasm ${name}`, async () => { await ort.run(aData, bData); });
+        bench.add(`ort-wasm ${name}`, async () => { for (let r = 0; r < reps; r++) await ort.run(aData, bData); });
       }
     }
     // What the core delivers to FMAs alone meanwhile, as many flops as one product
     // (bench/fma-peak.ts): when it is low, so is every contender's rate.
-    const peak = fmaPeak(), iterations = iterationsFor(flop);
+    const peak = fmaPeak(), iterations = iterationsFor(flopPerSample);
     if (peak) bench.add(FMA_PEAK, () => { peak.run(iterations); });
     await bench.run();
     for (const free of release) await free();
@@ -140,7 +157,7 @@ async function main(): Promise<void> {
     type Latency = { latency: { p50: number; min: number } };
     const gflops = new Map(bench.tasks.map((t) => {
       const { p50, min } = (t.result as unknown as Latency).latency;
-      return [t.name, { median: flop / p50 / 1e6, best: flop / min / 1e6 }];
+      return [t.name, { median: flopPerSample / p50 / 1e6, best: flopPerSample / min / 1e6 }];
     }));
     for (const [name] of products) {
       const base = gflops.get(`tfjs-wasm ${name}`)!;
