@@ -74,17 +74,38 @@ function tfColumn(tf: Tf): Column {
   };
 }
 
-const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
+/**
+ * Lets the page handle input and paint between batches. A MessageChannel task rather than
+ * setTimeout(0), which browsers clamp to 4 ms once such timeouts nest.
+ */
+function yieldToPage(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
 
 /**
  * Milliseconds per call: batches of k calls, k doubled until a batch takes ≥ 8 ms (the page's
- * timer is coarse), then the median over batches within a small time budget.
+ * timer is coarse), then the median over batches within a small time budget. Each batch is
+ * followed by a yield, so the page stays responsive (one batch, 8–16 ms, is the longest it
+ * waits) and a Stop click is seen; `signal` aborts between batches.
  */
-async function measure(run: Run): Promise<number> {
-  run();
-  run();
+async function measure(run: Run, signal: AbortSignal): Promise<number> {
+  // Two calls to warm up, in tasks of their own: plain JS's first calls run in the interpreter,
+  // tens of milliseconds each at 256 × 1000.
+  for (let i = 0; i < 2; i++) {
+    await yieldToPage();
+    run();
+  }
   let k = 1;
   for (;;) {
+    await yieldToPage();
+    signal.throwIfAborted();
     const start = performance.now();
     for (let i = 0; i < k; i++) run();
     if (performance.now() - start >= 8 || k >= 1 << 16) break;
@@ -93,11 +114,12 @@ async function measure(run: Run): Promise<number> {
   const perCall: number[] = [];
   const deadline = performance.now() + 250;
   while (perCall.length < 5 || (perCall.length < 25 && performance.now() < deadline)) {
+    await yieldToPage();
+    signal.throwIfAborted();
     const start = performance.now();
     for (let i = 0; i < k; i++) run();
     perCall.push((performance.now() - start) / k);
   }
-  await nextFrame();
   perCall.sort((a, b) => a - b);
   return perCall[perCall.length >> 1];
 }
@@ -149,10 +171,27 @@ export function setupSpeed(root: HTMLElement): void {
     }
   });
 
-  runButton.addEventListener('click', async () => {
-    runButton.disabled = true;
+  // While a run goes, the run button stops it (between two batches of calls).
+  let stopping: AbortController | null = null;
+  runButton.addEventListener('click', async (event) => {
+    if (stopping) {
+      // The second click of a double-click on "Run the benchmark" lands on "Stop": not a request.
+      if (event.detail > 1) return;
+      stopping.abort();
+      runButton.disabled = true;
+      return;
+    }
+    const controller = new AbortController();
+    stopping = controller;
+    const label = runButton.textContent;
+    // Kept at its width, so "Load tfjs-wasm too" beside it does not slide under the pointer (the
+    // second click of a double-click would land on it).
+    runButton.style.minWidth = `${runButton.getBoundingClientRect().width}px`;
+    runButton.textContent = 'Stop';
+    runButton.classList.replace('primary', 'stop');
     running = true;
     root.dataset.state = 'running';
+    let done = 0;
     try {
       const columns: Column[] = [];
       for (const kind of availableBackends()) {
@@ -176,15 +215,21 @@ export function setupSpeed(root: HTMLElement): void {
         const cells = columns.map(() => row.appendChild(el('td', 'time', '…')));
         body.append(row);
         const times: number[] = [];
-        for (const [i, column] of columns.entries()) {
-          times[i] = await measure(column.prepare(c, x, targets));
-          cells[i].textContent = millis(times[i]);
+        try {
+          for (const [i, column] of columns.entries()) {
+            times[i] = await measure(column.prepare(c, x, targets), controller.signal);
+            cells[i].textContent = millis(times[i]);
+          }
+        } catch (error) {
+          if (controller.signal.aborted) row.remove(); // a row without its speed-ups: not a result
+          throw error;
         }
         for (const [i, cell] of cells.entries()) {
           if (i === baseline) continue;
           const speedup = times[baseline] / times[i];
           cell.append(el('span', speedup >= 1 ? 'speedup' : 'speedup slower', `×${speedup.toFixed(speedup >= 10 ? 0 : 1)}`));
         }
+        done++;
       }
       const scrolls = table.parentElement!.scrollWidth > table.parentElement!.clientWidth;
       key = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.'
@@ -193,10 +238,19 @@ export function setupSpeed(root: HTMLElement): void {
         + (tf && !columns.some((column) => column.label === 'tfjs-wasm') ? ' tfjs-wasm loaded during this run: run again to include it.' : '');
       root.dataset.state = 'done';
     } catch (error) {
-      status.textContent = `Benchmark failed: ${String(error)}`;
-      root.dataset.state = 'failed';
+      if (controller.signal.aborted) {
+        status.textContent = `Stopped after ${done} of ${CASES.length} cases.`;
+        root.dataset.state = 'stopped';
+      } else {
+        status.textContent = `Benchmark failed: ${String(error)}`;
+        root.dataset.state = 'failed';
+      }
     } finally {
       running = false;
+      stopping = null;
+      runButton.textContent = label;
+      runButton.style.minWidth = '';
+      runButton.classList.replace('stop', 'primary');
       runButton.disabled = false;
     }
   });
