@@ -156,6 +156,7 @@ export function setupSpeed(root: HTMLElement): void {
   // The status line carries a run's progress, then the key to its table; tfjs's loading shows on
   // its button, and what follows from it is added to the line, never put in the key's place.
   let key = status.textContent ?? '';
+  let tfFailure = '';
   tfButton.addEventListener('click', async () => {
     tfButton.disabled = true;
     const label = tfButton.textContent;
@@ -167,7 +168,9 @@ export function setupSpeed(root: HTMLElement): void {
     } catch (error) {
       tfButton.disabled = false;
       tfButton.textContent = label;
-      status.textContent = `${key} Could not load tfjs-wasm: ${String(error)}`;
+      // During a run the line shows its progress: the failure is told when the run ends.
+      tfFailure = `Could not load tfjs-wasm: ${String(error)}`;
+      if (!running) status.textContent = `${key} ${tfFailure}`;
     }
   });
 
@@ -190,6 +193,7 @@ export function setupSpeed(root: HTMLElement): void {
     runButton.textContent = 'Stop';
     runButton.classList.replace('primary', 'stop');
     running = true;
+    tfFailure = '';
     root.dataset.state = 'running';
     let done = 0;
     try {
@@ -235,7 +239,8 @@ export function setupSpeed(root: HTMLElement): void {
       key = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.'
         + (scrolls ? ' Scroll the table sideways for every column.' : '');
       status.textContent = key
-        + (tf && !columns.some((column) => column.label === 'tfjs-wasm') ? ' tfjs-wasm loaded during this run: run again to include it.' : '');
+        + (tf && !columns.some((column) => column.label === 'tfjs-wasm') ? ' tfjs-wasm loaded during this run: run again to include it.' : '')
+        + (tfFailure ? ` ${tfFailure}` : '');
       root.dataset.state = 'done';
     } catch (error) {
       if (controller.signal.aborted) {

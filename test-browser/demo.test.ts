@@ -269,6 +269,24 @@ describe('the demo page in Chromium', () => {
     await failing.close();
   });
 
+  it('when tfjs-wasm fails to load during a run, says so once the run ends instead of over its progress', async () => {
+    // Not through open(): this page's failed download is meant.
+    const failing = await browser.newPage();
+    await failing.route('**/register_all_gradients*', (route) => route.abort());
+    await failing.goto(`${server.origin}/`);
+    await failing.waitForSelector('body[data-ready]', { timeout: 60_000 });
+    await failing.locator('#run-bench').click();
+    await expect.poll(() => failing.locator('#bench-status').textContent(), { timeout: 60_000 }).toMatch(/^Running /);
+    await failing.locator('#load-tf').click();
+    await expect.poll(() => failing.locator('#load-tf').isEnabled(), { timeout: 60_000 }).toBe(true); // the load failed
+    expect(await failing.locator('#load-tf').textContent()).toBe('Load tfjs-wasm too');
+    const during = await failing.locator('#bench-status').textContent();
+    await failing.waitForSelector('#speed[data-state=done]', { timeout: 120_000 });
+    expect(during).toMatch(/^Running /);
+    expect(await failing.locator('#bench-status').textContent()).toMatch(/^Median time per call .* Could not load tfjs-wasm: .+$/);
+    await failing.close();
+  });
+
   it('loaded nothing from outside the local server and logged no errors', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
