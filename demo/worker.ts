@@ -50,7 +50,7 @@ async function train(settings: TrainSettings): Promise<void> {
         predictor = MLP.fromJSON(net.toJSON(), { backend: api! });
         post({
           type: 'epoch', epoch: stats.epoch, epochs: settings.epochs, loss: stats.loss, accuracy: stats.accuracy,
-          testLoss: stats.valLoss!, testAccuracy: stats.valAccuracy!, ms: stats.ms,
+          testLoss: stats.valLoss, testAccuracy: stats.valAccuracy, ms: stats.ms,
         });
       },
     });

@@ -145,6 +145,6 @@ export const matmul: Api['matmul'] = bound('matmul');
 // ---- nn ----
 export { MLP } from './nn/mlp.js';
 export type {
-  MLPOptions, MLPJSON, FromJSONOptions, FitOptions, FitHistory, EpochStats, BatchProgress, StepOptions,
+  MLPOptions, MLPJSON, FromJSONOptions, FitOptions, FitHistory, EpochStats, ValidatedEpochStats, ValidationData, BatchProgress, StepOptions,
   HiddenActivation, LayerActivation, LayerGradients, WeightInit, ToONNXOptions,
 } from './nn/mlp.js';

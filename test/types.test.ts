@@ -2,7 +2,7 @@
 // fails on a wrong expectTypeOf or an unused @ts-expect-error, and at run time, where the value
 // must be what the type says. Each case is a call form a user writes without a cast.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { crossEntropy, linearCrossEntropy, softmaxBackward, Tensor, type Api } from '../src/index.js';
+import { crossEntropy, linearCrossEntropy, MLP, softmaxBackward, Tensor, type Api, type EpochStats } from '../src/index.js';
 import { oracle } from './backends.js';
 
 const rows = 2, cols = 3;
@@ -71,5 +71,31 @@ describe('result types of the overloads', () => {
     // The options stay checked for misspelt keys (at compile time here, at run time as well).
     // @ts-expect-error chunkBytez is not an option
     expect(() => api.linearCrossEntropy(x, w, targets, n, h, v, { chunkBytez: 64 })).toThrow(/chunkBytez/);
+  });
+
+  it('MLP.fit: valLoss and valAccuracy are numbers, not maybe-undefined, when validation is given', async () => {
+    const api = await oracle();
+    using net = new MLP([3, 3], { backend: api, seed: 1 });
+    const seen: number[] = [];
+    const validated = await net.fit(logits, targets, {
+      epochs: 2,
+      validation: { x: logits, labels: targets },
+      onEpoch: (stats) => {
+        expectTypeOf(stats.valLoss).toEqualTypeOf<number>();
+        seen.push(stats.valLoss + stats.valAccuracy); // no `!` needed
+      },
+    });
+    expectTypeOf(validated.epochs[0].valAccuracy).toEqualTypeOf<number>();
+    expect(seen).toHaveLength(2);
+    expect(validated.epochs[1].valLoss).toBe(net.evaluate(logits, targets).loss);
+
+    const plain = await net.fit(logits, targets, { epochs: 1, onEpoch: (stats) => { expectTypeOf(stats).toEqualTypeOf<EpochStats>(); } });
+    expectTypeOf(plain.epochs[0].valLoss).toEqualTypeOf<number | undefined>();
+    expect(plain.epochs[0].valLoss).toBeUndefined();
+
+    // A validation that may be absent gives the plain stats.
+    const maybe = seen.length > 0 ? undefined : { x: logits, labels: targets };
+    const either = await net.fit(logits, targets, { epochs: 1, validation: maybe });
+    expectTypeOf(either.epochs[0].valLoss).toEqualTypeOf<number | undefined>();
   });
 });

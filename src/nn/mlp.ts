@@ -70,7 +70,7 @@ export interface MLPJSON {
 export interface EpochStats {
   /** 1-based. */
   epoch: number;
-  /** Mean cross-entropy over the epoch's batches, each measured before its update. */
+  /** Mean cross-entropy over the epoch's training rows, each batch measured before its update (as Keras reports it). */
   loss: number;
   /** Fraction of the epoch's training rows classified correctly, measured as for loss. */
   accuracy: number;
@@ -80,6 +80,18 @@ export interface EpochStats {
   valAccuracy?: number;
   /** Wall-clock milliseconds of the epoch's training steps (not validation, nor the tasks fit yielded to). */
   ms: number;
+}
+
+/** The stats of an epoch trained with options.validation: its two figures are always there. */
+export interface ValidatedEpochStats extends EpochStats {
+  valLoss: number;
+  valAccuracy: number;
+}
+
+/** Held-out rows for FitOptions.validation. */
+export interface ValidationData {
+  x: Float32Array;
+  labels: ClassIndices;
 }
 
 export interface BatchProgress {
@@ -102,7 +114,11 @@ export interface StepOptions {
   clipNorm?: number;
 }
 
-export interface FitOptions extends StepOptions {
+/**
+ * Options of MLP.fit. `Stats` is what onEpoch receives: with a `validation`, fit's overload
+ * gives ValidatedEpochStats, whose valLoss and valAccuracy need no check for undefined.
+ */
+export interface FitOptions<Stats extends EpochStats = EpochStats> extends StepOptions {
   /** Passes over the training data. Default 10. */
   epochs?: number;
   /** Rows per step (the gradient is averaged over them); the last batch of an epoch may be smaller. Default 32. */
@@ -110,18 +126,18 @@ export interface FitOptions extends StepOptions {
   /** Reshuffle the rows before every epoch. Default true. */
   shuffle?: boolean;
   /** Evaluated after every epoch. */
-  validation?: { x: Float32Array; labels: ClassIndices };
+  validation?: ValidationData;
   /** Called after every epoch; fit awaits it if it returns a promise. */
-  onEpoch?: (stats: EpochStats) => void | Promise<void>;
+  onEpoch?: (stats: Stats) => void | Promise<void>;
   /** Called after every batch. */
   onBatch?: (progress: BatchProgress) => void;
   /** Aborting stops training before the next batch; fit then resolves with `aborted: true`. */
   signal?: AbortSignal;
 }
 
-export interface FitHistory {
+export interface FitHistory<Stats extends EpochStats = EpochStats> {
   /** One entry per completed epoch. */
-  epochs: EpochStats[];
+  epochs: Stats[];
   /** Whether options.signal stopped training early (a partial epoch is not recorded). */
   aborted: boolean;
 }
@@ -694,7 +710,9 @@ export class MLP {
    * from zero on every call. Yields to the event loop every 20 ms or so, between batches, and
    * after every epoch, so timers and an abort signal are served while it trains.
    */
-  async fit(x: Float32Array, labels: ClassIndices, options?: FitOptions): Promise<FitHistory> {
+  fit(x: Float32Array, labels: ClassIndices, options: FitOptions<ValidatedEpochStats> & { validation: ValidationData }): Promise<FitHistory<ValidatedEpochStats>>;
+  fit(x: Float32Array, labels: ClassIndices, options?: FitOptions): Promise<FitHistory>;
+  async fit(x: Float32Array, labels: ClassIndices, options?: FitOptions | FitOptions<ValidatedEpochStats>): Promise<FitHistory> {
     const fn = 'MLP.fit';
     this.#live(fn);
     if (this.#fitting) throw new Error(`${fn}: this MLP is already training (an earlier fit() has not finished)`);
