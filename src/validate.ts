@@ -120,7 +120,7 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * A temperature T > 0 for softmax(z / T). Kernels multiply by 1/T in float32, so 1/T must be a
- * finite float32 too (T ≥ 2^-128): a smaller T would turn every logit into ±∞ or NaN.
+ * finite float32 too (T > 2^-128): a smaller T would turn every logit into ±∞ or NaN.
  */
 export function checkTemperature(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
@@ -128,7 +128,7 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
   }
   if (!(value > 0 && value <= FLOAT32_MAX && Number.isFinite(Math.fround(1 / value)))) {
     throw new RangeError(
-      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} a finite float32 (${name} ≥ 2^-128 ≈ 2.94e-39), got ${value}`,
+      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} a finite float32 (${name} > 2^-128 ≈ 2.94e-39), got ${value}`,
     );
   }
   return value;
