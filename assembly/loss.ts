@@ -7,13 +7,12 @@
 // temperature T applied as z/T (so every gradient carries a factor 1/T). The wrapper computes the
 // reduction's normaliser and passes gradScale; kernels return the unnormalised sum of row losses.
 import {
-  demoteJoin, expFlushed4, f64x2Sum, hsum, madd, negAbs4, promoteHigh, rowMax, rowSum, scaleRow,
-  setGradientTermScale, SUM_BLOCK,
+  demoteJoin, expFlushed4, f64x2Sum, hsum, madd, negAbs4, promoteHigh, rowMax, rowSum, scaleF64, scaleRow,
+  setGradientTermScale, setScaleTail, SUM_BLOCK,
 } from './vmath';
 import {
   crossEntropyRowGroups, expShiftedRow, shortRowLog, shortRowSumExp, shortRowTermSum, sumExpShiftedRow, SHORT_ROW,
 } from './softmax';
-import { sigmoidFromExpNegAbs4 } from './activation';
 
 // grad_j = alpha·e_j − beta·w_j (w_j = 1 when there is no weight vector), in place over e. Without
 // weights, four vectors per iteration, as vmath.ts's scaleRow (crossEntropy −2 % on long rows).
@@ -145,16 +144,16 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
     if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), 0);
     return 0;
   }
-  const lse = <f64>m * <f64>s + logSum;
+  const lse = <f64>m * scaleF64(s) + logSum;
   let loss: f64, mass: f64 = 1;
   if (ceGeneral) {
     const own = ceOneMinusEps * wt;
     // With ε = 1 the target is uniform: its own term is absent, not 0·∞ = NaN for a −∞ logit.
-    loss = ceEps < 1 ? own * ((<f64>m - <f64>zt) * <f64>s + logSum) : 0;
-    if (ceEps > 0) loss += ceEpsPerClass * (ceWeightTotal * logSum + gap * <f64>s);
+    loss = ceEps < 1 ? own * ((<f64>m - <f64>zt) * scaleF64(s) + logSum) : 0;
+    if (ceEps > 0) loss += ceEpsPerClass * (ceWeightTotal * logSum + gap * scaleF64(s));
     mass = own + ceSpreadMass;
   } else {
-    loss = (<f64>m - <f64>zt) * <f64>s + logSum;
+    loss = (<f64>m - <f64>zt) * scaleF64(s) + logSum;
   }
   if (ceZLoss != 0) loss += <f64>ceZLoss * lse * lse;
   ceTotal += loss;
@@ -168,7 +167,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
 @inline export function crossEntropyGroupEnd(
   r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, s: f32, alphas: usize,
 ): void {
-  const sv = f64x2.splat(<f64>s);
+  const sv = f64x2.splat(scaleF64(s));
   const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
   const loss01 = f64x2.add(f64x2.mul(f64x2.sub(m01, f64x2.promote_low_f32x4(zt)), sv), log01);
   const loss23 = f64x2.add(f64x2.mul(f64x2.sub(m23, promoteHigh(zt)), sv), log23);
@@ -184,7 +183,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
   r: i32, mx: v128, zt: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, gaps: usize, weights: usize,
   s: f32, alphas: usize, weighted: bool,
 ): void {
-  const sv = f64x2.splat(<f64>s);
+  const sv = f64x2.splat(scaleF64(s));
   const m01 = f64x2.promote_low_f32x4(mx), m23 = promoteHigh(mx);
   const ownWeight = f64x2.splat(ceOneMinusEps);
   let own01 = ownWeight, own23 = ownWeight;
@@ -214,7 +213,7 @@ function crossEntropyShortRowEnd(r: i32, m: f32, zt: f32, sum: f64, logSum: f64,
 @inline export function crossEntropyGroupEndProbs(
   r: i32, mx: v128, sum01: v128, sum23: v128, log01: v128, log23: v128, masses: usize, gaps: usize, s: f32, alphas: usize,
 ): void {
-  const sv = f64x2.splat(<f64>s);
+  const sv = f64x2.splat(scaleF64(s));
   const mass01 = v128.load(masses), mass23 = v128.load(masses, 16);
   const loss01 = f64x2.add(f64x2.mul(log01, mass01), f64x2.mul(v128.load(gaps), sv));
   const loss23 = f64x2.add(f64x2.mul(log23, mass23), f64x2.mul(v128.load(gaps, 16), sv));
@@ -428,7 +427,7 @@ function setShortRowState(
   ceIgnoreIndex = ignoreIndex;
   ceZLoss = zLoss;
   ceLosses = losses;
-  ceGradScale = <f64>gradScale * <f64>s;
+  ceGradScale = <f64>gradScale * scaleF64(s);
   ceTotal = total;
 }
 
@@ -466,9 +465,10 @@ function crossEntropyShortRows(logits: usize, grad: usize, rows: i32, cols: i32,
 // (a call over a block of rows continues the sum of the blocks before it).
 export function crossEntropyIndexRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
-  weight: usize, ignoreIndex: i32, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
+  weight: usize, ignoreIndex: i32, labelSmoothing: f32, zLoss: f32, invTemperature: f32, invTemperatureTail: f32,
   gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
@@ -477,7 +477,7 @@ export function crossEntropyIndexRows(
   // Without label smoothing a row reads only its target's weight (as PyTorch gathers w[t]).
   const spreadWeight = eps > 0 ? weight : 0;
   const s = invTemperature;
-  const gs = <f64>gradScale * <f64>s;
+  const gs = <f64>gradScale * scaleF64(s);
   if (cols < SHORT_ROW) {
     setShortRowState(false, targets, weight, weightTotal, eps, epsPerClass, ignoreIndex, zLoss, s, gradScale, losses, total);
     return crossEntropyShortRows(logits, grad, rows, cols, s, gs, weight, zLoss);
@@ -509,10 +509,10 @@ export function crossEntropyIndexRows(
     // −log a_j = lse − z_j·s = (m − z_j)·s + log Σ, with m − z_j exact in f64: forming lse and
     // z_j·s separately would cancel their rounding errors (|m·s|·6e-8) into the loss.
     const logSum = Math.log(sum);
-    const lse = <f64>m * <f64>s + logSum;
+    const lse = <f64>m * scaleF64(s) + logSum;
     // With ε = 1 the target is uniform: the class's own term is absent, not 0·∞ = NaN for a −∞ logit.
-    let loss = eps < 1 ? (1 - eps) * wt * ((<f64>m - xt) * <f64>s + logSum) : 0;
-    if (eps > 0) loss += epsPerClass * (weightTotal * logSum + gapSum * <f64>s);
+    let loss = eps < 1 ? (1 - eps) * wt * ((<f64>m - xt) * scaleF64(s) + logSum) : 0;
+    if (eps > 0) loss += epsPerClass * (weightTotal * logSum + gapSum * scaleF64(s));
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
@@ -640,8 +640,8 @@ export function crossEntropyProbTargetGap(x: usize, y: usize, cols: i32, m: f32)
 // log Σ·Σ w ỹ + s·Σ w ỹ (m − z) + zl·lse² to ceTotal, stores it in the losses, and returns the
 // gradient's factor α = gs·(Σ w ỹ + 2·zl·lse) / Σ.
 function crossEntropyShortProbRowEnd(r: i32, m: f32, sum: f64, logSum: f64, s: f32, mass: f64, gap: f64): f64 {
-  const lse = <f64>m * <f64>s + logSum;
-  let loss = logSum * mass + gap * <f64>s;
+  const lse = <f64>m * scaleF64(s) + logSum;
+  let loss = logSum * mass + gap * scaleF64(s);
   if (ceZLoss != 0) loss += <f64>ceZLoss * lse * lse;
   ceTotal += loss;
   if (ceLosses != 0) store<f32>(ceLosses + (<usize>r << 2), <f32>loss);
@@ -718,15 +718,16 @@ function crossEntropyShortProbRow(x: usize, g: usize, cols: i32, s: f32, r: i32)
 // Targets as probabilities, one row of cols per logits row. Returns total + Σ of the row losses.
 export function crossEntropyProbRows(
   logits: usize, targets: usize, rows: i32, cols: i32,
-  weight: usize, labelSmoothing: f32, zLoss: f32, invTemperature: f32,
+  weight: usize, labelSmoothing: f32, zLoss: f32, invTemperature: f32, invTemperatureTail: f32,
   gradScale: f32, grad: usize, losses: usize, total: f64,
 ): f64 {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   const eps = <f64>labelSmoothing;
   const epsPerClass = eps / <f64>cols;
   const weightTotal = weight != 0 ? rowSum(weight, cols) : <f64>cols;
   const s = invTemperature;
-  const gs = <f64>gradScale * <f64>s;
+  const gs = <f64>gradScale * scaleF64(s);
   setShortRowState(true, targets, weight, weightTotal, eps, epsPerClass, 0, zLoss, s, gradScale, losses, total);
   if (cols < SHORT_ROW) return crossEntropyShortRows(logits, grad, rows, cols, s, gs, weight, zLoss);
   for (let r = 0; r < rows; r++) {
@@ -748,8 +749,8 @@ export function crossEntropyProbRows(
       sum = sumExpShiftedRow(x, cols, m, s);
     }
     const logSum = Math.log(sum);
-    const lse = <f64>m * <f64>s + logSum;
-    let loss = logSum * targetMass + targetGap * <f64>s;
+    const lse = <f64>m * scaleF64(s) + logSum;
+    let loss = logSum * targetMass + targetGap * scaleF64(s);
     if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     total += loss;
     if (losses != 0) store<f32>(losses + (<usize>r << 2), <f32>loss);
@@ -797,6 +798,14 @@ export function crossEntropyProbRows(
   return f32x4.add(margin, log1pUnit4(t));
 }
 
+// σ(z) − y without cancelling: with u = σ(−|z|) = t/(1 + t), it is (1 − y) − u for z ≥ 0 and
+// u − y below. σ(z) − y formed directly loses u's digits for a large z and y = 1: 1 − σ(z) ≈ u
+// sits under 1's half ulp from z ≈ 17, which gave 0 there instead of −e^{−z}.
+@inline function sigmoidMinusTarget4(z: v128, y: v128, t: v128): v128 {
+  const u = f32x4.div(t, f32x4.add(t, f32x4.splat(1)));
+  return v128.bitselect(f32x4.sub(f32x4.sub(f32x4.splat(1), y), u), f32x4.sub(u, y), f32x4.ge(z, f32x4.splat(0)));
+}
+
 // Σ of the per-element losses; grad_i = (σ(z_i) − y_i)·gradScale and losses_i when those
 // pointers are non-zero.
 export function binaryCrossEntropyWithLogits(
@@ -813,7 +822,7 @@ export function binaryCrossEntropyWithLogits(
     accLo = f64x2.add(accLo, f64x2.promote_low_f32x4(loss));
     accHi = f64x2.add(accHi, promoteHigh(loss));
     if (losses != 0) v128.store(losses + o, loss);
-    if (grad != 0) v128.store(grad + o, f32x4.mul(f32x4.sub(sigmoidFromExpNegAbs4(z, t), y), gs));
+    if (grad != 0) v128.store(grad + o, f32x4.mul(sigmoidMinusTarget4(z, y, t), gs));
   }
   let total = f64x2Sum(f64x2.add(accLo, accHi));
   for (; i < n; i++) {
@@ -824,7 +833,7 @@ export function binaryCrossEntropyWithLogits(
     total += <f64>loss;
     if (losses != 0) store<f32>(losses + o, loss);
     if (grad != 0) {
-      store<f32>(grad + o, f32x4.extract_lane(f32x4.mul(f32x4.sub(sigmoidFromExpNegAbs4(z, t), y), gs), 0));
+      store<f32>(grad + o, f32x4.extract_lane(f32x4.mul(sigmoidMinusTarget4(z, y, t), gs), 0));
     }
   }
   return total;

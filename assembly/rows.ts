@@ -1,6 +1,6 @@
 // Row utilities over rows × cols row-major f32 matrices: argmax, sampling from softmax, row
 // gathering and column sums.
-import { rowMax, promoteHigh, demoteJoin } from './vmath';
+import { rowMax, promoteHigh, demoteJoin, setScaleTail } from './vmath';
 import { expShiftedRow } from './softmax';
 
 // Maximum of n floats at p, NaN if any is NaN: f32x4.max and f32.max propagate NaN (unlike
@@ -52,8 +52,9 @@ export function argmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
 // also when rounding leaves u·E at or above the total. A row with no distribution (a NaN or +∞
 // logit, or all −∞: E is NaN) gives −1.
 export function sampleCategoricalRows(
-  x: usize, uniforms: usize, out: usize, rows: i32, cols: i32, invTemperature: f32, scratch: usize,
+  x: usize, uniforms: usize, out: usize, rows: i32, cols: i32, invTemperature: f32, invTemperatureTail: f32, scratch: usize,
 ): void {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride;

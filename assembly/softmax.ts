@@ -7,9 +7,9 @@
 // every later pass re-reads a row from L1/L2, so fusing passes (online softmax) would only
 // trade cheap re-reads for a second exponential per element.
 import {
-  demoteJoin, exactCutoff, expNarrow4, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, finiteMin,
-  highHalf, hmax, hmin, hsum, keepLanes, lastRowMasked, lastRowMin, loadTail, logLanes, madd, promoteHigh,
-  rowDot, rowMax, rowScanEnd, scaleRow, storeTail, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
+  demoteJoin, exactCutoff, expNarrow4, f64x2Sum, expNarrowAnyLane4, expShiftedExact4, expShiftedExactScaled4, finiteMin,
+  highHalf, hmax, hmin, hsum, isScaled, keepLanes, lastRowMasked, lastRowMin, loadTail, logLanes, madd, promoteHigh,
+  rowDot, rowMax, rowScanEnd, scaleF64, scaleRow, scaleTailSplat, setScaleTail, storeTail, NARROW_SPAN, NARROW_SPAN_SCALED, SUM_BLOCK,
 } from './vmath';
 import {
   alphaOverflows, ceEps, ceGeneral, ceProbs, ceTargets, ceWeight, crossEntropyGroupEnd,
@@ -19,13 +19,13 @@ import {
 } from './loss';
 
 // How a row is exponentiated, chosen per row (or group of four rows) from its span: two bits,
-// SCALED (a temperature, s ≠ 1: one more multiply) and EXACT (the span is too wide for the
+// SCALED (a temperature, s ≠ 1 or a tail: one more multiply) and EXACT (the span is too wide for the
 // rounded difference x − max, or −∞ masks need flushing to 0: the exact-shift exp). The narrow
 // exp without either is the common case and the cheapest.
 const SCALED = 1, EXACT = 2;
 
 @inline function spanMode(span: f32, s: f32): i32 {
-  const scaled = s != 1;
+  const scaled = isScaled(s);
   // NaN spans (NaN in the row) take the exact path too: it propagates NaN like every other.
   const limit = scaled ? NARROW_SPAN_SCALED : NARROW_SPAN;
   const narrow = span * s < limit;
@@ -34,13 +34,13 @@ const SCALED = 1, EXACT = 2;
 
 // The mode for the row just scanned by rowMax (max m).
 @inline function rowMode(m: f32, s: f32): i32 {
-  return lastRowMasked ? (s != 1 ? SCALED : 0) | EXACT : spanMode(m - lastRowMin, s);
+  return lastRowMasked ? (isScaled(s) ? SCALED : 0) | EXACT : spanMode(m - lastRowMin, s);
 }
 
 // e^{(x − m)·s} lane-wise in `mode` (a constant wherever this is inlined). negM = −m; sHi, sLo
 // split s for the exact product; cut = exactCutoff(row length), where the exact modes flush to 0.
-@inline function expShifted4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, mode: i32): v128 {
-  if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo, cut);
+@inline function expShifted4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, sTl: v128, cut: v128, mode: i32): v128 {
+  if (mode == (EXACT | SCALED)) return expShiftedExactScaled4(x, negM, sv, sHi, sLo, sTl, cut);
   if (mode == EXACT) return expShiftedExact4(x, negM, cut);
   const d = f32x4.add(x, negM);
   const a = mode & SCALED ? f32x4.mul(d, sv) : d;
@@ -68,16 +68,17 @@ const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
 // and lastRowMasked, the values rowMax(next, n) gives (see rowScanEnd) — so a
 // matrix bigger than the caches fetches the next row from memory while this row's exponentials
 // are computed, and one in cache saves rowMax's pass (1024 × 4096 −23 %, 128 × 1000 −5 %).
-// The f32 partial sums go to f64 every SUM_BLOCK elements. Two vectors per iteration, each with
+// The f32 partial sums go to f64 every SUM_BLOCK elements, lane by lane (two f64x2 totals, no
+// horizontal f32 adds: blocks of 64 then cost 2–7 % instead of 5–9 %). Two vectors per iteration, each with
 // its own accumulator, halve the loop-carried add chain (−10 % in cache); with the narrow exp's
 // small constant set, the constants, both accumulators and the temporaries still fit in the 16
 // xmm registers V8 allocates. A one-vector loop takes the block's last vector.
 @inline function expRowLoop(x: usize, out: usize, n: i32, m: f32, s: f32, mode: i32, store: i32, scan: bool, next: usize): f64 {
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
-  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s)), sTl = scaleTailSplat();
   const cut = f32x4.splat(mode & EXACT ? exactCutoff(n) : 0); // a log only for exact rows
   let nextMax = f32x4.splat(-Infinity), nextMin = f32x4.splat(Infinity);
-  let total: f64 = 0;
+  let total01 = f64x2.splat(0), total23 = f64x2.splat(0);
   let i = 0;
   while (i + 4 <= n) {
     const end = min(n & ~3, i + SUM_BLOCK);
@@ -85,8 +86,8 @@ const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
     for (; i + 8 <= end; i += 8) {
       const o = <usize>i << 2;
       const x0 = v128.load(x + o), x1 = v128.load(x + o, 16);
-      const e0 = expShifted4(x0, negM, sv, sHi, sLo, cut, mode);
-      const e1 = expShifted4(x1, negM, sv, sHi, sLo, cut, mode);
+      const e0 = expShifted4(x0, negM, sv, sHi, sLo, sTl, cut, mode);
+      const e1 = expShifted4(x1, negM, sv, sHi, sLo, sTl, cut, mode);
       if (store == STORE_TERMS) {
         v128.store(out + o, e0);
         v128.store(out + o, e1, 16);
@@ -105,7 +106,7 @@ const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
     for (; i < end; i += 4) {
       const o = <usize>i << 2;
       const xv = v128.load(x + o);
-      const e = expShifted4(xv, negM, sv, sHi, sLo, cut, mode);
+      const e = expShifted4(xv, negM, sv, sHi, sLo, sTl, cut, mode);
       if (store == STORE_TERMS) v128.store(out + o, e);
       else if (store == STORE_SHIFTED) v128.store(out + o, shifted4(xv, negM, sv, mode));
       acc = f32x4.add(acc, e);
@@ -115,13 +116,16 @@ const STORE_NOTHING = 0, STORE_TERMS = 1, STORE_SHIFTED = 2;
         nextMin = f32x4.pmin(nextMin, a);
       }
     }
-    total += <f64>hsum(f32x4.add(acc, acc1));
+    const block = f32x4.add(acc, acc1);
+    total01 = f64x2.add(total01, f64x2.promote_low_f32x4(block));
+    total23 = f64x2.add(total23, promoteHigh(block));
   }
+  let total = f64x2Sum(f64x2.add(total01, total23));
   // 1…3 left: padded with m (a harmless argument), the padding's terms dropped from the sum.
   if (i < n) {
     const o = <usize>i << 2;
     const xv = loadTail(x + o, n - i, m);
-    const e = keepLanes(expShifted4(xv, negM, sv, sHi, sLo, cut, mode), n - i);
+    const e = keepLanes(expShifted4(xv, negM, sv, sHi, sLo, sTl, cut, mode), n - i);
     if (store == STORE_TERMS) storeTail(out + o, e, n - i);
     else if (store == STORE_SHIFTED) storeTail(out + o, shifted4(xv, negM, sv, mode), n - i);
     total += <f64>hsum(e);
@@ -249,7 +253,7 @@ function rowHasNaN(x: usize, n: i32): bool {
   }
   if (m == -Infinity) m = 0;
   const total = next ? sumExpShiftedRowNext(x, n, m, s, next) : sumExpShiftedRow(x, n, m, s);
-  return <f32>(<f64>m * <f64>s + Math.log(total));
+  return <f32>(<f64>m * scaleF64(s) + Math.log(total));
 }
 
 // ---- short rows -------------------------------------------------------------------------------
@@ -308,13 +312,13 @@ const LOG_SOFTMAX = 0, LSE = 1, CE_LOSS = 2;
 
 // One column of a group: e^{(x − max)·s} lane by lane in `mode`; with MIXED, the narrow exp in
 // the lanes of narrowLanes and the exact one elsewhere (each lane as its row alone would get).
-@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, narrowLanes: v128, mode: i32): v128 {
+@inline function groupExp4(c: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, sTl: v128, cut: v128, narrowLanes: v128, mode: i32): v128 {
   if (mode & MIXED) {
     const scaled = mode & SCALED;
     return v128.bitselect(
-      expShifted4(c, negM, sv, sHi, sLo, cut, scaled | MIXED), expShifted4(c, negM, sv, sHi, sLo, cut, scaled | EXACT), narrowLanes);
+      expShifted4(c, negM, sv, sHi, sLo, sTl, cut, scaled | MIXED), expShifted4(c, negM, sv, sHi, sLo, sTl, cut, scaled | EXACT), narrowLanes);
   }
-  return expShifted4(c, negM, sv, sHi, sLo, cut, mode);
+  return expShifted4(c, negM, sv, sHi, sLo, sTl, cut, mode);
 }
 
 // Two copies of the group loops, by the shape of the rows: BLOCKS, whole blocks of four columns
@@ -380,7 +384,7 @@ const groupColumns = memory.data(16 * SHORT_ROW, 16);
 // alone: span·s below the limit (a −∞ minimum makes the span +∞, a NaN makes the test false: both
 // exact).
 @inline function narrowLanesOf(mx: v128, mn: v128, s: f32): v128 {
-  const limit = s != 1 ? NARROW_SPAN_SCALED : NARROW_SPAN;
+  const limit = isScaled(s) ? NARROW_SPAN_SCALED : NARROW_SPAN;
   return f32x4.lt(f32x4.mul(f32x4.sub(mx, mn), f32x4.splat(s)), f32x4.splat(limit));
 }
 
@@ -388,7 +392,7 @@ const groupColumns = memory.data(16 * SHORT_ROW, 16);
 // agree, else MIXED (with SCALED for a temperature).
 @inline function groupMode(narrowLanes: v128, s: f32): i32 {
   const narrowRows = i32x4.bitmask(narrowLanes);
-  const scaled = s != 1 ? SCALED : 0;
+  const scaled = isScaled(s) ? SCALED : 0;
   if (narrowRows == 0b1111) return scaled;
   if (narrowRows == 0) return scaled | EXACT;
   return scaled | MIXED;
@@ -401,7 +405,7 @@ const groupColumns = memory.data(16 * SHORT_ROW, 16);
 // targets subtracted (ceGroupFinish). LOG: the same sums, not stored, handed to logGroupEnd with
 // the rest of the arguments (mx, the maxima as groupMax gave them; end, which log kernel).
 @inline function groupRest(
-  x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, narrowLanes: v128, mode: i32,
+  x: usize, out: usize, stride: usize, cols: i32, negM: v128, sv: v128, sHi: v128, sLo: v128, sTl: v128, cut: v128, narrowLanes: v128, mode: i32,
   shape: i32, kind: i32, mx: v128, s: f32, end: i32,
 ): void {
   // Rows 0, 1 in sum01, rows 2, 3 in sum23.
@@ -411,10 +415,10 @@ const groupColumns = memory.data(16 * SHORT_ROW, 16);
   if (shape == BLOCKS || cols >= 4) do {
     const o = <usize>j << 2;
     const col = groupColumns + (<usize>j << 4);
-    const e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, cut, narrowLanes, mode);
-    const e3 = groupExp4(v128.load(col, 48), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    const e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
+    const e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
+    const e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
+    const e3 = groupExp4(v128.load(col, 48), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
     // The block's four terms in f32 as hsum pairs them, (e0 + e2) + (e1 + e3), then into f64.
     const block = f32x4.add(f32x4.add(e0, e2), f32x4.add(e1, e3));
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(block));
@@ -434,16 +438,16 @@ const groupColumns = memory.data(16 * SHORT_ROW, 16);
   let e0 = f32x4.splat(0), e1 = e0, e2 = e0;
   if (shape == TAIL) {
     const col = groupColumns + (<usize>tail << 2);
-    e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+    e0 = groupExp4(v128.load(col), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
     sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e0));
     sum23 = f64x2.add(sum23, promoteHigh(e0));
     if (t > 1) {
-      e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+      e1 = groupExp4(v128.load(col, 16), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e1));
       sum23 = f64x2.add(sum23, promoteHigh(e1));
     }
     if (t > 2) {
-      e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, cut, narrowLanes, mode);
+      e2 = groupExp4(v128.load(col, 32), negM, sv, sHi, sLo, sTl, cut, narrowLanes, mode);
       sum01 = f64x2.add(sum01, f64x2.promote_low_f32x4(e2));
       sum23 = f64x2.add(sum23, promoteHigh(e2));
     }
@@ -628,7 +632,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
   shape: i32, kind: i32, end: i32,
 ): i32 {
   const sv = f32x4.splat(s);
-  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s)), sTl = scaleTailSplat();
   const cut = f32x4.splat(mode & (EXACT | MIXED) ? exactCutoff(cols) : 0);
   while (true) {
     const offset = <usize>r * stride;
@@ -637,7 +641,7 @@ function ceGroupFinish(g: usize, stride: usize, cols: i32): void {
     const shift = lse ? v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity))) : mx;
     const outGroup = lse ? out + (<usize>r << 2) : out + offset;
     if (kind == CE || (kind == LOG && end == CE_LOSS)) ceGroupStart(x + offset, stride, r, cols, mx);
-    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, cut, narrowLanes, mode, shape, kind, mx, s, end);
+    groupRest(x + offset, outGroup, stride, cols, f32x4.neg(shift), sv, sHi, sLo, sTl, cut, narrowLanes, mode, shape, kind, mx, s, end);
     r += 4;
     if (r + 4 > rows) return r;
     const next = <usize>r * stride;
@@ -791,11 +795,11 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
 // arithmetic (logShortRowEnd). The cross-entropy's short rows are defined alike (loss.ts).
 
 // e^{(x − m)·s} in a mode known only at run time (for the rows left over from the groups).
-@inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, cut: v128, mode: i32): v128 {
-  if (mode == 0) return expShifted4(x, negM, sv, sHi, sLo, cut, 0);
-  if (mode == SCALED) return expShifted4(x, negM, sv, sHi, sLo, cut, SCALED);
-  if (mode == EXACT) return expShifted4(x, negM, sv, sHi, sLo, cut, EXACT);
-  return expShifted4(x, negM, sv, sHi, sLo, cut, EXACT | SCALED);
+@inline function expShiftedAnyMode4(x: v128, negM: v128, sv: v128, sHi: v128, sLo: v128, sTl: v128, cut: v128, mode: i32): v128 {
+  if (mode == 0) return expShifted4(x, negM, sv, sHi, sLo, sTl, cut, 0);
+  if (mode == SCALED) return expShifted4(x, negM, sv, sHi, sLo, sTl, cut, SCALED);
+  if (mode == EXACT) return expShifted4(x, negM, sv, sHi, sLo, sTl, cut, EXACT);
+  return expShifted4(x, negM, sv, sHi, sLo, sTl, cut, EXACT | SCALED);
 }
 
 // Σ_j e^{(x_j − m)·s} of a short row just scanned by rowMax, in the order of the four-row path:
@@ -803,16 +807,16 @@ function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
 export function shortRowSumExp(x: usize, n: i32, m: f32, s: f32): f64 {
   const mode = rowMode(m, s);
   const negM = f32x4.splat(-m), sv = f32x4.splat(s);
-  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s));
+  const sHi = f32x4.splat(highHalf(s)), sLo = f32x4.splat(s - highHalf(s)), sTl = scaleTailSplat();
   const cut = f32x4.splat(mode & EXACT ? exactCutoff(n) : 0);
   let total: f64 = 0;
   let j = 0;
   for (; j + 4 <= n; j += 4) {
-    total += <f64>hsum(expShiftedAnyMode4(v128.load(x + (<usize>j << 2)), negM, sv, sHi, sLo, cut, mode));
+    total += <f64>hsum(expShiftedAnyMode4(v128.load(x + (<usize>j << 2)), negM, sv, sHi, sLo, sTl, cut, mode));
   }
   if (j < n) {
     const t = n - j;
-    const e = expShiftedAnyMode4(loadTail(x + (<usize>j << 2), t, m), negM, sv, sHi, sLo, cut, mode);
+    const e = expShiftedAnyMode4(loadTail(x + (<usize>j << 2), t, m), negM, sv, sHi, sLo, sTl, cut, mode);
     total += <f64>f32x4.extract_lane(e, 0);
     if (t > 1) total += <f64>f32x4.extract_lane(e, 1);
     if (t > 2) total += <f64>f32x4.extract_lane(e, 2);
@@ -828,7 +832,7 @@ function logShortRowEnd(xr: usize, out: usize, cols: i32, m: f32, lo: f32, s: f3
   if (lse) {
     let value: f32;
     if (m == Infinity) value = rowHasNaN(xr, cols) ? NaN : Infinity;
-    else value = <f32>(<f64>(m == -Infinity ? 0 : m) * <f64>s + logTotal);
+    else value = <f32>(<f64>(m == -Infinity ? 0 : m) * scaleF64(s) + logTotal);
     store<f32>(out, value);
     return;
   }
@@ -913,7 +917,7 @@ function rangeOverflows(xr: usize, cols: i32, m: f32, lo: f32): bool {
 // then the rows whose maximum is +∞ (+∞, or NaN if they hold one) row by row.
 @inline function logSumExpGroupOut(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s: f32, log01: v128, log23: v128): void {
   const m = v128.bitselect(f32x4.splat(0), mx, f32x4.eq(mx, f32x4.splat(-Infinity)));
-  const sv = f64x2.splat(<f64>s);
+  const sv = f64x2.splat(scaleF64(s));
   v128.store(out, demoteJoin(
     f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(m), sv), log01), f64x2.add(f64x2.mul(promoteHigh(m), sv), log23)));
   const infinite = i32x4.bitmask(f32x4.eq(mx, f32x4.splat(Infinity)));
@@ -957,7 +961,8 @@ function logGroupEnd(x: usize, out: usize, stride: usize, cols: i32, mx: v128, s
 
 // ---- kernels ----------------------------------------------------------------------------------
 
-export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
+export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32, invTemperatureTail: f32): void {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   if (cols < SHORT_ROW) {
     let r = softmaxRowGroups(x, out, rows, cols, invTemperature);
@@ -985,7 +990,7 @@ function logSoftmaxWideRow(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logT
   for (let i = 0; i < cols; i++) {
     const o = <usize>i << 2;
     const xi = load<f32>(xr + o);
-    store<f32>(yr + o, <f32>((<f64>xi - <f64>m) * <f64>s - <f64>logTotal));
+    store<f32>(yr + o, <f32>((<f64>xi - <f64>m) * scaleF64(s) - <f64>logTotal));
   }
 }
 
@@ -1007,7 +1012,8 @@ function logSoftmaxRowOut(xr: usize, yr: usize, cols: i32, m: f32, s: f32, logTo
 const SCAN_NEXT_BYTES: u64 = 1 << 20;
 
 // Short rows go four at a time (see logShortRowEnd); longer ones row by row.
-export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
+export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32, invTemperatureTail: f32): void {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   if (cols < SHORT_ROW) {
     let r = logRowGroups(x, out, rows, cols, invTemperature, false);
@@ -1043,7 +1049,8 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTe
   }
 }
 
-export function logSumExpRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32): void {
+export function logSumExpRows(x: usize, out: usize, rows: i32, cols: i32, invTemperature: f32, invTemperatureTail: f32): void {
+  setScaleTail(invTemperatureTail);
   const stride = <usize>cols << 2;
   if (cols > 0 && cols < SHORT_ROW) {
     let r = logRowGroups(x, out, rows, cols, invTemperature, true);

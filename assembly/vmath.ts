@@ -41,7 +41,7 @@ export const EXP_MIN: f32 = -87.33654475;
 // - no clamping: the magic-bias rounding is exact for every x ≥ −126·ln 2; below, lanes compute
 //   garbage (−∞ gives NaN), which the flushing variant replaces by +0 and the narrow variant is
 //   never given;
-// - a degree-5 minimax polynomial instead of degree 7: relative error ≤ 1.8e-7 over [−87.3, 0]
+// - a degree-5 minimax polynomial instead of degree 7: relative error ≤ 1.85e-7 over [−87.3, 0]
 //   with mul+add (baseline build), measured against Math.exp at 2·10^6 points; the relaxed
 //   build's one-step reduction gives ≤ 3.9e-7 over [−86.6, 0] and ≤ 2.4e-7 over [−32, 0], the
 //   narrow rows' range (4·10^6 points);
@@ -145,7 +145,7 @@ const LN2: f32 = 0.6931471805599453; // rounds to 0x3F317218, 1.9e-9 above ln 2
 // to EXP_MIN first so that far-off lanes compute a normal number before the flush rather than
 // garbage that might be subnormal, which x86 computes slowly. Near the bottom 2^n·r is itself
 // subnormal, an absolute error of 2^−150 against a result ≥ 2^−126.5; only arguments below about
-// −85 get there. Relative error as the softmax exp's: ≤ 1.8e-7 with mul+add, ≤ 3.9e-7 with the
+// −85 get there. Relative error as the softmax exp's: ≤ 1.85e-7 with mul+add, ≤ 3.9e-7 with the
 // relaxed build's one-step reduction (sigmoid, against f64 at 1.7·10^7 points from −87.34 to 20:
 // ≤ 2.7e-7 and ≤ 3.9e-7, where the general exp gave 2.0e-7 in both builds). In the relaxed build
 // this is 13 vector operations per 4 lanes, where the general exp it replaced (clamped on both
@@ -217,8 +217,14 @@ export function setGradientTermScale(g: f64): void {
 // their time. So a call with a gradient sets g here while it runs (setGradientTermScale, back to 1
 // when it ends), and the cutoff rises by ln(1/g) where 0 < g < 1. The contract's floor still caps
 // it: only terms under 1e−30 are ever flushed.
+// The cutoff is formed in f64 from ln FLT_MIN itself (EXP_MIN is it rounded to float32) and
+// raised by CUTOFF_MARGIN before it is rounded to float32: a term right at ln(FLT_MIN·n) still came
+// out under FLT_MIN once the cutoff's two roundings (up to 7.6e-6 together), the exp's error and
+// the sum's had their way (200 000 columns, a term at −75.1305: 1.17549337e−38).
+const LN_FLT_MIN: f64 = -87.33654475055310898657;
+const CUTOFF_MARGIN: f64 = 2e-5;
 export function exactCutoff(n: i32): f32 {
-  return <f32>min(max(<f64>EXPN_CUTOFF, <f64>EXP_MIN + Math.log(<f64>n / gradientTermScale)), LN_CONTRACT_FLOOR);
+  return <f32>min(max(<f64>EXPN_CUTOFF, LN_FLT_MIN + Math.log(<f64>n / gradientTermScale) + CUTOFF_MARGIN), LN_CONTRACT_FLOOR);
 }
 
 // When the exponent arguments of a row, (z − max)·s, span less than this (s = 1), rounding the
@@ -242,10 +248,31 @@ export const NARROW_SPAN_SCALED: f32 = 8;
 // Keeps the high 12 of a float's 24 significant bits, so products of two such halves are exact.
 const HIGH_HALF: i32 = 0xfffff000;
 
-// Lane-wise e^((x − m)·s): x − m exact by TwoSum as above, and its product by s exact too: in
-// the baseline build by Dekker's TwoProduct with the operands split by masking (s = sHi + sLo,
-// each half 12 bits), in the relaxed build by one fused multiply-add.
-@inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128, cut: v128): v128 {
+// 1/T is handed to the kernels as a float32 s and its rounding error, the tail 1/T − s (also a
+// float32, 0 when 1/T is one). s alone is off by up to 2^−24 relative, which moves an exponent
+// (x − m)·s of −69 (a probability of 1e−30) by 4e−6, twice the contract's error; the exact path
+// below and the f64 sums (scaleF64) add the tail. Set by each kernel entry that takes a temperature.
+let scaleTail: f32 = 0;
+export function setScaleTail(tail: f32): void {
+  scaleTail = tail;
+}
+@inline export function scaleTailSplat(): v128 {
+  return f32x4.splat(scaleTail);
+}
+// Whether 1/T is not exactly 1: s ≠ 1, or s = 1 with a tail (T within 2^−25 of 1).
+@inline export function isScaled(s: f32): bool {
+  return s != 1 || scaleTail != 0;
+}
+// s + its tail in f64: 1/T to 2^−48, for the f64 terms that scale by it.
+@inline export function scaleF64(s: f32): f64 {
+  return <f64>s + <f64>scaleTail;
+}
+
+// Lane-wise e^((x − m)·(s + sTail)): x − m exact by TwoSum as above, and its product by s exact
+// too: in the baseline build by Dekker's TwoProduct with the operands split by masking (s = sHi +
+// sLo, each half 12 bits), in the relaxed build by one fused multiply-add; (x − m)·sTail joins the
+// error terms.
+@inline export function expShiftedExactScaled4(x: v128, negM: v128, s: v128, sHi: v128, sLo: v128, sTail: v128, cut: v128): v128 {
   const d = f32x4.add(x, negM);
   const mPart = f32x4.sub(d, x);
   const xPart = f32x4.sub(d, mPart);
@@ -253,7 +280,7 @@ const HIGH_HALF: i32 = 0xfffff000;
   const p = f32x4.mul(d, s);
   if (ASC_FEATURE_RELAXED_SIMD) {
     // A fused multiply-add gives d·s − p exactly (the relaxed build runs only where it fuses).
-    const err = f32x4.relaxed_madd(d, s, f32x4.neg(p));
+    const err = f32x4.relaxed_madd(d, sTail, f32x4.relaxed_madd(d, s, f32x4.neg(p)));
     return expNonPositive4c(p, f32x4.relaxed_madd(tail, s, err), cut);
   }
   const dHi = v128.and(d, i32x4.splat(HIGH_HALF)), dLo = f32x4.sub(d, dHi);
@@ -261,6 +288,7 @@ const HIGH_HALF: i32 = 0xfffff000;
   err = f32x4.add(err, f32x4.mul(dHi, sLo));
   err = f32x4.add(err, f32x4.mul(dLo, sHi));
   err = f32x4.add(err, f32x4.mul(dLo, sLo));
+  err = f32x4.add(err, f32x4.mul(d, sTail));
   return expNonPositive4c(p, f32x4.add(err, f32x4.mul(tail, s)), cut);
 }
 
@@ -308,8 +336,13 @@ const HIGH_HALF: i32 = 0xfffff000;
 }
 
 // Float sums of long rows are accumulated in blocks: within a block in f32 lanes (16 adds per
-// lane at most), across blocks in f64, so a row of 10^6 terms keeps ~1e-7 relative error.
-export const SUM_BLOCK: i32 = 256;
+// lane at most; 8 in expRowLoop, whose two accumulators share a block), across blocks in f64, so
+// a row of 10^6 terms keeps ~1e-7 relative error. A block's roundings can all go one way: with
+// each term just over half an ulp of its lane's sum (255 equal terms beside the max's 1), blocks
+// of 256 lost 31·2^−24 = 1.85e-6 of the sum, and the softmax 2.75e-6, over the contract's 2e-6;
+// blocks of 64 keep it to 7·2^−24 (the softmax to 1.32e-6), for 2–7 % more time on rows in cache
+// (design log item 47).
+export const SUM_BLOCK: i32 = 64;
 
 // The minimum seen by the last rowMax call, ignoring −∞ (masks, whose exp is 0 whatever the
 // precision): with the maximum it bounds a row's exponent range, which decides whether the

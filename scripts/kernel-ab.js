@@ -129,13 +129,19 @@ for (const [rows, cols] of shapes) {
     }
     return { px, pout, ptargets, pweight };
   });
+  // Builds from 2026-12-07 evening on take 1/T's float32 rounding error after 1/T; an older build
+  // (fewer parameters) is called without it.
+  const tail = (fn, oldArity, value) => (fn.length > oldArity ? [value] : []);
+  const invTail = invTemperature - Math.fround(invTemperature);
   const call = (k) => {
     const m = builds[k], { px, pout, ptargets, pweight } = pointers[k];
-    if (kernel === 'crossEntropyIndexRows') m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
-    else if (kernel === 'crossEntropyProbRows') m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, 1 / rows, pout, 0, 0);
-    else if (kernel === 'sigmoid' || kernel === 'tanh') m.activationForward(kernel === 'sigmoid' ? 0 : 1, px, pout, n);
+    if (kernel === 'crossEntropyIndexRows') {
+      m.crossEntropyIndexRows(px, ptargets, rows, cols, pweight, -100, labelSmoothing, 0, 1, ...tail(m.crossEntropyIndexRows, 13, 0), 1 / rows, pout, 0, 0);
+    } else if (kernel === 'crossEntropyProbRows') {
+      m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, ...tail(m.crossEntropyProbRows, 12, 0), 1 / rows, pout, 0, 0);
+    } else if (kernel === 'sigmoid' || kernel === 'tanh') m.activationForward(kernel === 'sigmoid' ? 0 : 1, px, pout, n);
     else if (kernel === 'binaryCrossEntropy') m.binaryCrossEntropyWithLogits(px, ptargets, n, 1 / n, pout, 0);
-    else m[kernel](px, pout, rows, cols, invTemperature);
+    else m[kernel](px, pout, rows, cols, invTemperature, ...tail(m[kernel], 5, invTail));
   };
   const [a, b] = interleaved(call, Math.max(1, Math.round(4e5 / (n + 100))))
     .map((s) => summary(s.map((ms) => (ms * 1e6) / n)));

@@ -23,6 +23,10 @@ if (!fileA || !fileB) {
   process.exit(2);
 }
 
+// Builds from 2026-12-07 evening on take 1/T's float32 rounding error after 1/T (0 here: every s
+// below is a float32); an older build, with fewer parameters, is called without it.
+const tail = (fn, oldArity) => (fn.length > oldArity ? [0] : []);
+
 async function load(file) {
   const { instance } = await WebAssembly.instantiate(readFileSync(file), {
     env: { abort() { throw new Error(`${file}: wasm abort`); } },
@@ -75,23 +79,23 @@ for (const [rows, cols] of [[37, 10], [64, 1], [33, 63], [9, 64], [5, 1000], [3,
         new Float32Array(m.memory.buffer, px, n).set(x);
         const t = new Int32Array(m.memory.buffer, targets, rows);
         for (let r = 0; r < rows; r++) t[r] = r % cols;
-        m.softmaxRows(px, probs, rows, cols, s);
-        m.logSoftmaxRows(px, logs, rows, cols, s);
+        m.softmaxRows(px, probs, rows, cols, s, ...tail(m.softmaxRows, 5));
+        m.logSoftmaxRows(px, logs, rows, cols, s, ...tail(m.logSoftmaxRows, 5));
         // And in place (x = out), which the Float32Array calls' row blocks use.
         new Float32Array(m.memory.buffer, inPlace, n).set(x);
-        m.logSoftmaxRows(inPlace, inPlace, rows, cols, s);
-        const loss = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0, 0, s, 1 / rows, grad, 0, 0);
+        m.logSoftmaxRows(inPlace, inPlace, rows, cols, s, ...tail(m.logSoftmaxRows, 5));
+        const loss = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0, 0, s, ...tail(m.crossEntropyIndexRows, 13), 1 / rows, grad, 0, 0);
         // And with label smoothing and class weights (the general ends, item 44).
         const pw = m.alloc(cols * 4);
         new Float32Array(m.memory.buffer, pw, cols).set(weights.subarray(0, cols));
-        const smoothed = m.crossEntropyIndexRows(px, targets, rows, cols, pw, -100, 0.1, 0, s, 1 / rows, smoothedGrad, 0, 0);
+        const smoothed = m.crossEntropyIndexRows(px, targets, rows, cols, pw, -100, 0.1, 0, s, ...tail(m.crossEntropyIndexRows, 13), 1 / rows, smoothedGrad, 0, 0);
         // And label smoothing without weights, every seventh row ignored (item 45's group end
         // falls back to the rows of a group that holds one).
         for (let r = 3; r < rows; r += 7) t[r] = -100;
-        const unweighted = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0.2, 0, s, 1 / rows, unweightedGrad, 0, 0);
+        const unweighted = m.crossEntropyIndexRows(px, targets, rows, cols, 0, -100, 0.2, 0, s, ...tail(m.crossEntropyIndexRows, 13), 1 / rows, unweightedGrad, 0, 0);
         // And probability targets (each row's softmax of other numbers), smoothed and weighted.
         new Float32Array(m.memory.buffer, probTargets, n).set(targetProbs);
-        const probLoss = m.crossEntropyProbRows(px, probTargets, rows, cols, pw, 0.1, 0, s, 1 / rows, probGrad, 0, 0);
+        const probLoss = m.crossEntropyProbRows(px, probTargets, rows, cols, pw, 0.1, 0, s, ...tail(m.crossEntropyProbRows, 12), 1 / rows, probGrad, 0, 0);
         const bits = [probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, probGrad].map((p) => new Uint32Array(m.memory.buffer, p, n).slice());
         for (const p of [px, probs, logs, inPlace, grad, smoothedGrad, unweightedGrad, probGrad, probTargets, targets, pw]) m.free(p);
         return { bits, loss: [loss, smoothed, unweighted, probLoss] };

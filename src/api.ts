@@ -328,7 +328,8 @@ export class Api {
 
   private invTemperature(fn: string, temperature: unknown): number {
     if (temperature === undefined) return 1;
-    return Math.fround(1 / checkTemperature(fn, 'temperature', temperature)); // kernels take it as float32
+    // In f64: the wasm kernels take it as a float32 and its rounding error (WasmBackend's scaleTail).
+    return 1 / checkTemperature(fn, 'temperature', temperature);
   }
 
   /** The shared body of the row-wise softmax functions. */
@@ -499,7 +500,7 @@ export class Api {
       ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31)),
       labelSmoothing: opts.labelSmoothing === undefined ? 0 : Math.fround(checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1)),
       zLoss: opts.zLoss === undefined ? 0 : Math.fround(checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX)),
-      invTemperature: opts.temperature === undefined ? 1 : Math.fround(1 / checkTemperature(fn, 'options.temperature', opts.temperature)),
+      invTemperature: opts.temperature === undefined ? 1 : 1 / checkTemperature(fn, 'options.temperature', opts.temperature), // f64, as above
       weight,
     };
   }

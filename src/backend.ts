@@ -53,6 +53,7 @@ export interface CrossEntropyParams {
   weight: F32Buffer | null;
   labelSmoothing: number;
   zLoss: number;
+  /** 1/T in f64 (not rounded to float32 as the other scalars: see WasmBackend's scaleTail). */
   invTemperature: number;
   /** Multiplies every gradient entry: 1/normaliser for 'mean', 1 otherwise. */
   gradScale: number;

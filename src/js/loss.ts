@@ -115,7 +115,11 @@ export function binaryCrossEntropyWithLogits(
     const loss = (w === 0 ? 0 : Math.abs(z) * w) + Math.log1p(Math.exp(-Math.abs(z)));
     total += loss;
     if (losses) losses[i] = loss;
-    if (grad) grad[i] = (1 / (1 + Math.exp(-z)) - y) * gradScale;
+    if (grad) {
+      // σ(z) − y as (1 − y) − σ(−z) for z ≥ 0: σ(z) − 1 formed directly is 0 in f64 from z ≈ 37.
+      const u = Math.exp(-Math.abs(z)) / (1 + Math.exp(-Math.abs(z)));
+      grad[i] = (z >= 0 ? 1 - y - u : u - y) * gradScale;
+    }
   }
   return total;
 }

@@ -34,6 +34,11 @@ class WasmI32Buffer implements I32Buffer {
 
 const ptr = (b: F32Buffer | I32Buffer): number => (b as WasmF32Buffer).ptr;
 const ptrOrZero = (b: F32Buffer | null): number => (b ? (b as WasmF32Buffer).ptr : 0);
+/**
+ * The kernels take 1/T as a float32 and its rounding error as a second float32 (the API passes
+ * 1/T in f64): 1/T rounded alone moves e^{(z − max)/T} by up to 4e-6 where (z − max)/T ≈ −69.
+ */
+const scaleTail = (invTemperature: number): number => invTemperature - Math.fround(invTemperature);
 
 // Reads the message of an AssemblyScript abort (UTF-16 string, byte length stored before it).
 function abortMessage(memory: () => WebAssembly.Memory, messagePtr: number): string {
@@ -152,13 +157,13 @@ export class WasmBackend implements Backend {
   }
 
   softmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
-    this.kernels.softmaxRows(ptr(x), ptr(out), rows, cols, invTemperature);
+    this.kernels.softmaxRows(ptr(x), ptr(out), rows, cols, invTemperature, scaleTail(invTemperature));
   }
   logSoftmax(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
-    this.kernels.logSoftmaxRows(ptr(x), ptr(out), rows, cols, invTemperature);
+    this.kernels.logSoftmaxRows(ptr(x), ptr(out), rows, cols, invTemperature, scaleTail(invTemperature));
   }
   logSumExp(x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number): void {
-    this.kernels.logSumExpRows(ptr(x), ptr(out), rows, cols, invTemperature);
+    this.kernels.logSumExpRows(ptr(x), ptr(out), rows, cols, invTemperature, scaleTail(invTemperature));
   }
   softmaxBackward(y: F32Buffer, dy: F32Buffer, dx: F32Buffer, rows: number, cols: number): void {
     this.kernels.softmaxBackwardRows(ptr(y), ptr(dy), ptr(dx), rows, cols);
@@ -170,7 +175,7 @@ export class WasmBackend implements Backend {
   ): number {
     return this.kernels.crossEntropyIndexRows(
       ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight), ignoreIndex,
-      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
+      p.labelSmoothing, p.zLoss, p.invTemperature, scaleTail(p.invTemperature), p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
     );
   }
   crossEntropyProb(
@@ -178,7 +183,7 @@ export class WasmBackend implements Backend {
   ): number {
     return this.kernels.crossEntropyProbRows(
       ptr(logits), ptr(targets), rows, cols, ptrOrZero(p.weight),
-      p.labelSmoothing, p.zLoss, p.invTemperature, p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
+      p.labelSmoothing, p.zLoss, p.invTemperature, scaleTail(p.invTemperature), p.gradScale, ptrOrZero(p.grad), ptrOrZero(p.losses), total,
     );
   }
 
@@ -239,7 +244,7 @@ export class WasmBackend implements Backend {
   sampleCategorical(x: F32Buffer, uniforms: F32Buffer, out: I32Buffer, rows: number, cols: number, invTemperature: number): void {
     this.scoped((scope) => {
       const scratch = scope.f32Empty(cols);
-      this.kernels.sampleCategoricalRows(ptr(x), ptr(uniforms), ptr(out), rows, cols, invTemperature, ptr(scratch));
+      this.kernels.sampleCategoricalRows(ptr(x), ptr(uniforms), ptr(out), rows, cols, invTemperature, scaleTail(invTemperature), ptr(scratch));
     });
   }
   sparsemax(x: F32Buffer, out: F32Buffer, rows: number, cols: number): void {

@@ -4,12 +4,12 @@
 export interface LossKernels {
   crossEntropyIndexRows(
     logits: number, targets: number, rows: number, cols: number,
-    weight: number, ignoreIndex: number, labelSmoothing: number, zLoss: number, invTemperature: number,
+    weight: number, ignoreIndex: number, labelSmoothing: number, zLoss: number, invTemperature: number, invTemperatureTail: number,
     gradScale: number, grad: number, losses: number, total: number,
   ): number;
   crossEntropyProbRows(
     logits: number, targets: number, rows: number, cols: number,
-    weight: number, labelSmoothing: number, zLoss: number, invTemperature: number,
+    weight: number, labelSmoothing: number, zLoss: number, invTemperature: number, invTemperatureTail: number,
     gradScale: number, grad: number, losses: number, total: number,
   ): number;
 }
