@@ -8,10 +8,9 @@ import { float32ArrayToOverwrite } from './fresh-array.js';
 import { Tensor } from './tensor.js';
 import { inspectSymbol } from './inspect-symbol.js';
 import {
-  checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, checkRows,
-  describe,
+  checkClassTargets, checkFloat32Array, checkInteger, checkLength, checkNoOverlap, checkNumber, checkOneOf, checkOptions,
+  checkRows, checkTemperature, describe, FLOAT32_MAX, overlap, staleViewError, type ClassIndexArray,
 } from './validate.js';
-import { checkNoOverlap, checkTemperature, FLOAT32_MAX, staleViewError } from './validate.js';
 
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
@@ -25,6 +24,9 @@ export interface SoftmaxOptions {
   /** Where to write the result (same length as the result); returned instead of a new array. */
   out?: Data;
 }
+
+/** The options that may follow an `out` argument: not `out` again. */
+export type SoftmaxOptionsAfterOut = Omit<SoftmaxOptions, 'out'>;
 
 export interface CrossEntropyOptions {
   /** 'mean' (default): divided by the number of counted rows (or their target weights); 'sum'; 'none'. */
@@ -417,16 +419,18 @@ export class Api {
    * softmax(z − max z). −∞ logits get probability exactly 0. A row containing NaN or +∞ becomes
    * all NaN; an all −∞ row becomes all NaN (as in PyTorch). out may be x itself (in place).
    */
-  softmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
-  softmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
+  softmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
+  softmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
+  softmax(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
   softmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   softmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('softmax', x, cols, outOrOptions, options, false, this.backend.softmax);
   }
 
   /** log softmax(z/T) = z/T − logsumexp(z/T), never via log(a). out may be x itself. */
-  logSoftmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
-  logSoftmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
+  logSoftmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
+  logSoftmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
+  logSoftmax(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
   logSoftmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   logSoftmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('logSoftmax', x, cols, outOrOptions, options, false, this.backend.logSoftmax);
@@ -436,8 +440,9 @@ export class Api {
    * log Σ_j e^{z_j/T} per row (one value per row). A row containing +∞ gives +∞, an all −∞ row
    * gives −∞, a row containing NaN gives NaN.
    */
-  logSumExp(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptions): Float32Array;
-  logSumExp(x: Data, cols: number, out: Tensor, options?: SoftmaxOptions): Tensor;
+  logSumExp(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
+  logSumExp(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
+  logSumExp(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
   logSumExp(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
   logSumExp(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('logSumExp', x, cols, outOrOptions, options, true, this.backend.logSumExp);
@@ -577,8 +582,14 @@ export class Api {
         grad: grad ? grad.buffer : null,
         losses: losses ? losses.buffer : null,
       };
+      // The js backend reads class indices where they are, row by row, while it writes the
+      // gradient: a gradient array over them overwrote indices not read yet. The wasm backends
+      // copy them in first; here a copy is taken when they share memory.
+      const sharesGrad = byIndex && gradOut !== undefined && ArrayBuffer.isView(targets)
+        && overlap(this.memoryOf(fn, gradOut), targets) !== 'none';
+      const indices = sharesGrad ? (targets as ClassIndexArray).slice() : targets as ClassIndices;
       const total = byIndex
-        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(targets as ClassIndices), rows, cols, ignoreIndex, params, 0)
+        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(indices), rows, cols, ignoreIndex, params, 0)
         : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params, 0);
       const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad.finish();
@@ -694,7 +705,11 @@ export class Api {
     const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
     const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
 
-    // Which gradients, and where they go: grad: true asks for all; an object picks.
+    // Which gradients, and where they go: grad: true asks for all; an object picks, with its keys
+    // checked as an options object's are (a misspelt { dX: true } asked for nothing, silently).
+    if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
+      checkOptions(fn, opts.grad, ['dx', 'dw', 'db'], 'options.grad');
+    }
     const wanted = (key: 'dx' | 'dw' | 'db', length: number): { out: Data | undefined } | null => {
       const spec = opts.grad === true ? true : opts.grad ? opts.grad[key] : undefined;
       if (spec === undefined || spec === false) return null;

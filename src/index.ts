@@ -10,7 +10,7 @@ import { checkOneOf, checkOptions } from './validate.js';
 
 export { Api } from './api.js';
 export type {
-  Data, Reduction, ClassIndices, SoftmaxOptions, CrossEntropyOptions, CrossEntropyResult,
+  Data, Reduction, ClassIndices, SoftmaxOptions, SoftmaxOptionsAfterOut, CrossEntropyOptions, CrossEntropyResult,
   LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGradType,
 } from './api.js';
 export type { MatmulOptions } from './api.js';

@@ -108,7 +108,7 @@ export function checkOptions(
   if (known) {
     for (const key in options) {
       if (!known.includes(key)) {
-        throw new TypeError(`${fn}: unknown option '${key}' (known: ${known.join(', ')})`);
+        throw new TypeError(`${fn}: unknown option '${name === 'options' ? key : `${name}.${key}`}' (known: ${known.join(', ')})`);
       }
     }
   }
@@ -166,7 +166,7 @@ export function checkNoOverlap(
   );
 }
 
-type ClassIndexArray =
+export type ClassIndexArray =
   | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
 
 /** number[] or an integer typed array: what class indices may be given as. */

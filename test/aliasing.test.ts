@@ -131,6 +131,20 @@ describe.each(kinds)('aliasing on %s', (kind) => {
       /^crossEntropy: options\.grad partly overlaps options\.weight/);
   });
 
+  it('crossEntropy: class-index targets may share memory with grad (read before the gradient is written, on every backend)', async () => {
+    const api = await backend(kind);
+    const logits = new Float32Array([0, 3, 0, 3, 0, 3, 0, 3]);
+    const expected = api.crossEntropy(logits, [1, 1, 1, 1], 2, { grad: true, reduction: 'none' });
+    // grad's 4 × 2 floats with the four Int32 indices inside its rows 1–2: the js backend wrote
+    // gradient bits over index 2 and 3 before reading them, and gave row 3 a loss of 0.
+    const buffer = new ArrayBuffer(32);
+    const grad = new Float32Array(buffer);
+    const targets = new Int32Array(buffer, 8, 4).fill(1);
+    const shared = api.crossEntropy(logits, targets, 2, { grad, reduction: 'none' });
+    expect(Array.from(shared.losses!)).toEqual(Array.from(expected.losses!));
+    expect(Array.from(grad)).toEqual(Array.from(expected.grad!));
+  });
+
   it('crossEntropy: inputs may share memory with each other (they are only read)', async () => {
     const api = await backend(kind);
     const square = uniform(16, 0, 1, 3);

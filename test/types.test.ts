@@ -32,6 +32,21 @@ describe('result types of the overloads', () => {
     expect(resident.grad).toBe(into);
   });
 
+  it('softmax, logSoftmax, logSumExp: a Tensor given as options.out comes back typed as a Tensor', async () => {
+    const api = await oracle();
+    using into = api.tensor(rows, cols);
+    const viaOptions = api.softmax(logits, cols, { out: into, temperature: 2 });
+    expectTypeOf(viaOptions).toEqualTypeOf<Tensor>();
+    expect(viaOptions).toBe(into);
+    expectTypeOf(api.logSoftmax(logits, cols, { out: into })).toEqualTypeOf<Tensor>();
+    using lse = api.tensor(rows, 1);
+    expectTypeOf(api.logSumExp(logits, cols, { out: lse })).toEqualTypeOf<Tensor>();
+    expectTypeOf(api.softmax(logits, cols, { temperature: 2 })).toEqualTypeOf<Float32Array>();
+    // out twice, as the third argument and in the options, is refused by the types too.
+    // @ts-expect-error out given twice
+    expect(() => api.softmax(logits, cols, into, { out: into })).toThrow(/out is given twice/);
+  });
+
   it('softmaxBackward takes resident y and dy and gives a Float32Array without out', async () => {
     const api = await oracle();
     using y = api.tensor(rows, cols, api.softmax(logits, cols));
