@@ -38,7 +38,15 @@ const cases: Case[] = [
   ['too few labels', (_api, net) => net.trainBatch(x, [0, 1]), RangeError, 'MLP.trainBatch: labels.length must be 6 (one class index per row of x), got 2'],
   ['a misspelt step option', (_api, net) => net.trainBatch(x, labels, { learning_rate: 0.5 } as never), TypeError,
     "MLP.trainBatch: unknown option 'learning_rate' (known: learningRate, momentum, clipNorm)"],
-  ['momentum 1', (_api, net) => net.trainBatch(x, labels, { momentum: 1 }), RangeError, 'MLP.trainBatch: options.momentum must be in [0, 1), got 1'],
+  ['momentum 1', (_api, net) => net.trainBatch(x, labels, { momentum: 1 }), RangeError, 'MLP.trainBatch: options.momentum must be in [0, 1) (below 1 as a float32, too), got 1'],
+  ['momentum negative, with the same range', (_api, net) => net.trainBatch(x, labels, { momentum: -0.1 }), RangeError,
+    'MLP.trainBatch: options.momentum must be in [0, 1) (below 1 as a float32, too), got -0.1'],
+  ['a momentum that rounds to 1 as a float32', (_api, net) => net.trainBatch(x, labels, { momentum: 0.99999999999 }), RangeError,
+    'MLP.trainBatch: options.momentum must be in [0, 1) (below 1 as a float32, too), got 0.99999999999'],
+  ['a learning rate that rounds to 0 as a float32', (_api, net) => net.trainBatch(x, labels, { learningRate: 1e-46 }), RangeError,
+    'MLP.trainBatch: options.learningRate must be at least the smallest float32, 1.4e-45 (the update takes it as one), got 1e-46'],
+  ['a learning rate beyond float32', (_api, net) => net.trainBatch(x, labels, { learningRate: 1e39 }), RangeError,
+    'MLP.trainBatch: options.learningRate must be in (0, 3.4028234663852886e+38], got 1e+39'],
   ['a learning rate of 0', (_api, net) => net.trainBatch(x, labels, { learningRate: 0 }), RangeError, /^MLP\.trainBatch: options\.learningRate must be in \(0, /],
 ];
 
@@ -110,6 +118,93 @@ describe.each(kinds)('disposed networks on %s', (kind) => {
     const net = new MLP([inputs, 5, 3], { backend: api });
     const training = net.fit(x, labels, { epochs: 5, batchSize: 2, onBatch: ({ batch }) => { if (batch === 2) net.dispose(); } });
     await expect(training).rejects.toThrow('MLP.fit: this MLP (4→5→3) was disposed and cannot be used');
+  });
+});
+
+describe.each(kinds)('fit and what its callbacks do on %s', (kind) => {
+  it('refuses to go on when disposed from the last batch of an epoch, before validating', async () => {
+    const api = await createBackend({ backend: kind });
+    const net = new MLP([inputs, 5, 3], { backend: api });
+    const training = net.fit(x, labels, {
+      epochs: 2, batchSize: 3, validation: { x, labels },
+      onBatch: ({ batch, batches }) => { if (batch === batches) net.dispose(); },
+    });
+    // It read the freed buffers: "Cannot read properties of null (reading 'ptr')".
+    await expect(training).rejects.toThrow('MLP.fit: this MLP (4→5→3) was disposed and cannot be used');
+  });
+
+  it('awaits an async onBatch, so that its rejection rejects fit (it went unhandled and ended the process)', async () => {
+    const api = await createBackend({ backend: kind });
+    using net = new MLP([inputs, 5, 3], { backend: api });
+    const seen: number[] = [];
+    const training = net.fit(x, labels, {
+      epochs: 2, batchSize: 2,
+      onBatch: async ({ batch }) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        seen.push(batch);
+        if (batch === 2) throw new Error('progress bar broke');
+      },
+    });
+    await expect(training).rejects.toThrow('progress bar broke');
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('draws nothing from the seeded stream when its signal was aborted before it started', async () => {
+    const api = await createBackend({ backend: kind });
+    using twin = new MLP([inputs, 5, 3], { backend: api, seed: 4 });
+    using net = new MLP([inputs, 5, 3], { backend: api, seed: 4 });
+    const aborted = await net.fit(x, labels, { signal: AbortSignal.abort() });
+    expect(aborted).toEqual({ epochs: [], aborted: true });
+    await net.fit(x, labels, { epochs: 3, batchSize: 2 });
+    await twin.fit(x, labels, { epochs: 3, batchSize: 2 });
+    expect(Array.from(net.predict(x))).toEqual(Array.from(twin.predict(x)));
+  });
+});
+
+describe.each(kinds)('saving a network on %s', (kind) => {
+  it('refuses one whose training diverged, which could not be loaded back', async () => {
+    const api = await createBackend({ backend: kind });
+    using net = new MLP([inputs, 5, 3], { backend: api, seed: 1 });
+    const saved = net.toJSON();
+    using diverged = MLP.fromJSON(JSON.stringify(net), { backend: api });
+    // A NaN learning step: the weights themselves go NaN, as a diverging fit leaves them.
+    const nanX = x.slice();
+    nanX[0] = NaN;
+    diverged.trainBatch(nanX, labels);
+    const message = /^MLP\.toJSON: layer 0's weight\[\d+\] is NaN: the network's training diverged \(a lower learningRate or a clipNorm helps\), and a file of it could not be loaded back$/;
+    expect(() => diverged.toJSON()).toThrow(message);
+    expect(() => JSON.stringify(diverged)).toThrow(message);
+    await expect(diverged.toONNX()).rejects.toThrow(/^MLP\.toONNX: layer 0's weight\[\d+\] is NaN/);
+    // And a JSON weight beyond float32 would load as Infinity.
+    saved.layers[1].weight[4] = 1e39;
+    expect(() => MLP.fromJSON(saved, { backend: api })).toThrow(
+      'MLP.fromJSON: json.layers[1].weight[4] must be a finite float32 (|v| ≤ 3.4028234663852886e+38), got 1e+39');
+  });
+});
+
+describe.each(wasmKinds)('a call during fit that cannot grow the buffers on %s', (kind) => {
+  it('leaves fit training on buffers it grows again, not on the freed ones', async () => {
+    const api = await createBackend({ backend: kind });
+    using twin = new MLP([inputs, 4096, 3], { backend: api, seed: 2 });
+    using net = new MLP([inputs, 4096, 3], { backend: api, seed: 2 });
+    let refused = '';
+    const history = await net.fit(x, labels, {
+      epochs: 3, batchSize: 2,
+      onBatch: ({ epoch, batch }) => {
+        if (epoch !== 1 || batch !== 1) return;
+        // 100 000 rows of 4096 activations: a buffer larger than one wasm block. The layers
+        // freed theirs before the allocation failed.
+        try {
+          net.lossAndGradients(new Float32Array(100_000 * inputs), new Int32Array(100_000));
+        } catch (error) {
+          refused = (error as Error).message;
+        }
+      },
+    });
+    expect(refused).toMatch(/^MLP\.lossAndGradients: cannot allocate the activations of 100000 rows/);
+    const expected = await twin.fit(x, labels, { epochs: 3, batchSize: 2 });
+    expect(history.epochs.map((e) => e.loss)).toEqual(expected.epochs.map((e) => e.loss));
+    expect(Array.from(net.predict(x))).toEqual(Array.from(twin.predict(x)));
   });
 });
 

@@ -438,7 +438,7 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(() => net.evaluate(new Float32Array(6), [0, 0.5])).toThrow(RangeError);
     expect(() => net.evaluate(new Float32Array(6), new Float32Array(2) as unknown as Int32Array)).toThrow(/labels must be class indices/);
     expect(() => net.trainBatch(new Float32Array(3), [1], { learningRate: 0 })).toThrow(/options.learningRate must be in \(0/);
-    expect(() => net.trainBatch(new Float32Array(3), [1], { momentum: 1 })).toThrow(/options.momentum must be in \[0, 1\), got 1/);
+    expect(() => net.trainBatch(new Float32Array(3), [1], { momentum: 1 })).toThrow(/options.momentum must be in \[0, 1\) \(below 1 as a float32, too\), got 1/);
     expect(() => net.trainBatch(new Float32Array(3), [1], { clipNorm: -1 })).toThrow(RangeError);
     const x = new Float32Array(6);
     await expect(net.fit(x, [0, 1], { epochs: 0 })).rejects.toThrow(/options.epochs must be in \[1/);

@@ -247,6 +247,10 @@ describe('mlpJsonToOnnx (MLP.toONNX)', () => {
     await expect(bad((m) => { m.sizes = [4, 8]; })).rejects.toThrow(/layers must have sizes.length − 1 = 1 entries/);
     await expect(mlpJsonToOnnx(json, {} as { producerVersion: string })).rejects.toThrow(/options.producerVersion must be a string/);
     await expect(mlpJsonToOnnx(json, { producerVersion: '0', inputName: 'x', outputName: 'x' })).rejects.toThrow(/must differ/);
+    // Names the graph uses itself: the file was written, and onnxruntime refused it.
+    await expect(mlpJsonToOnnx(json, { producerVersion: '0', outputName: 'layers.0.linear' })).rejects.toThrow(
+      "MLP.toONNX: options.outputName may not start with 'layers.', which the graph's weights and intermediate values use, got 'layers.0.linear'");
+    await expect(mlpJsonToOnnx(json, { producerVersion: '0', inputName: 'layers.0.weight' })).rejects.toThrow(/options\.inputName may not start with 'layers\.'/);
   });
 });
 
@@ -438,6 +442,15 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     const short: onnxProto.onnx.ITensorProto = { ...spec.initializers[1], rawData: new Uint8Array(20) };
     await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], short, ...spec.initializers.slice(2)] }), /'fc1.bias' has dims \[6\] \(6 values\) but 20 bytes of raw_data/);
     await refuse(buildModel({ ...spec, nodes: [] , output: 'x' }), /the graph has no Gemm or MatMul layer/);
+    // Activations an MLP does not have where they stand: they were refused as 'json.layers[1].activation'.
+    await refuse(withNode(3, { name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }),
+      /^MLP\.fromONNX: node 'sig' \(#3, Sigmoid\) follows the last layer; an MLP ends in Softmax or in nothing/);
+    await refuse(withNode(1, { name: 'hs', opType: 'Softmax', input: ['h'], output: ['r'] }),
+      /^MLP\.fromONNX: node 'hs' \(#1, Softmax\) follows hidden layer 0; an MLP applies Softmax after its last layer only/);
+    const withNaN = b1.slice();
+    withNaN[2] = NaN;
+    await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], floatTensor('fc1.bias', [6], withNaN, 'float'), ...spec.initializers.slice(2)] }),
+      /^MLP\.fromONNX: initializer 'fc1\.bias' \(read by node '\/fc1\/Gemm' \(#0, Gemm\)\) holds NaN at \[2\]; an MLP's weights must be finite$/);
   });
 
   it('refuses bytes that are not an ONNX model with a clear error', async () => {

@@ -13,7 +13,8 @@ import { defaultInstance } from '../index.js';
 import { disposeSymbol } from '../dispose-symbol.js';
 import { inspectSymbol } from '../inspect-symbol.js';
 import {
-  checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe, isClassIndexArray, SPLIT_THE_DATA,
+  checkFloat32Array, checkInteger, checkLength, checkNumber, checkOneOf, checkOptions, describe, FLOAT32_MAX, isClassIndexArray,
+  SPLIT_THE_DATA,
 } from '../validate.js';
 import { VERSION } from '../version.js';
 import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
@@ -129,8 +130,8 @@ export interface FitOptions<Stats extends EpochStats = EpochStats> extends StepO
   validation?: ValidationData;
   /** Called after every epoch; fit awaits it if it returns a promise. */
   onEpoch?: (stats: Stats) => void | Promise<void>;
-  /** Called after every batch. */
-  onBatch?: (progress: BatchProgress) => void;
+  /** Called after every batch; fit awaits it if it returns a promise. */
+  onBatch?: (progress: BatchProgress) => void | Promise<void>;
   /** Aborting stops training before the next batch; fit then resolves with `aborted: true`. */
   signal?: AbortSignal;
 }
@@ -392,22 +393,34 @@ export class MLP {
     checkLength(fn, name, values.length, length, what);
     values.forEach((v, i) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${fn}: ${name}[${i}] must be a finite number, got ${describe(v)}`);
+      // Weights are float32: 1e39 would become Infinity.
+      if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${fn}: ${name}[${i}] must be a finite float32 (|v| ≤ 3.4028234663852886e+38), got ${v}`);
     });
   }
 
   /** The serialised network; JSON.stringify(net) uses it. Weights are copied out as plain numbers (exact float32 values). */
   toJSON(): MLPJSON {
-    this.#live('MLP.toJSON');
-    return {
-      format: FORMAT,
-      version: 1,
-      sizes: [...this.#sizes],
-      layers: this.#layers.map((layer) => ({
-        activation: layer.activation,
-        weight: Array.from(layer.weight.view()),
-        bias: Array.from(layer.bias.view()),
-      })),
-    };
+    return this.#serialised('MLP.toJSON');
+  }
+
+  /**
+   * toJSON's data for toJSON and toONNX. A network whose training diverged (NaN or ±∞ weights) is
+   * refused here: JSON would write them as null and fromJSON / fromONNX refuse them, so the file
+   * could not be loaded back.
+   */
+  #serialised(fn: string): MLPJSON {
+    this.#live(fn);
+    const layers = this.#layers.map((layer, l) => {
+      const weight = Array.from(layer.weight.view()), bias = Array.from(layer.bias.view());
+      for (const [name, values] of [['weight', weight], ['bias', bias]] as const) {
+        const i = values.findIndex((v) => !Number.isFinite(v));
+        if (i >= 0) {
+          throw new RangeError(`${fn}: layer ${l}'s ${name}[${i}] is ${values[i]}: the network's training diverged (a lower learningRate or a clipNorm helps), and a file of it could not be loaded back`);
+        }
+      }
+      return { activation: layer.activation, weight, bias };
+    });
+    return { format: FORMAT, version: 1, sizes: [...this.#sizes], layers };
   }
 
   /** Units per layer, inputs first. */
@@ -482,10 +495,18 @@ export class MLP {
   }
 
   #stepOptions(fn: string, opts: StepOptions): Required<StepOptions> {
+    // The update kernel takes both as float32: a learning rate that rounds to 0 trained nothing,
+    // one beyond FLT_MAX made every weight NaN, and a momentum that rounds to 1 never decays.
     const learningRate = opts.learningRate === undefined ? 0.1
-      : checkNumber(fn, 'options.learningRate', opts.learningRate, 0, Number.MAX_VALUE, { openMin: true });
-    const momentum = opts.momentum === undefined ? 0 : checkNumber(fn, 'options.momentum', opts.momentum, 0, 1);
-    if (momentum === 1) throw new RangeError(`${fn}: options.momentum must be in [0, 1), got 1`);
+      : checkNumber(fn, 'options.learningRate', opts.learningRate, 0, FLOAT32_MAX, { openMin: true });
+    if (Math.fround(learningRate) === 0) {
+      throw new RangeError(`${fn}: options.learningRate must be at least the smallest float32, 1.4e-45 (the update takes it as one), got ${learningRate}`);
+    }
+    const momentum = opts.momentum === undefined ? 0 : opts.momentum;
+    if (typeof momentum !== 'number' || Number.isNaN(momentum)) checkNumber(fn, 'options.momentum', momentum, 0, 1);
+    if (!(momentum >= 0 && Math.fround(momentum) < 1)) {
+      throw new RangeError(`${fn}: options.momentum must be in [0, 1) (below 1 as a float32, too), got ${momentum}`);
+    }
     const clipNorm = opts.clipNorm === undefined ? Infinity
       : checkNumber(fn, 'options.clipNorm', opts.clipNorm, 0, Infinity, { openMin: true });
     return { learningRate, momentum, clipNorm };
@@ -767,6 +788,12 @@ export class MLP {
 
       let lastYield = performance.now();
       for (let epoch = 1; epoch <= epochs && !history.aborted; epoch++) {
+        // Before the shuffle: an aborted fit draws nothing from the seeded stream, so a twin
+        // network without the aborted call trains to the same weights.
+        if (signal?.aborted) {
+          history.aborted = true;
+          break;
+        }
         if (shuffle) this.#random.shuffle(order);
         const started = performance.now();
         let paused = 0; // time yielded to other tasks, left out of the epoch's ms
@@ -778,6 +805,9 @@ export class MLP {
             break;
           }
           this.#live(fn);
+          // Every batch: a call made meanwhile (from onBatch, a timer) that failed to grow the
+          // buffers leaves them freed and the capacity 0, and this grows them again.
+          this.#reserve(fn, batchSize);
           const start = batch * batchSize;
           const count = Math.min(batchSize, rows - start);
           for (let r = 0; r < count; r++) batchLabels[r] = targets[order[start + r]];
@@ -793,7 +823,14 @@ export class MLP {
             return batchLoss;
           });
           lossSum += loss * count;
-          opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
+          // Awaited when it returns a promise, as onEpoch is: its rejection then rejects fit
+          // instead of going unhandled.
+          const progress = opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
+          if (progress instanceof Promise) {
+            const waited = performance.now();
+            await progress;
+            paused += performance.now() - waited; // its time is not the epoch's training time
+          }
           const now = performance.now();
           if (now - lastYield >= YIELD_EVERY_MS) {
             await nextMacrotask();
@@ -802,6 +839,7 @@ export class MLP {
           }
         }
         if (history.aborted) break;
+        this.#live(fn); // disposed from the last onBatch or while fit yielded
         const ms = performance.now() - started - paused;
         const stats: EpochStats = { epoch, loss: lossSum / rows, accuracy: correct / rows, ms };
         if (validation && valData) {
@@ -886,7 +924,7 @@ export class MLP {
     const fn = 'MLP.toONNX';
     this.#live(fn);
     const opts = checkOptions(fn, options, TO_ONNX_OPTION_KEYS) as ToONNXOptions;
-    return mlpJsonToOnnx(this.toJSON(), { inputName: opts.inputName, outputName: opts.outputName, producerVersion: VERSION });
+    return mlpJsonToOnnx(this.#serialised(fn), { inputName: opts.inputName, outputName: opts.outputName, producerVersion: VERSION });
   }
 
   /**

@@ -150,6 +150,13 @@ export async function mlpJsonToOnnx(json: MlpJson, options: ToOnnxOptions): Prom
     if (typeof value !== 'string' || value === '') throw new TypeError(`${EXPORT_FN}: options.${name} must be a non-empty string, got ${describe(value)}`);
   }
   if (inputName === outputName) throw new RangeError(`${EXPORT_FN}: options.inputName and options.outputName must differ, both are '${inputName}'`);
+  // The graph's own names (initialisers, intermediate values) all start with 'layers.': a given
+  // name that did too could clash with one, which onnxruntime refuses ("Duplicate definition").
+  for (const [name, value] of [['inputName', inputName], ['outputName', outputName]]) {
+    if (value.startsWith('layers.')) {
+      throw new RangeError(`${EXPORT_FN}: options.${name} may not start with 'layers.', which the graph's weights and intermediate values use, got '${value}'`);
+    }
+  }
 
   const onnx = await loadOnnx(EXPORT_FN);
   const nodes: Node[] = [];
@@ -255,6 +262,8 @@ interface PendingLayer {
   weight: Float32Array;
   bias: Float32Array;
   activation?: MlpActivation;
+  /** The activation node, as errors name it. */
+  activationNode?: string;
 }
 
 /**
@@ -309,7 +318,10 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     const name = node.input?.[slot] ?? '';
     const tensor = initializers.get(name);
     if (!tensor) throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} reads '${name}', which is not an initializer; an MLP's weights and biases must be constants`);
-    return readTensor(onnx, tensor);
+    const read = readTensor(onnx, tensor);
+    const bad = read.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${IMPORT_FN}: initializer '${name}' (read by ${nodeLabel(node, index)}) holds ${read.data[bad]} at [${bad}]; an MLP's weights must be finite`);
+    return read;
   };
   /** A bias of shape [], [1], [n] or [1, n], broadcast to n values. */
   const biasOf = (node: Node, index: number, tensor: Tensor, n: number): Float32Array => {
@@ -387,12 +399,22 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
         if (axis !== -1 && axis !== 1) throw new Error(`${IMPORT_FN}: ${label} has axis = ${axis}; an MLP's softmax runs over the features (axis −1 or 1)`);
       }
       pending.activation = OP_ACTIVATIONS[op];
+      pending.activationNode = label;
     }
     current = outputs[0];
   });
 
   if (!pending) throw new Error(`${IMPORT_FN}: the graph has no Gemm or MatMul layer`);
   layers.push(pending);
+  // An MLP's hidden layers take Sigmoid, Tanh, Relu or nothing, its last layer Softmax or nothing.
+  layers.forEach((layer, l) => {
+    const last = l === layers.length - 1;
+    if (last ? layer.activation && layer.activation !== 'softmax' : layer.activation === 'softmax') {
+      throw new Error(last
+        ? `${IMPORT_FN}: ${layer.activationNode} follows the last layer; an MLP ends in Softmax or in nothing (a 'linear' last layer, whose outputs predict() returns as they are)`
+        : `${IMPORT_FN}: ${layer.activationNode} follows hidden layer ${l}; an MLP applies Softmax after its last layer only (hidden layers take Sigmoid, Tanh, Relu or nothing)`);
+    }
+  });
   const outputNames = (graph.output ?? []).map((v) => v.name);
   if (outputNames.length !== 1 || outputNames[0] !== current) {
     throw new Error(`${IMPORT_FN}: an MLP has one output, the last layer's '${current}'; this graph's outputs are ${outputNames.map((n) => `'${n}'`).join(', ') || 'none'}`);
