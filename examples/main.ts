@@ -3,8 +3,8 @@
 //
 //   npm start -- --example seed|iris|mnist|charlm --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
 //                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg --export model.onnx
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { init, MLP, type EpochStats } from 'softmax-wasm';
@@ -102,6 +102,9 @@ function epochLine(stats: EpochStats, epochs: number): string {
 
 async function main(): Promise<void> {
   const options = parse();
+  // The folders of --out and --export exist before training starts: a path that cannot be
+  // written then fails now, not after the training it would have recorded.
+  for (const file of [options.out, options.onnx]) if (file) mkdirSync(dirname(file), { recursive: true });
   const { example, epochs } = options;
   const loadStarted = performance.now();
   const api = await init({ backend: options.backend });
@@ -147,11 +150,15 @@ async function main(): Promise<void> {
 
   const { history } = result;
   const trainMs = history.epochs.reduce((total, e) => total + e.ms, 0);
-  if (history.aborted) console.log(`\nstopped after ${history.epochs.length} epochs`);
+  const epochsRun = `${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}`;
+  if (history.aborted) {
+    console.log(`\nstopped after ${epochsRun}`);
+    process.exitCode = 130; // interrupted (Ctrl-C), as a shell reports it; the results are still written
+  }
+
   console.log(`\n${result.evaluatedOn}: loss ${result.loss.toFixed(4)}, accuracy ${percent(result.accuracy)}`);
   if (result.notes) console.log(`\n${result.notes}\n`);
   const perEpoch = trainMs / Math.max(1, history.epochs.length);
-  const epochsRun = `${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}`;
   console.log(`time: ${seconds.toFixed(1)} s for ${epochsRun} with data preparation and validation; `
     + `training ${perEpoch.toFixed(perEpoch < 10 ? 2 : 0)} ms per epoch on ${api.kind}`);
 
