@@ -228,7 +228,7 @@ export class Api {
       if (value.backend !== this.backend) {
         throw new TypeError(`${fn}: ${name} is a Tensor of another backend instance; ${TENSOR_OWNER}`);
       }
-      value.buffer(fn);
+      value.buffer(fn, name); // a disposed one is refused, named: with several tensors, which one
       return value;
     }
     return this.current(fn, name, checkFloat32Array(fn, name, value));

@@ -34,9 +34,12 @@ export class Tensor {
     return this.#buffer === null;
   }
 
-  /** The backend buffer, for the library's own calls; throws if disposed. */
-  buffer(fn: string): F32Buffer {
-    if (!this.#buffer) throw new Error(`${fn}: this Tensor (${this.rows}×${this.cols}) was disposed and cannot be used`);
+  /** The backend buffer, for the library's own calls; throws if disposed, naming the argument when given. */
+  buffer(fn: string, name?: string): F32Buffer {
+    if (!this.#buffer) {
+      const which = name ? `${name}, a Tensor (${this.rows}×${this.cols}),` : `this Tensor (${this.rows}×${this.cols})`;
+      throw new Error(`${fn}: ${which} was disposed and cannot be used`);
+    }
     return this.#buffer;
   }
 
