@@ -30,7 +30,8 @@ const cases: Case[] = [
     'MLP.predict: x must be a Float32Array, got Float64Array(8) (convert with Float32Array.from(x))'],
   ['x of partial rows', (_api, net) => net.predictClass(new Float32Array(7)), RangeError,
     'MLP.predictClass: x.length must be a positive multiple of inputs = 4, got 7'],
-  ['labels as a Float32Array', (_api, net) => net.evaluate(x, new Float32Array(rows) as never), TypeError, /^MLP\.evaluate: labels must be class indices/],
+  ['labels as a Float32Array', (_api, net) => net.evaluate(x, new Float32Array(rows) as never), TypeError,
+    'MLP.evaluate: labels must be class indices (number[] or an integer typed array: Int32Array, Uint8Array, Uint16Array, Uint32Array, …), got Float32Array(6) (convert with Int32Array.from(labels))'],
   ['a label out of range', (_api, net) => net.trainBatch(x, [0, 1, 2, 3, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 3 is outside [0, 3)'],
   ['a fractional label', (_api, net) => net.trainBatch(x, [0, 1, 2, 1.5, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 1.5 is not an integer class index'],
   ['a label given as a string', (_api, net) => net.lossAndGradients(x, [0, '1', 2, 0, 0, 1] as never), TypeError,
@@ -51,6 +52,8 @@ const cases: Case[] = [
 ];
 
 const fitCases: Array<[string, (net: MLP) => Promise<unknown>, ErrorClass, string | RegExp]> = [
+  ['validation labels of the wrong length, named against the validation rows', (net) => net.fit(x, labels, { validation: { x, labels: [0, 1] } }), RangeError,
+    'MLP.fit: options.validation.labels.length must be 6 (one class index per row of options.validation.x), got 2'],
   ['a misspelt fit option', (net) => net.fit(x, labels, { epoch: 3 } as never), TypeError, /^MLP\.fit: unknown option 'epoch' \(known: learningRate, momentum, clipNorm, epochs, /],
   ['zero epochs', (net) => net.fit(x, labels, { epochs: 0 }), RangeError, 'MLP.fit: options.epochs must be in [1, 2147483647], got 0'],
   ['a zero batch size', (net) => net.fit(x, labels, { batchSize: 0 }), RangeError, 'MLP.fit: options.batchSize must be in [1, 2147483647], got 0'],

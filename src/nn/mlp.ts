@@ -478,9 +478,12 @@ export class MLP {
   /** The labels as a new Int32Array, each checked to be a class index. */
   #labels(fn: string, name: string, labels: unknown, rows: number): Int32Array {
     if (!isClassIndexArray(labels)) {
-      throw new TypeError(`${fn}: ${name} must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]), got ${describe(labels)}`);
+      // Float labels (a Float32Array from a data loader, say) are whole numbers more often than not.
+      const hint = ArrayBuffer.isView(labels) ? ` (convert with Int32Array.from(${name}))` : '';
+      throw new TypeError(`${fn}: ${name} must be class indices (number[] or an integer typed array: Int32Array, Uint8Array, Uint16Array, Uint32Array, …), got ${describe(labels)}${hint}`);
     }
-    checkLength(fn, name, labels.length, rows, 'one class index per row of x');
+    const of = name.startsWith('options.validation.') ? 'options.validation.x' : 'x';
+    checkLength(fn, name, labels.length, rows, `one class index per row of ${of}`);
     const copy = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
       const label = labels[r];
