@@ -447,6 +447,12 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
       /^MLP\.fromONNX: node 'sig' \(#3, Sigmoid\) follows the last layer; an MLP ends in Softmax or in nothing/);
     await refuse(withNode(1, { name: 'hs', opType: 'Softmax', input: ['h'], output: ['r'] }),
       /^MLP\.fromONNX: node 'hs' \(#1, Softmax\) follows hidden layer 0; an MLP applies Softmax after its last layer only/);
+    // An opset-6 Add broadcasting its bias along axis 0 (per row) was read as a per-feature bias.
+    const matmulAdd = variants[1].spec;
+    const perRow = { ...matmulAdd.nodes[1], attribute: [int('broadcast', 1), int('axis', 0)] };
+    await refuse(buildModel({ ...matmulAdd, opset: 6, nodes: matmulAdd.nodes.map((n, i) => (i === 1 ? perRow : n)) }),
+      /^MLP\.fromONNX: node 'add1' \(#1, Add\) broadcasts its bias along axis 0; an MLP adds one bias per feature \(axis 1\)$/);
+    await refuse(withNode(0, gemm, { outputs: 4 }), /^MLP\.fromONNX: output 'y' is declared with 4 features, but its layer gives 3$/);
     const withNaN = b1.slice();
     withNaN[2] = NaN;
     await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], floatTensor('fc1.bias', [6], withNaN, 'float'), ...spec.initializers.slice(2)] }),

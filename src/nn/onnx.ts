@@ -386,6 +386,11 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
       if (!pending || pending.activation) {
         throw new Error(`${IMPORT_FN}: ${label} is not a bias right after a Gemm or MatMul; an MLP cannot represent it`);
       }
+      // Add before opset 7 broadcast by its attributes: axis 0 would add the bias per row.
+      const axis = attribute(node, index, 'axis', ATTR_INT);
+      if (axis !== undefined && axis !== 1 && axis !== -1) {
+        throw new Error(`${IMPORT_FN}: ${label} broadcasts its bias along axis ${axis}; an MLP adds one bias per feature (axis 1)`);
+      }
       const addend = biasOf(node, index, weightOf(node, index, 1 - dataSlot), pending.outputs);
       pending.bias = pending.bias.map((v, j) => v + addend[j]);
     } else {
@@ -418,6 +423,10 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
   const outputNames = (graph.output ?? []).map((v) => v.name);
   if (outputNames.length !== 1 || outputNames[0] !== current) {
     throw new Error(`${IMPORT_FN}: an MLP has one output, the last layer's '${current}'; this graph's outputs are ${outputNames.map((n) => `'${n}'`).join(', ') || 'none'}`);
+  }
+  const declaredOutputs = graph.output?.[0]?.type?.tensorType?.shape?.dim?.[1]?.dimValue;
+  if (declaredOutputs != null && toNumber(declaredOutputs) !== pending.outputs) {
+    throw new Error(`${IMPORT_FN}: output '${current}' is declared with ${toNumber(declaredOutputs)} features, but its layer gives ${pending.outputs}`);
   }
   return {
     format: 'softmax-wasm.mlp',
