@@ -452,6 +452,7 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     const perRow = { ...matmulAdd.nodes[1], attribute: [int('broadcast', 1), int('axis', 0)] };
     await refuse(buildModel({ ...matmulAdd, opset: 6, nodes: matmulAdd.nodes.map((n, i) => (i === 1 ? perRow : n)) }),
       /^MLP\.fromONNX: node 'add1' \(#1, Add\) broadcasts its bias along axis 0; an MLP adds one bias per feature \(axis 1\)$/);
+    await refuse(withNode(0, { ...gemm, attribute: [float('transB', 1)] }), /^MLP\.fromONNX: node '\/fc1\/Gemm' \(#0, Gemm\) has attribute transB of type FLOAT, expected INT$/);
     await refuse(withNode(0, gemm, { outputs: 4 }), /^MLP\.fromONNX: output 'y' is declared with 4 features, but its layer gives 3$/);
     const withNaN = b1.slice();
     withNaN[2] = NaN;

@@ -217,7 +217,10 @@ function attribute(node: Node, index: number, name: string, type: number): numbe
   const attr = node.attribute?.find((a) => a.name === name);
   if (!attr) return undefined;
   if (attr.type !== type) {
-    throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} has attribute ${name} of type ${attr.type}, expected ${type === ATTR_INT ? 'INT' : 'FLOAT'}`);
+    // AttributeProto.AttributeType's names, as ONNX tools print them.
+    const names = ['UNDEFINED', 'FLOAT', 'INT', 'STRING', 'TENSOR', 'GRAPH', 'FLOATS', 'INTS', 'STRINGS', 'TENSORS', 'GRAPHS'];
+    const given = names[attr.type ?? 0] ?? `type ${attr.type}`;
+    throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} has attribute ${name} of type ${given}, expected ${type === ATTR_INT ? 'INT' : 'FLOAT'}`);
   }
   return type === ATTR_INT ? toNumber(attr.i) : attr.f ?? 0;
 }
