@@ -36,6 +36,8 @@ const cases: Case[] = [
   ['a fractional label', (_api, net) => net.trainBatch(x, [0, 1, 2, 1.5, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 1.5 is not an integer class index'],
   ['a label given as a string', (_api, net) => net.lossAndGradients(x, [0, '1', 2, 0, 0, 1] as never), TypeError,
     'MLP.lossAndGradients: labels[1] must be an integer class index, got string "1"'],
+  ['x as a resident Tensor', (api, net) => { using t = api.tensor(rows, inputs, x); return net.predict(t as never); }, TypeError,
+    'MLP.predict: x must be a Float32Array, got a Tensor (6×4); the network copies rows into its own buffers from Float32Arrays only: pass x.toArray()'],
   ['too few labels', (_api, net) => net.trainBatch(x, [0, 1]), RangeError, 'MLP.trainBatch: labels.length must be 6 (one class index per row of x), got 2'],
   ['a misspelt step option', (_api, net) => net.trainBatch(x, labels, { learning_rate: 0.5 } as never), TypeError,
     "MLP.trainBatch: unknown option 'learning_rate' (known: learningRate, momentum, clipNorm)"],

@@ -21,6 +21,7 @@ import { linearCrossEntropyChunks } from '../linear-cross-entropy.js';
 import { Dense, ResidentBuffers, type LayerActivation } from './dense.js';
 import { mlpJsonToOnnx, onnxToMlpJson } from './onnx.js';
 import { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
 
 export type { LayerActivation } from './dense.js';
 export type HiddenActivation = 'sigmoid' | 'tanh' | 'relu' | 'linear';
@@ -468,6 +469,9 @@ export class MLP {
 
   /** Rows of x, checked to be a Float32Array of whole rows of `inputs` values. */
   #rows(fn: string, name: string, x: unknown): number {
+    if (x instanceof Tensor) {
+      throw new TypeError(`${fn}: ${name} must be a Float32Array, got a Tensor (${x.rows}×${x.cols}); the network copies rows into its own buffers from Float32Arrays only: pass ${name}.toArray()`);
+    }
     const data = checkFloat32Array(fn, name, x);
     if (data.length === 0 || data.length % this.#inputs !== 0) {
       throw new RangeError(`${fn}: ${name}.length must be a positive multiple of inputs = ${this.#inputs}, got ${data.length}`);
