@@ -151,7 +151,8 @@ export function setupSpeed(root: HTMLElement): void {
   const status = root.querySelector<HTMLElement>('#bench-status')!;
   const table = root.querySelector<HTMLTableElement>('#bench-table')!;
   let tf: Tf | null = null;
-  let running = false;
+  // The run going on, which the run button (then reading "Stop") aborts between two batches of calls.
+  let run: AbortController | null = null;
 
   // The status line carries a run's progress, then the key to its table; tfjs's loading shows on
   // its button, and what follows from it is added to the line, never put in the key's place.
@@ -164,35 +165,32 @@ export function setupSpeed(root: HTMLElement): void {
     try {
       tf = await loadTf();
       tfButton.textContent = 'tfjs-wasm loaded';
-      if (!running) status.textContent = `${key} tfjs-wasm loaded: the next run includes it.`;
+      if (!run) status.textContent = `${key} tfjs-wasm loaded: the next run includes it.`;
     } catch (error) {
       tfButton.disabled = false;
       tfButton.textContent = label;
       // During a run the line shows its progress: the failure is told when the run ends.
       tfFailure = `Could not load tfjs-wasm: ${String(error)}`;
-      if (!running) status.textContent = `${key} ${tfFailure}`;
+      if (!run) status.textContent = `${key} ${tfFailure}`;
     }
   });
 
-  // While a run goes, the run button stops it (between two batches of calls).
-  let stopping: AbortController | null = null;
   runButton.addEventListener('click', async (event) => {
-    if (stopping) {
+    if (run) {
       // The second click of a double-click on "Run the benchmark" lands on "Stop": not a request.
       if (event.detail > 1) return;
-      stopping.abort();
+      run.abort();
       runButton.disabled = true;
       return;
     }
     const controller = new AbortController();
-    stopping = controller;
+    run = controller;
     const label = runButton.textContent;
     // Kept at its width, so "Load tfjs-wasm too" beside it does not slide under the pointer (the
     // second click of a double-click would land on it).
     runButton.style.minWidth = `${runButton.getBoundingClientRect().width}px`;
     runButton.textContent = 'Stop';
     runButton.classList.replace('primary', 'stop');
-    running = true;
     tfFailure = '';
     root.dataset.state = 'running';
     let done = 0;
@@ -251,8 +249,7 @@ export function setupSpeed(root: HTMLElement): void {
         root.dataset.state = 'failed';
       }
     } finally {
-      running = false;
-      stopping = null;
+      run = null;
       runButton.textContent = label;
       runButton.style.minWidth = '';
       runButton.classList.replace('stop', 'primary');
