@@ -932,12 +932,16 @@ export class Api {
   }
 
   /** Space for an int32 result (one per row), copied into out or a new array by finish(). */
-  private intResult(scope: Scope, out: Int32Array | undefined, length: number): { buffer: I32Buffer; finish(): Int32Array } {
+  private intResult(fn: string, name: string, scope: Scope, out: Int32Array | undefined, length: number): { buffer: I32Buffer; finish(): Int32Array } {
     const target = out ?? new Int32Array(length);
     const buffer = this.backend.kind === 'js' ? scope.i32(target) : scope.i32Empty(length);
     return {
       buffer,
       finish: () => {
+        // An out over this instance's wasm memory, detached when the call's scratch grew it: the
+        // engine's own error ("Cannot perform %TypedArray%.prototype.set on a detached
+        // ArrayBuffer") named neither the function nor the argument.
+        if (target.length !== length) throw staleViewError(fn, name);
         const view = buffer.view();
         if (view !== target) target.set(view);
         return target;
@@ -948,6 +952,8 @@ export class Api {
   private intOut(fn: string, name: string, value: unknown, rows: number): Int32Array | undefined {
     if (value === undefined) return undefined;
     if (!(value instanceof Int32Array)) throw new TypeError(`${fn}: ${name} must be an Int32Array, got ${describe(value)}`);
+    // Stale before the call (it read as empty, and the length check below said so).
+    this.current(fn, name, value);
     checkLength(fn, name, value.length, rows, `one class per row, rows = ${rows}`);
     return value;
   }
@@ -966,7 +972,7 @@ export class Api {
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, rows]);
       const input = this.input(fn, scope, xs);
-      const res = this.intResult(scope, o, rows);
+      const res = this.intResult(fn, 'out', scope, o, rows);
       this.backend.argmax(input, res.buffer, rows, cols);
       return res.finish();
     });
@@ -1007,7 +1013,7 @@ export class Api {
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, rows, rows]);
       const input = this.input(fn, scope, xs);
-      const res = this.intResult(scope, o, rows);
+      const res = this.intResult(fn, 'options.out', scope, o, rows);
       this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);
       return res.finish();
     });

@@ -189,6 +189,8 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
       ['sigmoid', 'x', () => api.sigmoid(stale)],
       ['mse', 'targets', () => api.mse(four, stale)],
       ['matmul', 'b', () => api.matmul(four, stale, 1, 4, 1)],
+      ['argmax', 'out', () => api.argmax(four, 4, staleIndices)],
+      ['sampleCategorical', 'options.out', () => api.sampleCategorical(four, 4, { seed: 1, out: staleIndices })],
       ['tensor', 'data', () => api.tensor(1, 4, stale)],
       ['Tensor.write', 'src', () => t.write(stale)],
     ];
@@ -200,6 +202,25 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // An array that is empty by construction is not a stale view: the usual length error.
     expect(() => api.softmax(new Float32Array(0), 4)).toThrow('softmax: x.length must be a positive multiple of cols = 4, got 0');
     t.dispose();
+  });
+
+  it('are refused by argmax and sampleCategorical as out once the call\'s own copy detached them', async () => {
+    // One row of 2^20 columns: its copy in makes a fresh instance grow its memory, after the
+    // tensor whose memory out views took what it had. The engine's error named nothing.
+    const cols = 1 << 20;
+    const x = new Float32Array(cols).fill(0.5);
+    const calls: Array<[string, (api: Api, out: Int32Array) => unknown]> = [
+      ['argmax: out', (api, out) => api.argmax(x, cols, out)],
+      ['sampleCategorical: options.out', (api, out) => api.sampleCategorical(x, cols, { seed: 1, out })],
+    ];
+    for (const [what, call] of calls) {
+      const { api, wasm } = await wasmInstance(kind);
+      using t = api.tensor(1, 4);
+      const view = t.view();
+      expect(() => call(api, new Int32Array(view.buffer, view.byteOffset, 1))).toThrow(new TypeError(
+        `${what} is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())`));
+      expect(wasm.arenaState().idle).toBe(true);
+    }
   });
 
   it('are refused by crossEntropy, which streams them in blocks, once its scratch detached them', async () => {
