@@ -231,7 +231,7 @@ export class Api {
       value.buffer(fn, name); // a disposed one is refused, named: with several tensors, which one
       return value;
     }
-    return this.current(fn, name, checkFloat32Array(fn, name, value));
+    return this.current(fn, name, checkFloat32Array(fn, name, value, 'a Float32Array or a Tensor'));
   }
 
   /** Refuses a view of this instance's memory from before it grew, which would read as empty. */

@@ -57,10 +57,11 @@ export function staleViewError(fn: string, name: string): TypeError {
  */
 export const SPLIT_THE_DATA = "split the data or use the 'js' backend";
 
-export function checkFloat32Array(fn: string, name: string, value: unknown): Float32Array {
+/** `expected` names what the argument may be, for arguments that take a Tensor too. */
+export function checkFloat32Array(fn: string, name: string, value: unknown, expected = 'a Float32Array'): Float32Array {
   if (!(value instanceof Float32Array)) {
     const hint = Array.isArray(value) || ArrayBuffer.isView(value) ? ` (convert with Float32Array.from(${name}))` : '';
-    throw new TypeError(`${fn}: ${name} must be a Float32Array, got ${describe(value)}${hint}`);
+    throw new TypeError(`${fn}: ${name} must be ${expected}, got ${describe(value)}${hint}`);
   }
   return value;
 }

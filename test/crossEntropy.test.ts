@@ -204,7 +204,7 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     expect(() => api.crossEntropy(logits, new Float32Array(3), 4)).toThrow(/targets.length must be 12/);
     expect(() => api.crossEntropy(logits, 'abc' as never, 4)).toThrow(TypeError);
     expect(() => api.crossEntropy(new Float64Array(12) as never, [0, 1, 2], 4)).toThrow(
-      /crossEntropy: logits must be a Float32Array, got Float64Array\(12\)/);
+      /crossEntropy: logits must be a Float32Array or a Tensor, got Float64Array\(12\)/);
     expect(() => api.crossEntropy(logits, [0, 1, 2], 0)).toThrow(/cols must be in \[1,/);
     expect(() => api.crossEntropy(logits, [0, 1, 2], 5)).toThrow(/multiple of cols = 5, got 12/);
     expect(() => api.crossEntropy(logits, [0, 1, 2], 4, { reduction: 'avg' as never })).toThrow(/reduction must be one of/);

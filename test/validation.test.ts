@@ -17,11 +17,11 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
   const outLength = fn === 'logSumExp' ? 2 : 6;
   return [
     ['x as a plain array', (api) => call(api, [1, 2, 3], 3), TypeError,
-      `${fn}: x must be a Float32Array, got Array(3) (convert with Float32Array.from(x))`],
+      `${fn}: x must be a Float32Array or a Tensor, got Array(3) (convert with Float32Array.from(x))`],
     ['x as a Float64Array', (api) => call(api, new Float64Array(6), 3), TypeError,
-      `${fn}: x must be a Float32Array, got Float64Array(6) (convert with Float32Array.from(x))`],
-    ['x missing', (api) => call(api, undefined, 3), TypeError, `${fn}: x must be a Float32Array, got undefined`],
-    ['x a string', (api) => call(api, 'abc', 3), TypeError, `${fn}: x must be a Float32Array, got string "abc"`],
+      `${fn}: x must be a Float32Array or a Tensor, got Float64Array(6) (convert with Float32Array.from(x))`],
+    ['x missing', (api) => call(api, undefined, 3), TypeError, `${fn}: x must be a Float32Array or a Tensor, got undefined`],
+    ['x a string', (api) => call(api, 'abc', 3), TypeError, `${fn}: x must be a Float32Array or a Tensor, got string "abc"`],
     ['cols = 0 (would loop forever)', (api) => call(api, x6, 0), RangeError, `${fn}: cols must be in [1, 2147483647], got 0`],
     ['cols negative', (api) => call(api, x6, -3), RangeError, `${fn}: cols must be in [1, 2147483647], got -3`],
     ['cols fractional', (api) => call(api, x6, 1.5), TypeError, `${fn}: cols must be an integer, got number 1.5`],
@@ -36,9 +36,9 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
     ['out of the wrong length', (api) => call(api, x6, 3, new Float32Array(outLength + 1)), RangeError,
       new RegExp(`^${fn}: out\\.length must be ${outLength} \\(.*\\), got ${outLength + 1}$`)],
     ['out a Float64Array', (api) => call(api, x6, 3, new Float64Array(outLength)), TypeError,
-      `${fn}: out must be a Float32Array, got Float64Array(${outLength}) (convert with Float32Array.from(out))`],
+      `${fn}: out must be a Float32Array or a Tensor, got Float64Array(${outLength}) (convert with Float32Array.from(out))`],
     ['out a plain array', (api) => call(api, x6, 3, [0, 0]), TypeError,
-      `${fn}: out must be a Float32Array, got Array(2) (convert with Float32Array.from(out))`],
+      `${fn}: out must be a Float32Array or a Tensor, got Array(2) (convert with Float32Array.from(out))`],
     ['out given twice', (api) => call(api, x6, 3, new Float32Array(outLength), { out: new Float32Array(outLength) }), TypeError,
       `${fn}: out is given twice, as the third argument and as options.out`],
     ['options not an object', (api) => call(api, x6, 3, 5), TypeError, `${fn}: options must be an object, got number 5`],
@@ -58,9 +58,9 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
 const y6 = new Float32Array([0.2, 0.3, 0.5, 0.1, 0.1, 0.8]);
 const backwardCases: Case[] = [
   ['y a plain array', (api) => api.softmaxBackward([0.5, 0.5] as never, y6, 3), TypeError,
-    'softmaxBackward: y must be a Float32Array, got Array(2) (convert with Float32Array.from(y))'],
+    'softmaxBackward: y must be a Float32Array or a Tensor, got Array(2) (convert with Float32Array.from(y))'],
   ['dy a Float64Array', (api) => api.softmaxBackward(y6, new Float64Array(6) as never, 3), TypeError,
-    'softmaxBackward: dy must be a Float32Array, got Float64Array(6) (convert with Float32Array.from(dy))'],
+    'softmaxBackward: dy must be a Float32Array or a Tensor, got Float64Array(6) (convert with Float32Array.from(dy))'],
   ['cols = 0', (api) => api.softmaxBackward(y6, y6, 0), RangeError, 'softmaxBackward: cols must be in [1, 2147483647], got 0'],
   ['y.length not a multiple of cols', (api) => api.softmaxBackward(y6, y6, 5), RangeError,
     'softmaxBackward: y.length must be a positive multiple of cols = 5, got 6'],
@@ -75,7 +75,7 @@ const ce = (api: Api, targets: unknown, cols: unknown, options?: unknown) =>
   api.crossEntropy(logits12, targets as never, cols as never, options as never);
 const crossEntropyCases: Case[] = [
   ['logits a Float64Array', (api) => api.crossEntropy(new Float64Array(12) as never, [0, 1, 2], 4), TypeError,
-    'crossEntropy: logits must be a Float32Array, got Float64Array(12) (convert with Float32Array.from(logits))'],
+    'crossEntropy: logits must be a Float32Array or a Tensor, got Float64Array(12) (convert with Float32Array.from(logits))'],
   ['targets a string', (api) => ce(api, 'abc', 4), TypeError,
     'crossEntropy: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got string "abc"'],
   ['targets a Float64Array', (api) => ce(api, new Float64Array(3), 4), TypeError, /^crossEntropy: targets must be class indices .*got Float64Array\(3\)$/],
@@ -123,7 +123,7 @@ const crossEntropyCases: Case[] = [
   ['weight of the wrong length', (api) => ce(api, [0, 1, 2], 4, { weight: new Float32Array(3) }), RangeError,
     'crossEntropy: options.weight.length must be 4 (one weight per class, cols), got 3'],
   ['grad of the wrong type', (api) => ce(api, [0, 1, 2], 4, { grad: 'yes' }), TypeError,
-    'crossEntropy: options.grad must be a Float32Array, got string "yes"'],
+    'crossEntropy: options.grad must be a Float32Array or a Tensor, got string "yes"'],
   ['grad of the wrong length', (api) => ce(api, [0, 1, 2], 4, { grad: new Float32Array(4) }), RangeError,
     'crossEntropy: options.grad.length must be 12 (logits.length), got 4'],
 ];
@@ -139,7 +139,7 @@ const tensorCases: Case[] = [
 
 const kernelCases: Case[] = [
   ['sigmoid of a Float64Array', (api) => api.sigmoid(new Float64Array(3) as never), TypeError,
-    'sigmoid: x must be a Float32Array, got Float64Array(3) (convert with Float32Array.from(x))'],
+    'sigmoid: x must be a Float32Array or a Tensor, got Float64Array(3) (convert with Float32Array.from(x))'],
   ['relu into a shifted view of x', (api) => { const b = new Float32Array(8); return api.relu(b.subarray(0, 6), b.subarray(2, 8)); }, RangeError,
     /^relu: out partly overlaps x \(byte offsets 8–32 and 0–24 of one buffer\)/],
   ['tanhBackward into a shifted view of dy', (api) => { const b = new Float32Array(8); return api.tanhBackward(x6, b.subarray(0, 6), b.subarray(1, 7)); }, RangeError,
