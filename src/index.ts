@@ -4,7 +4,7 @@
 import { Api } from './api.js';
 import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './js/backend.js';
-import { relaxedMaddFuses, supports, validates } from './wasm/loader.js';
+import { compilesWasm, relaxedMaddFuses, supports, validates } from './wasm/loader.js';
 import { WasmBackend } from './wasm/backend.js';
 import { checkOneOf, checkOptions } from './validate.js';
 
@@ -50,8 +50,16 @@ function requestedKind(fn: string, options: unknown): { kind: BackendKind; named
 async function loadBackend(fn: string, kind: BackendKind): Promise<Backend> {
   if (kind === 'js') return new JsBackend();
   if (!validates(kind)) {
-    throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${
-      kind === 'relaxed-simd' ? '; on Node 20 run node with --experimental-wasm-relaxed-simd' : ''}`);
+    // The Node flag means something only in Node; a browser is told what it lacks.
+    const inNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+    const hint = kind === 'simd' ? '; this engine has no wasm SIMD' : inNode
+      ? '; on Node 20 run node with --experimental-wasm-relaxed-simd' : '; this engine has no relaxed SIMD (Chrome has it from 114)';
+    throw new Error(`${fn}: this runtime cannot run the '${kind}' build (WebAssembly.validate rejects it)${hint}`);
+  }
+  if (!compilesWasm()) {
+    throw new Error(`${fn}: this page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' ` +
+      `to its script-src (not the broader 'unsafe-eval' the browser's own message names), or use the 'js' backend, ` +
+      `as 'auto' does here`);
   }
   if (kind === 'relaxed-simd' && !relaxedMaddFuses()) {
     throw new Error(`${fn}: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes ` +

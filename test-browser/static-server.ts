@@ -26,8 +26,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves the files under root at http://127.0.0.1:<free port>/. */
-export async function serveDirectory(root: string): Promise<StaticServer> {
+/** Serves the files under root at http://127.0.0.1:<free port>/, with `headers` on every file. */
+export async function serveDirectory(root: string, headers: Record<string, string> = {}): Promise<StaticServer> {
   const missing: string[] = [];
   const server: Server = createServer(async (request, response) => {
     const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
@@ -42,6 +42,7 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
       response.writeHead(200, {
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
+        ...headers,
       });
       response.end(body);
     } catch {

@@ -42,19 +42,38 @@ const PROBE_A = 1 + 2 ** -12;
 const PROBE_C = -(1 + 2 ** -11);
 let maddFuses: boolean | undefined;
 
+// The smallest module: the header alone.
+const emptyModule = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+let compiles: boolean | undefined;
+
+/**
+ * Whether this page may compile WebAssembly at all. A Content-Security-Policy whose script-src
+ * lacks 'wasm-unsafe-eval' (or 'unsafe-eval') forbids it: both builds then fail to load, and
+ * 'auto' must pick 'js' rather than download a build it cannot compile.
+ */
+export function compilesWasm(): boolean {
+  if (compiles === undefined) {
+    try {
+      new WebAssembly.Module(emptyModule);
+      compiles = true;
+    } catch {
+      compiles = false;
+    }
+  }
+  return compiles;
+}
+
 /** Whether this engine has relaxed SIMD and its f32x4.relaxed_madd rounds once (is fused). */
 export function relaxedMaddFuses(): boolean {
   if (maddFuses === undefined) {
-    if (!validates('relaxed-simd')) return (maddFuses = false);
+    if (!validates('relaxed-simd') || !compilesWasm()) return (maddFuses = false);
     try {
       // A module this small may be compiled synchronously, on a browser's main thread too.
       const instance = new WebAssembly.Instance(new WebAssembly.Module(maddProbe));
       const f = instance.exports.f as (a: number, b: number, c: number) => number;
       maddFuses = f(PROBE_A, PROBE_A, PROBE_C) === 2 ** -24;
     } catch {
-      // A page whose Content-Security-Policy forbids compiling wasm: availableBackends() must
-      // still answer (loading either build will then fail with the engine's own error).
-      maddFuses = false;
+      maddFuses = false; // not expected once compilesWasm() said yes; then the build is not offered
     }
   }
   return maddFuses;
@@ -66,11 +85,12 @@ export function validates(flavor: WasmFlavor): boolean {
 }
 
 /**
- * Whether this runtime can run the given build: it validates, and for the relaxed build its
- * relaxed_madd is fused (else the relaxed build's exponentials would miss the accuracy contract).
+ * Whether this runtime can run the given build: it validates, the page may compile wasm, and for
+ * the relaxed build its relaxed_madd is fused (else the relaxed build's exponentials would miss
+ * the accuracy contract).
  */
 export function supports(flavor: WasmFlavor): boolean {
-  return flavor === 'relaxed-simd' ? relaxedMaddFuses() : validates(flavor);
+  return flavor === 'relaxed-simd' ? relaxedMaddFuses() : validates(flavor) && compilesWasm();
 }
 
 const compiled = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
