@@ -63,53 +63,50 @@ describe('the package in Chromium, unbundled from a static server', () => {
   });
 });
 
-describe('the package on a page whose Content-Security-Policy forbids compiling WebAssembly', () => {
-  it("picks the 'js' backend, downloads no build, and says how to allow wasm when one is asked for", async () => {
-    // script-src 'self' without 'wasm-unsafe-eval': Chromium refuses every WebAssembly compile.
-    const server = await serveDirectory(repoRoot, { 'content-security-policy': "script-src 'self'" });
-    const browser = await chromium.launch(launchOptions);
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${server.origin}/test-browser/backend-report.html`);
-      await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 60_000 });
-      const result = JSON.parse((await page.getAttribute('body', 'data-result'))!) as Record<string, unknown>;
-      expect(result.error).toBeUndefined();
-      // It offered 'simd' and 'auto' downloaded it, then failed with the engine's CompileError.
-      expect(result.available).toEqual(['js']);
-      expect(result.auto).toBe('js');
-      (result.firstExample as number[]).forEach((p, i) => expect(p).toBeCloseTo([0.659001, 0.242433, 0.098566][i], 6));
-      const csp = "this page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' to its script-src";
-      expect(result.simdError).toContain(`createBackend: ${csp}`);
-      // It said the engine computes relaxed_madd unfused, and advised 'simd', which failed too.
-      expect(result.relaxedError).toContain(`createBackend: ${csp}`);
-      expect(result.wasmRequested).toBe(false);
-    } finally {
-      await browser.close();
-      await server.close();
-    }
-  });
-});
+/**
+ * What test-browser/backend-report.html reports: the page served with `headers`, in a Chromium
+ * started with `jsFlags` for V8.
+ */
+async function backendReport(headers: Record<string, string>, jsFlags: string[] = []): Promise<Record<string, unknown>> {
+  const server = await serveDirectory(repoRoot, headers);
+  const args = [...(launchOptions.args ?? []), ...(jsFlags.length ? [`--js-flags=${jsFlags.join(' ')}`] : [])];
+  const browser = await chromium.launch({ ...launchOptions, args });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}/test-browser/backend-report.html`);
+    await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 60_000 });
+    const result = JSON.parse((await page.getAttribute('body', 'data-result'))!) as Record<string, unknown>;
+    expect(result.error).toBeUndefined();
+    return result;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
 
-describe('the package in a Chromium without wasm SIMD', () => {
-  it("picks 'js', and says what the engine lacks when a build is asked for (not the Node flag)", async () => {
-    const server = await serveDirectory(repoRoot);
+describe('the package where wasm cannot run as usual', () => {
+  it("under a Content-Security-Policy that forbids compiling wasm: picks 'js', downloads no build, and says how to allow wasm", async () => {
+    // script-src 'self' without 'wasm-unsafe-eval': Chromium refuses every WebAssembly compile.
+    const result = await backendReport({ 'content-security-policy': "script-src 'self'" });
+    // It offered 'simd' and 'auto' downloaded it, then failed with the engine's CompileError.
+    expect(result.available).toEqual(['js']);
+    expect(result.auto).toBe('js');
+    (result.firstExample as number[]).forEach((p, i) => expect(p).toBeCloseTo([0.659001, 0.242433, 0.098566][i], 6));
+    const csp = "this page's Content-Security-Policy forbids compiling WebAssembly: add 'wasm-unsafe-eval' to its script-src";
+    expect(result.simdError).toContain(`createBackend: ${csp}`);
+    // It said the engine computes relaxed_madd unfused, and advised 'simd', which failed too.
+    expect(result.relaxedError).toContain(`createBackend: ${csp}`);
+    expect(result.wasmRequested).toBe(false);
+  });
+
+  it("in a Chromium without wasm SIMD: picks 'js', and says what the engine lacks when a build is asked for (not the Node flag)", async () => {
     // V8 without SSE4.1 has no wasm SIMD: WebAssembly.validate rejects both builds.
-    const browser = await chromium.launch({ ...launchOptions, args: [...(launchOptions.args ?? []), '--js-flags=--no-enable-sse4-1'] });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${server.origin}/test-browser/backend-report.html`);
-      await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 60_000 });
-      const result = JSON.parse((await page.getAttribute('body', 'data-result'))!) as Record<string, unknown>;
-      expect(result.error).toBeUndefined();
-      expect(result.available).toEqual(['js']);
-      expect(result.auto).toBe('js');
-      expect(result.simdError).toBe("createBackend: this runtime cannot run the 'simd' build (WebAssembly.validate rejects it); this engine has no wasm SIMD");
-      // It told a page to run node with --experimental-wasm-relaxed-simd.
-      expect(result.relaxedError).toBe("createBackend: this runtime cannot run the 'relaxed-simd' build (WebAssembly.validate rejects it); this engine has no relaxed SIMD (Chrome has it from 114)");
-      expect(result.wasmRequested).toBe(false);
-    } finally {
-      await browser.close();
-      await server.close();
-    }
+    const result = await backendReport({}, ['--no-enable-sse4-1']);
+    expect(result.available).toEqual(['js']);
+    expect(result.auto).toBe('js');
+    expect(result.simdError).toBe("createBackend: this runtime cannot run the 'simd' build (WebAssembly.validate rejects it); this engine has no wasm SIMD");
+    // It told a page to run node with --experimental-wasm-relaxed-simd.
+    expect(result.relaxedError).toBe("createBackend: this runtime cannot run the 'relaxed-simd' build (WebAssembly.validate rejects it); this engine has no relaxed SIMD (Chrome has it from 114)");
+    expect(result.wasmRequested).toBe(false);
   });
 });
