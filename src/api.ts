@@ -296,7 +296,7 @@ export class Api {
       ?? (this.backend.kind === 'js' ? new Float32Array(length) : float32ArrayToOverwrite(length));
     if (target.length !== length) {
       // Only possible for a view of wasm memory that this call's allocation just detached.
-      throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+      throw staleViewError(fn, 'out');
     }
     const buffer = this.backend.kind === 'js' ? scope.f32(target) : scope.f32Empty(length);
     return {
@@ -390,7 +390,7 @@ export class Api {
       // as every function does (scope.f32 throws its stale-view error for such an x).
       if (xs.length !== rows * cols) scope.f32(xs as Float32Array);
       if (target.length !== rows * outCols) {
-        throw new TypeError(`${fn}: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+        throw staleViewError(fn, 'out');
       }
       const block = resident ? null : scope.f32Empty(step * cols);
       const results = block && !perRow ? block : scope.f32Empty(step * outCols);
@@ -630,7 +630,7 @@ export class Api {
       if (z.length !== length) scope.f32(z as Float32Array);
       if (!byIndex && targets.length !== length) scope.f32(targets as Float32Array);
       if (grad && grad.length !== length) {
-        throw new TypeError(`${fn}: options.grad is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself`);
+        throw staleViewError(fn, 'options.grad');
       }
       const params = this.lossBlockParams;
       params.weight = weight ? scope.f32(weight) : null;

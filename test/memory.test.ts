@@ -149,7 +149,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     const grown = api.tensor(2048, 1024);
     const big = new Float32Array(1 << 21);
     expect(() => api.softmaxBackward(big, big, 1024, grown.view())).toThrow(new TypeError(
-      "softmaxBackward: out is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"));
+      "softmaxBackward: out is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
     // Once memory is large enough, views are ordinary arrays: as input and as out.
     const probs = api.softmax(t.view(), 1024);
     expect(probs[0]).toBeCloseTo(1 / 1024, 9);
@@ -236,7 +236,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
       [(api, view) => api.crossEntropy(logits, new Int32Array(view.buffer, view.byteOffset, 1), cols),
         stale.replace('Float32Array(0)', 'Int32Array(0)')],
       [(api, view) => api.crossEntropy(logits, [0], cols, { grad: view }),
-        "crossEntropy: options.grad is a view of this instance's wasm memory (a Tensor.view()), detached when this call grew the memory; pass the Tensor itself"],
+        "crossEntropy: options.grad is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"],
     ];
     for (const [call, message] of calls) {
       const { api, wasm } = await wasmInstance(kind);
