@@ -394,6 +394,13 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(bad((j) => { j.layers[1].bias[1] = Number.NaN; return j; })).toThrow(/json.layers\[1\].bias\[1\] must be a finite number/);
     expect(bad((j) => { j.layers[0].activation = 'softmax'; return j; })).toThrow(/json.layers\[0\].activation must be one of 'sigmoid', 'tanh', 'relu', 'linear'/);
     expect(bad((j) => { j.layers[1].activation = 'relu'; return j; })).toThrow(/json.layers\[1\].activation must be one of 'softmax', 'linear'/);
+    // A hole read as undefined, but forEach skipped it: the network predicted NaN.
+    expect(bad((j) => { delete j.layers[0].weight[2]; return j; })).toThrow('MLP.fromJSON: json.layers[0].weight[2] must be a finite number, got undefined');
+    // The file's bytes instead of its text (readFile without an encoding).
+    const bytes = new TextEncoder().encode(JSON.stringify(json));
+    expect(() => MLP.fromJSON(bytes as never, { backend: api })).toThrow(
+      `MLP.fromJSON: json is Uint8Array(${bytes.length}), bytes rather than text; decode them first (new TextDecoder().decode(bytes), or readFile(path, 'utf8'))`);
+    expect(() => MLP.fromJSON(bytes.buffer as never, { backend: api })).toThrow(/json is ArrayBuffer.*bytes rather than text/);
   });
 
   it('a disposed network throws on every use', async () => {

@@ -431,7 +431,8 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     await refuse(withNode(1, { name: 'twice', opType: 'Softmax', input: ['z'], output: ['r'] }), /'twice' \(#1, Softmax\) reads 'z'/);
     await refuse(withNode(2, { name: 'relu2', opType: 'Relu', input: ['r'], output: ['z'] }), /'relu2' \(#2, Relu\) is not right after a Gemm or MatMul/);
     await refuse(withNode(0, { ...gemm, input: ['x', 'x2', 'fc1.bias'] }), /'\/fc1\/Gemm' \(#0, Gemm\) reads 'x2', which is not an initializer/);
-    await refuse(withNode(2, { ...variants[0].spec.nodes[2], input: ['r', 'fc1.weight', 'fc2.bias'] }), /'\/fc2\/Gemm' \(#2, Gemm\) takes 4 features but its input 'r' has 6/);
+    await refuse(withNode(2, { ...variants[0].spec.nodes[2], input: ['r', 'fc1.copy', 'fc2.bias'] }, { initializers: [...variants[0].spec.initializers, { ...variants[0].spec.initializers[0], name: 'fc1.copy' }] }),
+      /'\/fc2\/Gemm' \(#2, Gemm\) takes 4 features but its input 'r' has 6/);
     await refuse(withNode(0, gemm, { output: 'z' }), /an MLP has one output, the last layer's 'y'; this graph's outputs are 'z'/);
     await refuse(withNode(0, gemm, { inputs: 5 }), /takes 4 features but its input 'x' has 5/);
     const spec = variants[0].spec;
@@ -458,6 +459,40 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     withNaN[2] = NaN;
     await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], floatTensor('fc1.bias', [6], withNaN, 'float'), ...spec.initializers.slice(2)] }),
       /^MLP\.fromONNX: initializer 'fc1\.bias' \(read by node '\/fc1\/Gemm' \(#0, Gemm\)\) holds NaN at \[2\]; an MLP's weights must be finite$/);
+  });
+
+  // A file a web page lets its users upload: each of these took seconds to forever, gigabytes, or
+  // a message megabytes long before it was refused (or was loaded though onnxruntime refuses it).
+  it('refuses crafted files at once, with short messages', async () => {
+    const refuse = (bytes: Uint8Array, message: string | RegExp) => expect(onnxToMlpJson(bytes)).rejects.toThrow(message);
+    const spec = variants[0].spec;
+    const [fc1Weight, fc1Bias, fc2Weight, fc2Bias] = spec.initializers;
+    const gemm = spec.nodes[0];
+    // A dimension of 0 passed the data checks (0 values, 0 bytes), then the copy looped over the other one.
+    const empty = (dims: number[]) => buildModel({ ...spec, initializers: [{ name: 'fc1.weight', dims, dataType: 1 }, fc1Bias, fc2Weight, fc2Bias] });
+    await refuse(empty([1e15, 0]), "MLP.fromONNX: initializer 'fc1.weight' has dims [1000000000000000,0]; a weight or bias has no dimension below 1");
+    await refuse(empty([-3, -2]), /'fc1.weight' has dims \[-3,-2\]; a weight or bias has no dimension below 1$/);
+    // One weight read by many layers: a 300 KB file made a 2 GB network.
+    await refuse(buildModel({ ...spec, initializers: [fc1Weight, fc1Bias, fc2Bias], nodes: [gemm, spec.nodes[1], { ...gemm, name: 'again', input: ['r', 'fc1.weight'], output: ['z'] }, spec.nodes[3]] }),
+      "MLP.fromONNX: initializer 'fc1.weight' is the weight of node '/fc1/Gemm' (#0, Gemm) and of node 'again' (#2, Gemm); an MLP's layers each hold their own weights");
+    // onnxruntime refuses these files; the import read them as a chain all the same.
+    await refuse(buildModel({ ...spec, initializers: [...spec.initializers, { ...fc2Bias, name: 'fc1.bias' }] }), "MLP.fromONNX: two initializers are named 'fc1.bias'");
+    await refuse(withNode(1, { ...spec.nodes[1], output: ['h'] }), "MLP.fromONNX: node '/act/Relu' (#1, Relu) writes 'h', already the name of node '/fc1/Gemm' (#0, Gemm); an ONNX graph names each value once");
+    await refuse(withNode(0, { ...gemm, output: ['x'] }), /writes 'x', already the name of input 'x'/);
+    await refuse(buildModel({ ...spec, initializers: [{ ...fc1Weight, floatData: [1] }, fc1Bias, fc2Weight, fc2Bias] }), "MLP.fromONNX: initializer 'fc1.weight' holds both raw_data and float_data; ONNX allows one");
+    await refuse(buildModel({ ...spec, initializers: [{ ...fc1Weight, dataLocation: 7 as onnxProto.onnx.TensorProto.DataLocation }, fc1Bias, fc2Weight, fc2Bias] }), /'fc1.weight' has data_location 7, which ONNX does not define$/);
+    // alpha and beta are folded in: an overflow was blamed on 'json.layers[0].weight[0]'.
+    const twos = floatTensor('fc1.weight', [6, 4], new Float32Array(24).fill(2), 'raw');
+    await refuse(buildModel({ ...spec, initializers: [twos, fc1Bias, fc2Weight, fc2Bias], nodes: [{ ...gemm, attribute: [float('alpha', 3e38), int('transB', 1)] }, ...spec.nodes.slice(1)] }),
+      `MLP.fromONNX: node '/fc1/Gemm' (#0, Gemm) has alpha = ${Math.fround(3e38)}, which takes its weight[0] to Infinity in float32`);
+    await refuse(withNode(0, { ...gemm, attribute: [float('beta', Infinity), int('transB', 1)] }), /has beta = Infinity, which takes its bias\[\d+\] to -?Infinity in float32$/);
+    await refuse(withNode(0, { ...gemm, attribute: [{ ...int('transB', 1), type: -1 as onnxProto.onnx.AttributeProto.AttributeType }] }), /has attribute transB of type -1, expected INT$/);
+    // Names from the file are escaped and cut: one of 5 MB with a newline and an ANSI escape went into the message twice, as it was.
+    const long = `${'A'.repeat(5_000_000)}\n\u001b[31mFAKE`;
+    const error = await onnxToMlpJson(withNode(1, { name: long, opType: long, input: ['h'], output: ['r'] })).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(`MLP.fromONNX: unsupported op '${'A'.repeat(59)}…' in node '${'A'.repeat(59)}…' (#1, ${'A'.repeat(59)}…); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax`);
+    await refuse(withNode(1, { name: 'two\nlines\u202e', opType: 'Gelu', input: ['h'], output: ['r'] }), "MLP.fromONNX: unsupported op 'Gelu' in node 'two\\u{a}lines\\u{202e}' (#1, Gelu); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax");
   });
 
   it('refuses bytes that are not an ONNX model with a clear error', async () => {

@@ -337,6 +337,10 @@ export class MLP {
   static fromJSON(json: MLPJSON | string, options?: FromJSONOptions): MLP {
     const fn = 'MLP.fromJSON';
     if (json instanceof MLP) throw new TypeError(`${fn}: json is an MLP itself; pass net.toJSON() (or its JSON text)`);
+    if (ArrayBuffer.isView(json) || json instanceof ArrayBuffer) {
+      // readFile() without an encoding gives a Buffer, a fetch arrayBuffer() an ArrayBuffer.
+      throw new TypeError(`${fn}: json is ${describe(json)}, bytes rather than text; decode them first (new TextDecoder().decode(bytes), or readFile(path, 'utf8'))`);
+    }
     const data = MLP.#checkJSON(fn, typeof json === 'string' ? MLP.#parse(fn, json) : json);
     return MLP.#fromData(fn, data, checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions);
   }
@@ -392,11 +396,13 @@ export class MLP {
   static #checkNumbers(fn: string, name: string, values: unknown, length: number, what: string): void {
     if (!Array.isArray(values)) throw new TypeError(`${fn}: ${name} must be an array of numbers, got ${describe(values)}`);
     checkLength(fn, name, values.length, length, what);
-    values.forEach((v, i) => {
+    // An indexed loop: forEach would skip the holes of a sparse array, which read as undefined.
+    for (let i = 0; i < values.length; i++) {
+      const v: unknown = values[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`${fn}: ${name}[${i}] must be a finite number, got ${describe(v)}`);
       // Weights are float32: 1e39 would become Infinity.
       if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${fn}: ${name}[${i}] must be a finite float32 (|v| ≤ 3.4028234663852886e+38), got ${v}`);
-    });
+    }
   }
 
   /** The serialised network; JSON.stringify(net) uses it. Weights are copied out as plain numbers (exact float32 values). */

@@ -208,9 +208,22 @@ function toNumber(value: Int64 | null | undefined): number {
   return typeof value === 'number' ? value : value.toNumber();
 }
 
+/**
+ * A name read from the file, quoted for a message: control and format characters escaped (a name
+ * could otherwise break a log line or fake one), and cut to 60 characters (a name may be megabytes
+ * long).
+ */
+function quoted(name: string | null | undefined): string {
+  const text = name ?? '';
+  let cut = text.length > 60 ? text.slice(0, 59) : text;
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1); // not half a surrogate pair
+  const escaped = cut.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return `'${escaped}${cut.length < text.length ? '…' : ''}'`;
+}
+
 /** "node 'fc1' (#2, Gemm)" — ONNX node names are optional, so the index is always given. */
 function nodeLabel(node: Node, index: number): string {
-  return `node ${node.name ? `'${node.name}' ` : ''}(#${index}, ${node.opType || 'no op type'})`;
+  return `node ${node.name ? `${quoted(node.name)} ` : ''}(#${index}, ${node.opType ? quoted(node.opType).slice(1, -1) : 'no op type'})`;
 }
 
 function attribute(node: Node, index: number, name: string, type: number): number | undefined {
@@ -219,7 +232,7 @@ function attribute(node: Node, index: number, name: string, type: number): numbe
   if (attr.type !== type) {
     // AttributeProto.AttributeType's names, as ONNX tools print them.
     const names = ['UNDEFINED', 'FLOAT', 'INT', 'STRING', 'TENSOR', 'GRAPH', 'FLOATS', 'INTS', 'STRINGS', 'TENSORS', 'GRAPHS'];
-    const given = names[attr.type ?? 0] ?? `type ${attr.type}`;
+    const given = names[attr.type ?? 0] ?? String(attr.type);
     throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} has attribute ${name} of type ${given}, expected ${type === ATTR_INT ? 'INT' : 'FLOAT'}`);
   }
   return type === ATTR_INT ? toNumber(attr.i) : attr.f ?? 0;
@@ -232,7 +245,7 @@ interface Tensor {
 
 /** A float32 initialiser's dims and values (from raw_data or float_data). */
 function readTensor(onnx: Onnx, tensor: TensorProto): Tensor {
-  const label = `initializer '${tensor.name}'`;
+  const label = `initializer ${quoted(tensor.name)}`;
   if (tensor.dataType !== FLOAT) {
     const type = onnx.TensorProto.DataType[tensor.dataType ?? 0] ?? String(tensor.dataType);
     throw new Error(`${IMPORT_FN}: ${label} has data type ${type}; an MLP holds FLOAT (float32) weights only`);
@@ -240,9 +253,16 @@ function readTensor(onnx: Onnx, tensor: TensorProto): Tensor {
   if (tensor.dataLocation === EXTERNAL) {
     throw new Error(`${IMPORT_FN}: ${label} keeps its data in an external file; save the model with its weights inline (onnx.save(model, path, save_as_external_data=False))`);
   }
+  if (tensor.dataLocation) throw new Error(`${IMPORT_FN}: ${label} has data_location ${tensor.dataLocation}, which ONNX does not define`);
   const dims = (tensor.dims ?? []).map(toNumber);
+  // A dimension of 0 holds nothing whatever the others say, so the data checks below would pass
+  // a weight of [1e15, 0] and its copy would loop 1e15 times.
+  if (dims.some((d) => !(d >= 1))) throw new Error(`${IMPORT_FN}: ${label} has dims [${dims}]; a weight or bias has no dimension below 1`);
   const count = dims.reduce((a, b) => a * b, 1);
   const raw = tensor.rawData;
+  if (raw && raw.length > 0 && tensor.floatData?.length) {
+    throw new Error(`${IMPORT_FN}: ${label} holds both raw_data and float_data; ONNX allows one`);
+  }
   if (raw && raw.length > 0) {
     if (raw.length !== count * 4) {
       throw new Error(`${IMPORT_FN}: ${label} has dims [${dims}] (${count} values) but ${raw.length} bytes of raw_data`);
@@ -296,35 +316,59 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
   if (!opset) throw new Error(`${IMPORT_FN}: the model imports no version of the default ONNX operator set`);
   const opsetVersion = toNumber(opset.version);
 
-  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const initializers = new Map<string, TensorProto>();
+  for (const tensor of graph.initializer ?? []) {
+    // onnxruntime refuses a file with two; here the later one would have won, silently.
+    if (initializers.has(tensor.name ?? '')) throw new Error(`${IMPORT_FN}: two initializers are named ${quoted(tensor.name)}`);
+    initializers.set(tensor.name ?? '', tensor);
+  }
   // Before IR 4 initialisers were also listed as graph inputs: the data input is the one that is not.
   const dataInputs = (graph.input ?? []).filter((v) => !initializers.has(v.name ?? ''));
   if (dataInputs.length !== 1) {
-    throw new Error(`${IMPORT_FN}: an MLP has exactly one input, this graph has ${dataInputs.length} (${dataInputs.map((v) => `'${v.name}'`).join(', ')})`);
+    throw new Error(`${IMPORT_FN}: an MLP has exactly one input, this graph has ${dataInputs.length} (${dataInputs.map((v) => quoted(v.name)).join(', ')})`);
   }
   const input = dataInputs[0];
   const inputType = input.type?.tensorType;
   if (inputType && inputType.elemType !== FLOAT) {
     const type = onnx.TensorProto.DataType[inputType.elemType ?? 0] ?? String(inputType.elemType);
-    throw new Error(`${IMPORT_FN}: input '${input.name}' has element type ${type}, expected FLOAT`);
+    throw new Error(`${IMPORT_FN}: input ${quoted(input.name)} has element type ${type}, expected FLOAT`);
   }
   const inputDims = inputType?.shape?.dim;
   if (inputDims && inputDims.length !== 2) {
-    throw new Error(`${IMPORT_FN}: input '${input.name}' has rank ${inputDims.length}, an MLP takes [batch, features]`);
+    throw new Error(`${IMPORT_FN}: input ${quoted(input.name)} has rank ${inputDims.length}, an MLP takes [batch, features]`);
   }
   const declaredFeatures = inputDims?.[1]?.dimValue != null ? toNumber(inputDims[1].dimValue) : undefined;
 
   const layers: PendingLayer[] = [];
   let current = input.name ?? '';
   let pending: PendingLayer | undefined;
+  /** Every name a value has had so far (ONNX assigns each once), and what gave it. */
+  const defined = new Map<string, string>([[current, `input ${quoted(current)}`]]);
+  for (const name of initializers.keys()) defined.set(name, `initializer ${quoted(name)}`);
+  /** The node that read each initializer as a layer's weight. */
+  const weightReaders = new Map<string, string>();
   const weightOf = (node: Node, index: number, slot: number): Tensor => {
     const name = node.input?.[slot] ?? '';
     const tensor = initializers.get(name);
-    if (!tensor) throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} reads '${name}', which is not an initializer; an MLP's weights and biases must be constants`);
+    if (!tensor) throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} reads ${quoted(name)}, which is not an initializer; an MLP's weights and biases must be constants`);
     const read = readTensor(onnx, tensor);
     const bad = read.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`${IMPORT_FN}: initializer '${name}' (read by ${nodeLabel(node, index)}) holds ${read.data[bad]} at [${bad}]; an MLP's weights must be finite`);
+    if (bad >= 0) throw new Error(`${IMPORT_FN}: initializer ${quoted(name)} (read by ${nodeLabel(node, index)}) holds ${read.data[bad]} at [${bad}]; an MLP's weights must be finite`);
     return read;
+  };
+  /**
+   * A Gemm's or MatMul's weight. Each layer of an MLP trains a weight of its own, so one that
+   * several layers share is refused: copied per layer, a 256 × 256 weight read by 2 000 nodes made
+   * a file of 300 KB a network of 2 GB, and with weights no layer shares the network is at most
+   * about the file's size.
+   */
+  const layerWeightOf = (node: Node, index: number): Tensor => {
+    const name = node.input?.[1] ?? '';
+    const label = nodeLabel(node, index);
+    const earlier = weightReaders.get(name);
+    if (earlier) throw new Error(`${IMPORT_FN}: initializer ${quoted(name)} is the weight of ${earlier} and of ${label}; an MLP's layers each hold their own weights`);
+    weightReaders.set(name, label);
+    return weightOf(node, index, 1);
   };
   /** A bias of shape [], [1], [n] or [1, n], broadcast to n values. */
   const biasOf = (node: Node, index: number, tensor: Tensor, n: number): Float32Array => {
@@ -336,10 +380,9 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     return values.length === n ? values : new Float32Array(n).fill(values[0]);
   };
   const startLayer = (node: Node, index: number, weight: Float32Array, inputs: number, outputs: number): PendingLayer => {
-    if (inputs < 1 || outputs < 1) throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} has an empty weight (${inputs} × ${outputs})`);
     const expected = pending ? pending.outputs : declaredFeatures;
     if (expected !== undefined && inputs !== expected) {
-      throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} takes ${inputs} features but its input '${current}' has ${expected}`);
+      throw new Error(`${IMPORT_FN}: ${nodeLabel(node, index)} takes ${inputs} features but its input ${quoted(current)} has ${expected}`);
     }
     if (pending) layers.push(pending);
     return { inputs, outputs, weight, bias: new Float32Array(outputs) };
@@ -349,18 +392,23 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     const op = node.opType ?? '';
     const label = nodeLabel(node, index);
     if (node.domain && node.domain !== 'ai.onnx') {
-      throw new Error(`${IMPORT_FN}: ${label} is op '${op}' of domain '${node.domain}'; only the default ONNX domain is supported (${SUPPORTED_OPS.join(', ')})`);
+      throw new Error(`${IMPORT_FN}: ${label} is op ${quoted(op)} of domain ${quoted(node.domain)}; only the default ONNX domain is supported (${SUPPORTED_OPS.join(', ')})`);
     }
     if (!SUPPORTED_OPS.includes(op)) {
-      throw new Error(`${IMPORT_FN}: unsupported op '${op}' in ${label}; an MLP is a chain of ${SUPPORTED_OPS.join(', ')}`);
+      throw new Error(`${IMPORT_FN}: unsupported op ${quoted(op)} in ${label}; an MLP is a chain of ${SUPPORTED_OPS.join(', ')}`);
     }
     const inputs = node.input ?? [];
     const outputs = node.output ?? [];
     if (outputs.length !== 1) throw new Error(`${IMPORT_FN}: ${label} has ${outputs.length} outputs, expected 1`);
+    const earlier = defined.get(outputs[0]);
+    if (earlier !== undefined) {
+      throw new Error(`${IMPORT_FN}: ${label} writes ${quoted(outputs[0])}, already the name of ${earlier}; an ONNX graph names each value once`);
+    }
+    defined.set(outputs[0], label);
     // The data input: every op here reads the previous node's output (Add may take it second).
     const dataSlot = op === 'Add' && inputs[1] === current ? 1 : 0;
     if (inputs[dataSlot] !== current) {
-      throw new Error(`${IMPORT_FN}: ${label} reads '${inputs[dataSlot]}', not the previous layer's output '${current}'; only a single chain of layers is supported`);
+      throw new Error(`${IMPORT_FN}: ${label} reads ${quoted(inputs[dataSlot])}, not the previous layer's output ${quoted(current)}; only a single chain of layers is supported`);
     }
 
     if (op === 'Gemm') {
@@ -370,7 +418,7 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
       const transB = attribute(node, index, 'transB', ATTR_INT) ?? 0;
       const alpha = attribute(node, index, 'alpha', ATTR_FLOAT) ?? 1;
       const beta = attribute(node, index, 'beta', ATTR_FLOAT) ?? 1;
-      const b = weightOf(node, index, 1);
+      const b = layerWeightOf(node, index);
       if (b.dims.length !== 2) throw new Error(`${IMPORT_FN}: ${label} has a weight of rank ${b.dims.length}, expected 2`);
       const [rows, cols] = b.dims;
       const [k, n] = transB ? [cols, rows] : [rows, cols];
@@ -381,8 +429,12 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
       }
       pending = startLayer(node, index, weight, k, n);
       if (inputs[2]) pending.bias = biasOf(node, index, weightOf(node, index, 2), n).map((v) => beta * v);
+      for (const [name, factor, values] of [['alpha', alpha, pending.weight], ['beta', beta, pending.bias]] as const) {
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) throw new Error(`${IMPORT_FN}: ${label} has ${name} = ${factor}, which takes its ${name === 'alpha' ? 'weight' : 'bias'}[${bad}] to ${values[bad]} in float32`);
+      }
     } else if (op === 'MatMul') {
-      const b = weightOf(node, index, 1);
+      const b = layerWeightOf(node, index);
       if (b.dims.length !== 2) throw new Error(`${IMPORT_FN}: ${label} multiplies by a tensor of rank ${b.dims.length}, expected a 2-D weight`);
       pending = startLayer(node, index, b.data, b.dims[0], b.dims[1]);
     } else if (op === 'Add') {
@@ -425,11 +477,11 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
   });
   const outputNames = (graph.output ?? []).map((v) => v.name);
   if (outputNames.length !== 1 || outputNames[0] !== current) {
-    throw new Error(`${IMPORT_FN}: an MLP has one output, the last layer's '${current}'; this graph's outputs are ${outputNames.map((n) => `'${n}'`).join(', ') || 'none'}`);
+    throw new Error(`${IMPORT_FN}: an MLP has one output, the last layer's ${quoted(current)}; this graph's outputs are ${outputNames.map(quoted).join(', ') || 'none'}`);
   }
   const declaredOutputs = graph.output?.[0]?.type?.tensorType?.shape?.dim?.[1]?.dimValue;
   if (declaredOutputs != null && toNumber(declaredOutputs) !== pending.outputs) {
-    throw new Error(`${IMPORT_FN}: output '${current}' is declared with ${toNumber(declaredOutputs)} features, but its layer gives ${pending.outputs}`);
+    throw new Error(`${IMPORT_FN}: output ${quoted(current)} is declared with ${toNumber(declaredOutputs)} features, but its layer gives ${pending.outputs}`);
   }
   return {
     format: 'softmax-wasm.mlp',
