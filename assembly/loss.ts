@@ -397,7 +397,7 @@ function crossEntropyShortRow(x: usize, g: usize, cols: i32, s: f32, r: i32): vo
   expShiftedRow(x, g, cols, m, s);
   const sum = shortRowTermSum(g, cols);
   const alpha = crossEntropyShortRowEnd(r, m, zt, sum, shortRowLog(sum), s, gap, wt);
-  if (abs(<f32>alpha) != Infinity) scaleRow(g, g, cols, <f32>alpha);
+  if (abs(<f32>alpha) != Infinity) scaleRow(g, cols, <f32>alpha);
   if (ceGeneral) crossEntropyShortRowGradGeneral(g, cols, r, alpha);
   else crossEntropyShortRowGrad(g, cols, r, alpha);
 }
@@ -711,7 +711,7 @@ function crossEntropyShortProbRow(x: usize, g: usize, cols: i32, s: f32, r: i32)
   expShiftedRow(x, g, cols, m, s);
   const sum = shortRowTermSum(g, cols);
   const alpha = crossEntropyShortProbRowEnd(r, m, sum, shortRowLog(sum), s, mass, gap);
-  if (abs(<f32>alpha) != Infinity) scaleRow(g, g, cols, <f32>alpha);
+  if (abs(<f32>alpha) != Infinity) scaleRow(g, cols, <f32>alpha);
   crossEntropyShortProbRowGrad(g, cols, r, alpha);
 }
 

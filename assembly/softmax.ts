@@ -786,7 +786,7 @@ export function shortRowTermSum(p: usize, cols: i32): f64 {
 function softmaxShortRow(x: usize, out: usize, cols: i32, s: f32): void {
   const m = rowMax(x, cols);
   expShiftedRow(x, out, cols, m, s);
-  scaleRow(out, out, cols, <f32>(1.0 / shortRowTermSum(out, cols)));
+  scaleRow(out, cols, <f32>(1.0 / shortRowTermSum(out, cols)));
 }
 
 // Short rows of logSoftmax and logSumExp have one definition too: the row's maximum m and exp mode
@@ -980,7 +980,7 @@ export function softmaxRows(x: usize, out: usize, rows: i32, cols: i32, invTempe
     } else {
       total = expShiftedRow(xr, yr, cols, m, invTemperature);
     }
-    scaleRow(yr, yr, cols, <f32>(1.0 / total));
+    scaleRow(yr, cols, <f32>(1.0 / total));
   }
 }
 

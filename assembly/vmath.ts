@@ -450,25 +450,25 @@ export function rowSum(p: usize, n: i32): f64 {
   return total;
 }
 
-// out_i = x_i · s, in place allowed. Four vectors per iteration: with one, V8's loop overhead
+// x_i ·= s, in place. Four vectors per iteration: with one, V8's loop overhead
 // (the stack check, the compare and the branch) outweighed the load, multiply and store, and
 // softmax's scale pass made up a sixth of its time on long rows (−4 % softmax, item 39).
-export function scaleRow(x: usize, out: usize, n: i32, s: f32): void {
+export function scaleRow(x: usize, n: i32, s: f32): void {
   const sv = f32x4.splat(s);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
     const a = v128.load(x + o), b = v128.load(x + o, 16), c = v128.load(x + o, 32), d = v128.load(x + o, 48);
-    v128.store(out + o, f32x4.mul(a, sv));
-    v128.store(out + o, f32x4.mul(b, sv), 16);
-    v128.store(out + o, f32x4.mul(c, sv), 32);
-    v128.store(out + o, f32x4.mul(d, sv), 48);
+    v128.store(x + o, f32x4.mul(a, sv));
+    v128.store(x + o, f32x4.mul(b, sv), 16);
+    v128.store(x + o, f32x4.mul(c, sv), 32);
+    v128.store(x + o, f32x4.mul(d, sv), 48);
   }
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, f32x4.mul(v128.load(x + o), sv));
+    v128.store(x + o, f32x4.mul(v128.load(x + o), sv));
   }
-  for (; i < n; i++) store<f32>(out + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * s);
+  for (; i < n; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * s);
 }
 
 // ---- f64 lanes ------------------------------------------------------------------------------

@@ -34,8 +34,6 @@ export interface Scope {
   f32(src: Float32Array): F32Buffer;
   /** Uninitialised space for `length` floats. */
   f32Empty(length: number): F32Buffer;
-  /** Zero-filled space for `length` floats. */
-  f32Zeros(length: number): F32Buffer;
   /** Class indices as int32 in backend memory. */
   i32(src: ArrayLike<number>): I32Buffer;
   /** Uninitialised space for `length` int32 values. */

@@ -113,9 +113,9 @@ const ACTIVATE: Record<Exclude<MlpActivation, 'softmax'>, (z: number) => number>
 };
 
 /**
- * What this library predicts for the network: the dense layers in f64 from the JSON and the
- * softmax through the library's own `softmax`. Once the nn branch lands this becomes
- * `MLP.fromJSON(json).predict(x)`.
+ * What the imported network computes: the dense layers in f64 from the JSON and the softmax
+ * through the library's own `softmax`, so an import is checked apart from the MLP's kernels
+ * (test/onnx-roundtrip.test.ts and the tests below run MLP.fromONNX itself).
  */
 function predict(json: MlpJson, x: Float32Array): Float32Array {
   let a = x;

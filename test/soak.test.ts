@@ -1,6 +1,6 @@
-// The reduced soak: scripts/soak.js with 10 000 mixed calls (and MLP cycles once the nn layer is
-// in), in a child process with --expose-gc. Wasm memory and the wasm heap must be exactly where
-// the warm-up left them; RSS within the script's slack. `npm run soak` runs the full 10^6 calls.
+// The reduced soak: scripts/soak.js with 10 000 mixed calls and MLP cycles, in a child process
+// with --expose-gc. Wasm memory and the wasm heap must be exactly where the warm-up left them;
+// RSS within the script's slack. `npm run soak` runs the full 10^6 calls.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

@@ -2,8 +2,6 @@
 // pointers to a kernel of assembly/index.ts. Each instance has its own memory, so instances
 // share no state.
 import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
-// Interim: families whose wasm kernels have not landed yet run the oracle over views of linear
-// memory (correct, not fast). Each is replaced by its kernel call as the kernel lands.
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
 import { staleViewError } from '../validate.js';
@@ -69,11 +67,6 @@ export class WasmBackend implements Backend {
         return buffer;
       },
       f32Empty: (length) => new WasmF32Buffer(memory, arena.take(length * 4), length),
-      f32Zeros: (length) => {
-        const buffer = new WasmF32Buffer(memory, arena.take(length * 4), length);
-        buffer.view().fill(0);
-        return buffer;
-      },
       i32: (src) => {
         // Class indices as an Int32Array over a Tensor.view()'s memory would otherwise copy nothing
         // and leave the scratch's old bytes as the targets.
