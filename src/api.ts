@@ -15,8 +15,8 @@ import {
 /** Data argument: a Float32Array (copied in) or a resident Tensor of the same backend. */
 export type Data = Float32Array | Tensor;
 export type Reduction = 'mean' | 'sum' | 'none';
-export type ClassIndices =
-  | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
+/** Class indices: number[] or any integer typed array (the list lives in validate.ts, with its check). */
+export type ClassIndices = ClassIndexArray;
 
 export interface SoftmaxOptions {
   /** Divides the logits: softmax(x / temperature). Default 1. */
@@ -247,8 +247,22 @@ export class Api {
     return out;
   }
 
-  private input(fn: string, scope: Scope, value: Data): F32Buffer {
-    return value instanceof Tensor ? value.buffer(fn) : scope.f32(value);
+  /** An input in backend memory: a Tensor as it is, an array copied in. */
+  private input(fn: string, scope: Scope, value: Data, name: string): F32Buffer {
+    return value instanceof Tensor ? value.buffer(fn) : this.copyIn(fn, scope, value, name);
+  }
+
+  /**
+   * An array copied into the call's scratch. Checked again here, after the call's reservation: a
+   * view of this instance's memory that the reservation's growth detached is refused by name.
+   */
+  private copyIn(fn: string, scope: Scope, value: Float32Array, name: string): F32Buffer {
+    return scope.f32(this.current(fn, name, value));
+  }
+
+  /** Class indices copied into the call's scratch as int32, checked as copyIn checks. */
+  private indicesIn(fn: string, scope: Scope, targets: ClassIndices): I32Buffer {
+    return scope.i32(ArrayBuffer.isView(targets) ? this.current(fn, 'targets', targets) : targets);
   }
 
   /**
@@ -328,10 +342,11 @@ export class Api {
     return checkOptions(fn, outOrOptions ?? options, SOFTMAX_OPTION_KEYS) as SoftmaxOptions;
   }
 
+  /** options.temperature as 1/T, every function's. */
   private invTemperature(fn: string, temperature: unknown): number {
     if (temperature === undefined) return 1;
     // In f64: the wasm kernels take it as a float32 and its rounding error (WasmBackend's scaleTail).
-    return 1 / checkTemperature(fn, 'temperature', temperature);
+    return 1 / checkTemperature(fn, 'options.temperature', temperature);
   }
 
   /** The shared body of the row-wise softmax functions. */
@@ -359,7 +374,7 @@ export class Api {
     }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, out ?? length]);
-      const input = this.input(fn, scope, xs);
+      const input = this.input(fn, scope, xs, 'x');
       const res = this.result(fn, scope, out, length);
       kernel.call(this.backend, input, res.buffer, rows, cols, invT);
       return res.finish();
@@ -388,7 +403,7 @@ export class Api {
       scope.reserve(fn, lengths);
       // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
       // as every function does (scope.f32 throws its stale-view error for such an x).
-      if (xs.length !== rows * cols) scope.f32(xs as Float32Array);
+      if (xs.length !== rows * cols) throw staleViewError(fn, 'x');
       if (target.length !== rows * outCols) {
         throw staleViewError(fn, 'out');
       }
@@ -481,8 +496,8 @@ export class Api {
     }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [ys, dys, o ?? ys.length]);
-      const yb = this.input(fn, scope, ys);
-      const dyb = this.input(fn, scope, dys);
+      const yb = this.input(fn, scope, ys, 'y');
+      const dyb = this.input(fn, scope, dys, 'dy');
       const res = this.result(fn, scope, o, ys.length);
       kernel(yb, dyb, res.buffer, rows);
       return res.finish();
@@ -505,7 +520,7 @@ export class Api {
       ignoreIndex: opts.ignoreIndex === undefined ? -100 : checkInteger(fn, 'options.ignoreIndex', opts.ignoreIndex, -(2 ** 31)),
       labelSmoothing: opts.labelSmoothing === undefined ? 0 : Math.fround(checkNumber(fn, 'options.labelSmoothing', opts.labelSmoothing, 0, 1)),
       zLoss: opts.zLoss === undefined ? 0 : Math.fround(checkNumber(fn, 'options.zLoss', opts.zLoss, 0, FLOAT32_MAX)),
-      invTemperature: opts.temperature === undefined ? 1 : 1 / checkTemperature(fn, 'options.temperature', opts.temperature), // f64, as above
+      invTemperature: this.invTemperature(fn, opts.temperature),
       weight,
     };
   }
@@ -514,8 +529,8 @@ export class Api {
    * Softmax cross-entropy of logits (rows × cols) against targets, with PyTorch's
    * F.cross_entropy semantics, fused with its gradient (a − y) in one kernel pass (on wasm, with
    * Float32Array results, over blocks of rows that stay in cache; the results are the same bits).
-   * targets: class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[], one per
-   * row) or probabilities (Float32Array of the logits' length).
+   * targets: class indices (number[] or an integer typed array, one per row) or probabilities
+   * (Float32Array of the logits' length).
    */
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options: CrossEntropyOptions & { grad: Tensor }): CrossEntropyResult<Tensor>;
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult;
@@ -537,7 +552,8 @@ export class Api {
     const byIndex = !(targets instanceof Float32Array);
     let normaliser = rows;
     if (byIndex) {
-      normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight);
+      normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight,
+        'class indices (number[] or an integer typed array) or probabilities (Float32Array)');
     } else if (targets.length !== z.length && targets.length === rows) {
       throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
     } else {
@@ -557,7 +573,7 @@ export class Api {
       params.labelSmoothing = labelSmoothing;
       params.zLoss = zLoss;
       params.invTemperature = invTemperature;
-      params.gradScale = Math.fround(gradScale); // as the kernels take it
+      params.gradScale = gradScale;
       // Every block's gradient and losses are copied over these.
       const grad = wantGrad ? gradOut as Float32Array | undefined ?? float32ArrayToOverwrite(rows * cols) : null;
       const losses = reduction === 'none' ? float32ArrayToOverwrite(rows) : null;
@@ -573,12 +589,12 @@ export class Api {
         z, wantGrad ? gradOut ?? z.length : undefined, reduction === 'none' ? rows : undefined,
         weight, byIndex ? rows : (targets as Float32Array),
       ]);
-      const logitsBuf = this.input(fn, scope, z);
+      const logitsBuf = this.input(fn, scope, z, 'logits');
       const grad = wantGrad ? this.result(fn, scope, gradOut, z.length) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, rows) : null;
       const params: CrossEntropyParams = {
-        weight: weight ? scope.f32(weight) : null,
-        labelSmoothing, zLoss, invTemperature, gradScale: Math.fround(gradScale), // as the kernels take it
+        weight: weight ? this.copyIn(fn, scope, weight, 'options.weight') : null,
+        labelSmoothing, zLoss, invTemperature, gradScale,
         grad: grad ? grad.buffer : null,
         losses: losses ? losses.buffer : null,
       };
@@ -589,8 +605,8 @@ export class Api {
         && overlap(this.memoryOf(fn, gradOut), targets) !== 'none';
       const indices = sharesGrad ? (targets as ClassIndexArray).slice() : targets as ClassIndices;
       const total = byIndex
-        ? this.backend.crossEntropyIndex(logitsBuf, scope.i32(indices), rows, cols, ignoreIndex, params, 0)
-        : this.backend.crossEntropyProb(logitsBuf, scope.f32(targets as Float32Array), rows, cols, params, 0);
+        ? this.backend.crossEntropyIndex(logitsBuf, this.indicesIn(fn, scope, indices), rows, cols, ignoreIndex, params, 0)
+        : this.backend.crossEntropyProb(logitsBuf, this.copyIn(fn, scope, targets as Float32Array, 'targets'), rows, cols, params, 0);
       const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
@@ -627,14 +643,14 @@ export class Api {
       scope.reserve(fn, lengths);
       // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
       // before copying anything (scope.f32 throws its stale-view error for such an input).
-      if (z.length !== length) scope.f32(z as Float32Array);
-      if (!byIndex && targets.length !== length) scope.f32(targets as Float32Array);
+      if (z.length !== length) throw staleViewError(fn, 'logits');
+      if (!byIndex && targets.length !== length) throw staleViewError(fn, 'targets');
       if (grad && grad.length !== length) {
         throw staleViewError(fn, 'options.grad');
       }
       const params = this.lossBlockParams;
-      params.weight = weight ? scope.f32(weight) : null;
-      const indices = byIndex ? scope.i32(targets) : null;
+      params.weight = weight ? this.copyIn(fn, scope, weight, 'options.weight') : null;
+      const indices = byIndex ? this.indicesIn(fn, scope, targets as ClassIndices) : null;
       const probs = byIndex ? null : scope.f32Empty(step * cols);
       const block = z instanceof Tensor ? null : scope.f32Empty(step * cols);
       const gradBlock = grad ? block ?? scope.f32Empty(step * cols) : null;
@@ -746,11 +762,11 @@ export class Api {
         // The three products of a chunk each take (and give back) the kernel's packing scratch.
         linearCrossEntropyScratch(backend, h, v, chunkRows),
       ]);
-      const xb = this.input(fn, scope, xs);
-      const wb = this.input(fn, scope, ws);
-      const biasb = bias ? this.input(fn, scope, bias) : null;
-      const targetsb = scope.i32(targets);
-      const weightb = weight ? scope.f32(weight) : null;
+      const xb = this.input(fn, scope, xs, 'x');
+      const wb = this.input(fn, scope, ws, 'w');
+      const biasb = bias ? this.input(fn, scope, bias, 'options.bias') : null;
+      const targetsb = this.indicesIn(fn, scope, targets);
+      const weightb = weight ? this.copyIn(fn, scope, weight, 'options.weight') : null;
       const logits = scope.f32Empty(chunkRows * v);
       const dx = dxSpec ? this.result(fn, scope, dxSpec.out, n * h) : null;
       const dw = dwSpec ? this.result(fn, scope, dwSpec.out, h * v) : null;
@@ -791,7 +807,7 @@ export class Api {
     }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, o ?? xs.length]);
-      const input = this.input(fn, scope, xs);
+      const input = this.input(fn, scope, xs, 'x');
       const res = this.result(fn, scope, o, xs.length);
       kernel(input, res.buffer, rows);
       return res.finish();
@@ -894,7 +910,7 @@ export class Api {
       const grad = wantGrad ? this.result(fn, scope, gradOut, n) : null;
       const losses = reduction === 'none' ? this.result(fn, scope, undefined, n) : null;
       const total = this.backend.binaryCrossEntropyWithLogits(
-        this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale,
+        this.input(fn, scope, as, 'logits'), this.input(fn, scope, bs, 'targets'), n, gradScale,
         grad ? grad.buffer : null, losses ? losses.buffer : null,
       );
       const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
@@ -919,7 +935,7 @@ export class Api {
       // 'none' needs each difference: with gradScale 1 the gradient is exactly that.
       this.reserve(fn, scope, [wantGrad ? gradOut ?? n : reduction === 'none' ? n : undefined, as, bs]);
       const grad = wantGrad || reduction === 'none' ? this.result(fn, scope, wantGrad ? gradOut : undefined, n) : null;
-      const total = this.backend.mse(this.input(fn, scope, as), this.input(fn, scope, bs), n, gradScale, grad ? grad.buffer : null);
+      const total = this.backend.mse(this.input(fn, scope, as, 'predictions'), this.input(fn, scope, bs, 'targets'), n, gradScale, grad ? grad.buffer : null);
       const result: ElementwiseLossResult<Data> = { loss: reduction === 'mean' ? total / n : total };
       if (reduction === 'none') {
         const differences = grad!.buffer.view();
@@ -971,7 +987,7 @@ export class Api {
     if (o) checkNoOverlap(fn, 'out', o, 'x', this.memoryOf(fn, xs), false);
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [xs, rows]);
-      const input = this.input(fn, scope, xs);
+      const input = this.input(fn, scope, xs, 'x');
       const res = this.intResult(fn, 'out', scope, o, rows);
       this.backend.argmax(input, res.buffer, rows, cols);
       return res.finish();
@@ -1011,8 +1027,9 @@ export class Api {
       uniforms[r] = Math.min(Math.fround(u), BELOW_ONE_F32);
     }
     return this.backend.scoped((scope) => {
-      this.reserve(fn, scope, [xs, rows, rows]);
-      const input = this.input(fn, scope, xs);
+      // The last item is the backend's own scratch for one row's terms (WasmBackend.sampleCategorical).
+      this.reserve(fn, scope, [xs, rows, rows, cols]);
+      const input = this.input(fn, scope, xs, 'logits');
       const res = this.intResult(fn, 'options.out', scope, o, rows);
       this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);
       return res.finish();
@@ -1111,9 +1128,9 @@ export class Api {
     }
     return this.backend.scoped((scope) => {
       this.reserve(fn, scope, [as, bs, bias, out ?? m * n, this.backend.matmulScratchLength(m, k, n)]);
-      const aBuf = this.input(fn, scope, as);
-      const bBuf = this.input(fn, scope, bs);
-      const biasBuf = bias === undefined ? null : this.input(fn, scope, bias);
+      const aBuf = this.input(fn, scope, as, 'a');
+      const bBuf = this.input(fn, scope, bs, 'b');
+      const biasBuf = bias === undefined ? null : this.input(fn, scope, bias, 'options.bias');
       const res = this.result(fn, scope, out, m * n);
       // A copied-in out starts uninitialised on wasm; accumulating needs its contents.
       if (accumulate && out instanceof Float32Array && res.buffer.view() !== out) res.buffer.view().set(out);

@@ -184,10 +184,10 @@ export function isClassIndexArray(value: unknown): value is ClassIndexArray {
  */
 export function checkClassTargets(
   fn: string, targets: unknown, rows: number, cols: number, ignoreIndex: number, ignoreIndexGiven: boolean,
-  weight: Float32Array | undefined,
+  weight: Float32Array | undefined, expected = 'class indices (number[] or an integer typed array)',
 ): number {
   if (!isClassIndexArray(targets)) {
-    throw new TypeError(`${fn}: targets must be class indices (Int32Array, Uint8Array, Uint16Array, Uint32Array or number[]) or probabilities (Float32Array), got ${describe(targets)}`);
+    throw new TypeError(`${fn}: targets must be ${expected}, got ${describe(targets)}`);
   }
   checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
   let normaliser = 0;

@@ -70,6 +70,9 @@ describe.each(wasmKinds)('memory limits on %s', (kind) => {
     expect(report.memoryGrewBy).toBe(0);
     expect(report.heapUnchangedAfterCall).toBe(true);
     expect(report.usableAfterTooLargeCall).toBe(true);
+    expect(report.tooLargeSample).toEqual({ name: 'RangeError', message: expect.stringMatching(/^sampleCategorical: out of wasm memory: 200000\d\d bytes/) });
+    expect(report.sampleSentinelsInMemory).toBe(0);
+    expect(report.usableAfterTooLargeSample).toBe(true);
     // TLSF traps (`unreachable`) when memory.grow fails; its free lists are untouched by then.
     expect((report.trapError as { message: string }).message).toMatch(outOfMemory);
     // The arena held 12 MB of idle scratch from a large call; a full heap takes it back.
@@ -145,7 +148,7 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // Valid when passed, detached when the call's own scratch (6 MiB) grows memory. (softmaxBackward
     // copies its arguments in whole; softmax would stream them through a 128 KiB block.)
     expect(() => api.softmaxBackward(t.view(), ones, 1024)).toThrow(new TypeError(
-      "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
+      "softmaxBackward: y is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"));
     const grown = api.tensor(2048, 1024);
     const big = new Float32Array(1 << 21);
     expect(() => api.softmaxBackward(big, big, 1024, grown.view())).toThrow(new TypeError(
@@ -228,15 +231,14 @@ describe.each(wasmKinds)('views of wasm memory on %s', (kind) => {
     // memory for, after the tensor took what it had.
     const cols = 1 << 20;
     const logits = new Float32Array(cols).fill(0.5);
-    const stale = "softmax-wasm: an argument (Float32Array(0)) is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())";
+    // Named as every other argument is (they were "softmax-wasm: an argument (Float32Array(0))").
+    const stale = (name: string) => `crossEntropy: ${name} is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())`;
     const calls: Array<[(api: Api, view: Float32Array) => unknown, string]> = [
-      [(api, view) => api.crossEntropy(view, [0], cols, { grad: true }), stale],
-      [(api, view) => api.crossEntropy(logits, view, cols), stale],
+      [(api, view) => api.crossEntropy(view, [0], cols, { grad: true }), stale('logits')],
+      [(api, view) => api.crossEntropy(logits, view, cols), stale('targets')],
       // Class indices read from the tensor's memory (its first float, 0, is class 0).
-      [(api, view) => api.crossEntropy(logits, new Int32Array(view.buffer, view.byteOffset, 1), cols),
-        stale.replace('Float32Array(0)', 'Int32Array(0)')],
-      [(api, view) => api.crossEntropy(logits, [0], cols, { grad: view }),
-        "crossEntropy: options.grad is a view of this instance's wasm memory from before the memory grew (a Tensor.view() kept across a call that allocates, this one included), so it reads as empty; pass the Tensor itself or a copy (Tensor.toArray())"],
+      [(api, view) => api.crossEntropy(logits, new Int32Array(view.buffer, view.byteOffset, 1), cols), stale('targets')],
+      [(api, view) => api.crossEntropy(logits, [0], cols, { grad: view }), stale('options.grad')],
     ];
     for (const [call, message] of calls) {
       const { api, wasm } = await wasmInstance(kind);

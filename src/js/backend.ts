@@ -28,11 +28,13 @@ const f32OrNull = (b: F32Buffer | null): Float32Array | null => (b ? f32(b) : nu
 const jsScope: Scope = {
   f32: (src) => new JsF32Buffer(src),
   f32Empty: (length) => new JsF32Buffer(new Float32Array(length)),
-  f32Zeros: (length) => new JsF32Buffer(new Float32Array(length)),
   i32: (src) => new JsI32Buffer(src instanceof Int32Array ? src : Int32Array.from(src)),
   i32Empty: (length) => new JsI32Buffer(new Int32Array(length)),
   reserve: () => {},
 };
+
+// The wasm kernels take gradScale as a float32; rounding it here gives every caller the same bits.
+const withFloat32GradScale = (p: CrossEntropyParams): CrossEntropyParams => ({ ...p, gradScale: Math.fround(p.gradScale) });
 
 function arraysOf(p: CrossEntropyParams): lossOps.CrossEntropyArrays {
   return { weight: f32OrNull(p.weight), grad: f32OrNull(p.grad), losses: f32OrNull(p.losses) };
@@ -70,12 +72,12 @@ export class JsBackend implements Backend {
     logits: F32Buffer, targets: I32Buffer, rows: number, cols: number,
     ignoreIndex: number, p: CrossEntropyParams, total: number,
   ): number {
-    return lossOps.crossEntropyIndex(f32(logits), i32(targets), rows, cols, ignoreIndex, p, arraysOf(p), total);
+    return lossOps.crossEntropyIndex(f32(logits), i32(targets), rows, cols, ignoreIndex, withFloat32GradScale(p), arraysOf(p), total);
   }
   crossEntropyProb(
     logits: F32Buffer, targets: F32Buffer, rows: number, cols: number, p: CrossEntropyParams, total: number,
   ): number {
-    return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, p, arraysOf(p), total);
+    return lossOps.crossEntropyProb(f32(logits), f32(targets), rows, cols, withFloat32GradScale(p), arraysOf(p), total);
   }
 
   argmax(x: F32Buffer, out: I32Buffer, rows: number, cols: number): void {

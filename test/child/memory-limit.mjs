@@ -44,6 +44,12 @@ report.sentinelsInMemory = words.reduce((count, v) => count + (v === Y_SENTINEL 
 report.memoryGrewBy = wasm.memoryBytes() - memoryBefore;
 report.heapUnchangedAfterCall = JSON.stringify(heap()) === JSON.stringify(heapBefore);
 report.usableAfterTooLargeCall = usable();
+// sampleCategorical takes one row's terms as scratch besides x: a row of 10 MB fits, with its
+// terms it does not. (Unreserved, the terms' allocation failed after x was copied in.)
+const wide = new Float32Array(2_500_000).fill(Y_SENTINEL);
+report.tooLargeSample = errorOf(() => api.sampleCategorical(wide, wide.length, { seed: 1 }));
+report.sampleSentinelsInMemory = new Float32Array(wasm.memory.exports.memory.buffer).reduce((count, v) => count + (v === Y_SENTINEL ? 1 : 0), 0);
+report.usableAfterTooLargeSample = usable();
 
 // 3. Fill the heap with tensors until memory.grow fails inside TLSF (which traps with
 //    `unreachable`), then free them all: the heap must be consistent — the same tensors fit again.
