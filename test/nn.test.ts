@@ -401,6 +401,8 @@ describe.each(kinds)('MLP on %s', (kind) => {
     expect(() => MLP.fromJSON(bytes as never, { backend: api })).toThrow(
       `MLP.fromJSON: json is Uint8Array(${bytes.length}), bytes rather than text; decode them first (new TextDecoder().decode(bytes), or readFile(path, 'utf8'))`);
     expect(() => MLP.fromJSON(bytes.buffer as never, { backend: api })).toThrow(/json is ArrayBuffer.*bytes rather than text/);
+    // Options the constructor checks, named as fromJSON's (they were "MLP: options.seed …").
+    expect(() => MLP.fromJSON(json, { backend: api, seed: -1 })).toThrow(new RangeError('MLP.fromJSON: options.seed must be in [0, 4294967295], got -1'));
   });
 
   it('a disposed network throws on every use', async () => {

@@ -14,6 +14,9 @@ describe.each(kinds)('MLP → ONNX → MLP on %s', (kind) => {
     expect(Array.from(copy.predict(x))).toEqual(Array.from(net.predict(x)));
     await expect(MLP.fromONNX(await net.toONNX(), { backnd: api } as never)).rejects.toThrow(
       "MLP.fromONNX: unknown option 'backnd' (known: backend, seed, fusedOutput)");
+    // Checked by the constructor, which named itself ("MLP: options.fusedOutput …").
+    await expect(MLP.fromONNX(await net.toONNX(), { backend: api, fusedOutput: 'yes' } as never)).rejects.toThrow(
+      "MLP.fromONNX: options.fusedOutput must be true, false or 'auto', got string \"yes\"");
     net.dispose();
     copy.dispose();
   });

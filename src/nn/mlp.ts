@@ -2,9 +2,9 @@
 // or ReLU hidden units and a softmax output fused with cross-entropy (δ = a − y, MATH.md).
 // Written against the Backend interface only. Parameters, gradients, velocities and the
 // activations of the largest batch seen stay resident in backend memory, so a training step
-// after the first allocates no backend memory: its only scratch is three small int32 arrays
-// (the batch's row indices, labels and predicted classes) from the per-call arena, which reuses
-// the same space every step.
+// after the first allocates no backend memory: its scratch (the batch's row indices, labels and
+// predicted classes, and the matrix products' packing space) comes from the per-call arena, which
+// reuses the same space every step.
 import type { Api, ClassIndices } from '../api.js';
 import type { Backend, BackendKind, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
 // Only the function is imported (called at construction time), so this cycle with index.ts,
@@ -259,7 +259,7 @@ export class MLP {
    * seeded with options.seed.
    */
   constructor(sizes: readonly number[], options?: MLPOptions) {
-    const fn = 'MLP';
+    const fn = MLP.#constructingFor ?? 'MLP';
     if (!Array.isArray(sizes)) throw new TypeError(`${fn}: sizes must be an array of layer sizes such as [4, 5, 2], got ${describe(sizes)}`);
     if (sizes.length < 2) throw new RangeError(`${fn}: sizes needs at least 2 entries (inputs and classes), got ${sizes.length}`);
     sizes.forEach((size, i) => checkInteger(fn, `sizes[${i}]`, size, 1));
@@ -345,9 +345,21 @@ export class MLP {
     return MLP.#fromData(fn, data, checkOptions(fn, options, FROM_JSON_OPTION_KEYS) as FromJSONOptions);
   }
 
+  /**
+   * The public method a constructor call runs for, which its errors name: fromJSON's and
+   * fromONNX's options and allocation failures were reported as the constructor's ("MLP: …").
+   */
+  static #constructingFor: string | undefined;
+
   /** A network from checked toJSON() data and options; fn names the public method in errors. */
   static #fromData(fn: string, data: MLPJSON, opts: FromJSONOptions): MLP {
-    const net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed, fusedOutput: opts.fusedOutput });
+    let net: MLP;
+    MLP.#constructingFor = fn;
+    try {
+      net = new MLP(data.sizes, { backend: MLP.#resolveApi(fn, opts.backend), seed: opts.seed, fusedOutput: opts.fusedOutput });
+    } finally {
+      MLP.#constructingFor = undefined;
+    }
     data.layers.forEach((spec, l) => {
       const layer = net.#layers[l];
       // Layers have not reserved activation buffers yet, so their activation may still change.
@@ -490,7 +502,7 @@ export class MLP {
     if (!isClassIndexArray(labels)) {
       // Float labels (a Float32Array from a data loader, say) are whole numbers more often than not.
       const hint = ArrayBuffer.isView(labels) ? ` (convert with Int32Array.from(${name}))` : '';
-      throw new TypeError(`${fn}: ${name} must be class indices (number[] or an integer typed array: Int32Array, Uint8Array, Uint16Array, Uint32Array, …), got ${describe(labels)}${hint}`);
+      throw new TypeError(`${fn}: ${name} must be class indices (number[] or an integer typed array), got ${describe(labels)}${hint}`);
     }
     const of = name.startsWith('options.validation.') ? 'options.validation.x' : 'x';
     checkLength(fn, name, labels.length, rows, `one class index per row of ${of}`);
@@ -627,7 +639,20 @@ export class MLP {
     return total / rows;
   }
 
-  /** One SGD step with the gradients of the last backward pass. */
+  /**
+   * Every layer's velocities, before any step uses one: allocated a layer at a time inside the
+   * step, a full memory updated the first layers and then threw. `reset` zeroes those that exist
+   * too (fit starts from rest; trainBatch keeps its momentum across calls).
+   */
+  #velocities(fn: string, reset: boolean): void {
+    try {
+      for (const layer of this.#layers) if (reset || !layer.weightVelocity) layer.resetVelocity();
+    } catch (error) {
+      throw namedAllocationError(fn, 'the momentum (one velocity per parameter)', error, "train without momentum, or on the 'js' backend");
+    }
+  }
+
+  /** One SGD step with the gradients of the last backward pass (velocities allocated by #velocities). */
   #update({ learningRate, momentum, clipNorm }: Required<StepOptions>): void {
     const backend = this.#backend;
     let gradScale = 1;
@@ -641,7 +666,6 @@ export class MLP {
       if (norm > clipNorm) gradScale = clipNorm / norm;
     }
     for (const layer of this.#layers) {
-      if (momentum > 0 && !layer.weightVelocity) layer.resetVelocity();
       const withMomentum = momentum > 0;
       backend.sgdStep(layer.weight, layer.weightGrad, withMomentum ? layer.weightVelocity : null,
         layer.weightGrad.length, learningRate, momentum, gradScale);
@@ -729,6 +753,7 @@ export class MLP {
     const targets = this.#labels(fn, 'labels', labels, rows);
     const step = this.#stepOptions(fn, checkOptions(fn, options, STEP_OPTION_KEYS) as StepOptions);
     this.#reserve(fn, rows);
+    if (step.momentum > 0) this.#velocities(fn, false);
     return this.#backend.scoped((scope) => {
       scope.reserve(fn, [x.length, rows, this.#productScratch(rows)]);
       const loss = this.#backpropagate(scope.f32(x), scope.i32(targets), rows);
@@ -788,7 +813,7 @@ export class MLP {
     try {
       this.#reserve(fn, batchSize);
       if (validation) this.#reserve(fn, this.#chunkRows(validation.rows));
-      if (step.momentum > 0) for (const layer of this.#layers) layer.resetVelocity();
+      if (step.momentum > 0) this.#velocities(fn, true);
       // Both allocated before either is copied: a full memory fails with nothing copied.
       try {
         data = backend.allocF32(x.length);

@@ -48,6 +48,28 @@ try {
 }
 api.softmax(new Float32Array(4), 4); // the failure gave the arena's idle block back; take it again
 report.hugeLeftNothing = JSON.stringify(wasm.heapState()) === JSON.stringify(heapBeforeHuge);
+// A momentum step whose velocities fit for the first layer only: it must update no layer. (They
+// were allocated a layer at a time inside the step, which updated layer 0 and then threw.)
+const momentumNet = new MLP([inputs, 4, 65536], { seed: 1, backend: api, fusedOutput: false });
+momentumNet.trainBatch(x, labels, { learningRate: 1e-3 });
+const filler = [];
+for (let k = 20; k >= 6; k--) for (;;) { try { filler.push(api.tensor(1, 2 ** k)); } catch { break; } }
+// Room for the step's scratch and layer 0's velocity (20 floats), not layer 1's (1.25 MiB).
+for (const t of filler.filter((t) => t.cols <= 2 ** 16)) t.dispose();
+const parameters = () => momentumNet.toJSON().layers.flatMap((l) => [...l.weight, ...l.bias]);
+const beforeMomentum = parameters();
+try {
+  momentumNet.trainBatch(x, labels, { momentum: 0.9, learningRate: 0.01 });
+  report.momentumError = null;
+} catch (error) {
+  report.momentumError = { name: error.constructor.name, message: error.message };
+}
+report.momentumChanged = parameters().filter((v, i) => v !== beforeMomentum[i]).length;
+report.trainsWithoutMomentum = Number.isFinite(momentumNet.trainBatch(x, labels, { learningRate: 1e-3 }));
+for (const t of filler) if (!t.disposed) t.dispose();
+report.trainsWithMomentumAfter = Number.isFinite(momentumNet.trainBatch(x, labels, { momentum: 0.9, learningRate: 1e-3 }));
+momentumNet.dispose();
+
 net.dispose();
 api.softmax(new Float32Array(4), 4);
 report.heapBack = JSON.stringify(wasm.heapState()) === JSON.stringify(heapBefore);
