@@ -1,4 +1,4 @@
-// npm run bench:linear-ce [-- --runs N] [-- --backend relaxed-simd|simd]
+// npm run bench:linear-ce [-- --runs N] [-- --backend relaxed-simd|simd]   (--help: the options)
 //
 // The fused linear + cross-entropy against the composition it replaces, on the issue's shape
 // (n = 2048 rows, h = 128 features, v = 32 768 classes), each variant in its own fresh Node
@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { createBackend, type BackendKind } from '../src/index.js';
 import type { WasmBackend } from '../src/wasm/backend.js';
 
@@ -143,16 +144,41 @@ async function parent(runs: number, backends: BackendKind[], record: boolean): P
   console.log('bench/RESULTS.md updated');
 }
 
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i < 0 ? undefined : args[i + 1];
-};
-const runs = Number(option('runs') ?? 3);
-if (option('child')) {
-  process.stdout.write(JSON.stringify(await child(option('child') as Variant, option('backend') as BackendKind, runs)));
+const USAGE = `npm run bench:linear-ce [-- options]
+  --runs N            timed runs per process (default 3)
+  --backend KIND      relaxed-simd or simd (default: both)
+                      (each also as --option=value; a run with neither is recorded in bench/RESULTS.md)
+  --help              this text`;
+
+function usage(problem: string): never {
+  console.error(`bench:linear-ce: ${problem}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+// node:util's parseArgs, strict: an option it does not know (or --runs=1, which the hand-written
+// parser read as no option at all) must not start the full run that rewrites RESULTS.md.
+const { values: options } = (() => {
+  try {
+    return parseArgs({
+      options: { runs: { type: 'string' }, backend: { type: 'string' }, child: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+})();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const runs = Number(options.runs ?? 3);
+if (!(Number.isInteger(runs) && runs > 0)) usage(`--runs must be a positive integer, got '${options.runs}'`);
+const only = options.backend as BackendKind | undefined;
+if (only !== undefined && only !== 'relaxed-simd' && only !== 'simd') usage(`--backend: '${only}' is not relaxed-simd or simd`);
+if (options.child) {
+  process.stdout.write(JSON.stringify(await child(options.child as Variant, only!, runs)));
 } else {
-  const only = option('backend') as BackendKind | undefined;
   // A smoke run with fewer runs or one build must not overwrite the recorded figures.
-  await parent(runs, only ? [only] : ['relaxed-simd', 'simd'], option('runs') === undefined && !only);
+  await parent(runs, only ? [only] : ['relaxed-simd', 'simd'], options.runs === undefined && !only);
 }

@@ -20,7 +20,8 @@ const USAGE = `npm run bench:matmul [-- options]
   --time ms                     tinybench time per contender (default 1000)
   --ort                         onnxruntime-web's wasm too (session.run with its copies)
   --pairs N                     instead: N pairs of (our first build's A·B, the FMA loop), back to back
-                                (each also as --option=value)`;
+                                (each also as --option=value)
+  --help                        this text`;
 
 function usage(problem: string): never {
   console.error(`bench:matmul: ${problem}\n\n${USAGE}`);
@@ -31,7 +32,10 @@ function usage(problem: string): never {
 const { values: options } = (() => {
   try {
     return parseArgs({
-      options: { shapes: { type: 'string' }, backends: { type: 'string' }, time: { type: 'string' }, pairs: { type: 'string' }, ort: { type: 'boolean' } },
+      options: {
+        shapes: { type: 'string' }, backends: { type: 'string' }, time: { type: 'string' }, pairs: { type: 'string' }, ort: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -39,6 +43,10 @@ const { values: options } = (() => {
     return usage((error as Error).message);
   }
 })();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const option = (name: 'shapes' | 'backends' | 'time' | 'pairs'): string | undefined => {
   const v = options[name];
   if (v === '') usage(`--${name} needs a value`);
@@ -57,7 +65,7 @@ const time = Number(option('time') ?? 1000);
 if (!(time > 0)) usage(`--time must be a positive number of ms, got '${option('time')}'`);
 const withOrt = options.ort === true;
 const pairs = Number(option('pairs') ?? 0);
-if (!Number.isInteger(pairs) || pairs < 0) usage(`--pairs must be a positive integer, got '${option('pairs')}'`);
+if (!Number.isInteger(pairs) || pairs < 0) usage(`--pairs must be a whole number, got '${option('pairs')}'`);
 
 type Product = 'A·B' | 'A·Bᵀ' | 'Aᵀ·B' | 'Aᵀ·Bᵀ';
 const products: [Product, boolean, boolean][] = [['A·B', false, false], ['A·Bᵀ', false, true], ['Aᵀ·B', true, false], ['Aᵀ·Bᵀ', true, true]];
