@@ -40,7 +40,7 @@ async function upToDate() {
 }
 
 if (!process.argv.includes('--force') && (await upToDate())) {
-  console.log('build-wasm: the last complete build is newer than assembly/ and asconfig.json; not rebuilt (--force to rebuild)');
+  console.log('build-wasm: the last complete build is newer than assembly/ and asconfig.json; not rebuilt (npm run build:wasm -- --force to rebuild)');
   process.exit(0);
 }
 

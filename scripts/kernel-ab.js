@@ -3,7 +3,7 @@
 // machine (where absolute times drift with the load but the ratio B/A holds):
 //
 //   git stash && npm run build:wasm && cp build/softmax-wasm.simd.wasm /tmp/A.wasm && git stash pop
-//   npm run build:wasm && node scripts/kernel-ab.js /tmp/A.wasm build/softmax-wasm.simd.wasm \
+//   npm run build:wasm && node scripts/run-node.js scripts/kernel-ab.js /tmp/A.wasm build/softmax-wasm.simd.wasm \
 //     softmaxRows '[[32,10],[128,1000],[64,4096],[1024,4096]]'
 //
 // Kernels: softmaxRows, logSoftmaxRows, logSumExpRows (x, out, rows, cols, 1/T = 1; out has room
@@ -23,7 +23,7 @@
 // The logits are sin(i·12.9898)·5 (rows spanning about 10: the narrow exp). Options anywhere on the
 // line: --span=S spreads them over S instead (S ≥ 32, or ≥ 8 with a temperature, takes the exact
 // exp), and --inv-temperature=s passes 1/T = s to softmaxRows, logSoftmaxRows and logSumExpRows.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const option = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const span = option('span') === undefined ? null : Number(option('span'));
@@ -33,19 +33,29 @@ const transposes = option('trans') ?? 'NN';
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const [fileA, fileB, kernel = 'softmaxRows', shapesArg, labelSmoothingArg = '0', weightsArg] = positional;
 const labelSmoothing = Number(labelSmoothingArg);
-if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights') || !/^[NT]{2}$/.test(transposes) || !(sampleCount >= 1)) {
-  console.error('usage: node scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights] [--span=S] [--inv-temperature=s] [--samples=N]');
-  console.error('       node scripts/kernel-ab.js A.wasm B.wasm gemm [shapes as JSON [[m, k, n], …]] [--trans=NN|NT|TN|TT] [--samples=N]');
+if (!fileA || !fileB || (weightsArg !== undefined && weightsArg !== 'weights') || !/^[NT]{2}$/.test(transposes) || !(sampleCount >= 1)) usage();
+function usage(problem) {
+  if (problem) console.error(`kernel-ab: ${problem}`);
+  // run-node.js: Node 20 compiles the relaxed-SIMD build only with its flag.
+  console.error('usage: node scripts/run-node.js scripts/kernel-ab.js A.wasm B.wasm [kernel] [shapes as JSON [[rows, cols], …]] [label smoothing] [weights] [--span=S] [--inv-temperature=s] [--samples=N]');
+  console.error('       node scripts/run-node.js scripts/kernel-ab.js A.wasm B.wasm gemm [shapes as JSON [[m, k, n], …]] [--trans=NN|NT|TN|TT] [--samples=N]');
   process.exit(1);
 }
+if ((span !== null && !(span >= 0)) || !Number.isFinite(invTemperature) || !Number.isFinite(labelSmoothing)) usage('--span, --inv-temperature and label smoothing take numbers');
 const defaultShapes = kernel === 'gemm' ? [[256, 256, 256], [512, 512, 512]] : [[32, 10], [128, 1000], [64, 4096], [1024, 4096]];
-const shapes = shapesArg ? JSON.parse(shapesArg) : defaultShapes;
+let shapes = defaultShapes;
+try {
+  if (shapesArg) shapes = JSON.parse(shapesArg);
+} catch (error) {
+  usage(`the shapes are not JSON (${error.message}): write them as '[[32,10],[128,1000]]'`);
+}
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
 
 async function load(file) {
+  if (!existsSync(file)) usage(`${file} does not exist`);
   const { instance } = await WebAssembly.instantiate(readFileSync(file), {
     env: { abort() { throw new Error(`${file}: wasm abort`); } },
   });
@@ -98,6 +108,10 @@ function gemmAB(builds, [m, k, n]) {
 }
 
 const builds = [await load(fileA), await load(fileB)];
+const modes = ['gemm', 'crossEntropyIndexRows', 'crossEntropyProbRows', 'sigmoid', 'tanh', 'binaryCrossEntropy'];
+if (!modes.includes(kernel) && builds.some((m) => typeof m[kernel] !== 'function')) {
+  usage(`'${kernel}' is neither an export of both builds nor one of ${modes.join(', ')}`);
+}
 if (kernel === 'gemm') {
   for (const shape of shapes) gemmAB(builds, shape);
   process.exit(0);

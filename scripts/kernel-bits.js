@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 
 const [fileA, fileB] = process.argv.slice(2);
 if (!fileA || !fileB) {
-  console.error('usage: node scripts/kernel-bits.js A.wasm B.wasm');
+  console.error('usage: node scripts/run-node.js scripts/kernel-bits.js A.wasm B.wasm   (run-node.js: Node 20 compiles the relaxed build only with its flag)');
   process.exit(2);
 }
 

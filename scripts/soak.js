@@ -4,27 +4,59 @@
 // After a warm-up, wasm memory, the wasm heap and the process RSS must stay flat.
 //
 //   npm run soak                                   # 10^6 calls, 1 000 MLP cycles
-//   node --expose-gc scripts/soak.js --calls 20000 --cycles 20 --backend simd --json
+//   node scripts/run-node.js --expose-gc scripts/soak.js --calls 20000 --cycles 20 --backend simd --json
 //
 // Exits with status 1 if memory grew after the warm-up. Needs the build (npm run build).
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as lib from '../dist/index.js';
 
-const { values: args } = parseArgs({
-  options: {
-    calls: { type: 'string', default: '1000000' },
-    cycles: { type: 'string', default: '1000' },
-    backend: { type: 'string', default: 'auto' },
-    json: { type: 'boolean', default: false },
-    seed: { type: 'string', default: '1' },
-  },
-});
-const totalCalls = Number(args.calls);
-const totalCycles = Number(args.cycles);
+const USAGE = `usage: node scripts/run-node.js --expose-gc scripts/soak.js [options]   (npm run soak: the defaults)
+  --calls N      mixed calls (default 1000000; the first tenth warms up)
+  --cycles N     MLP create/fit/dispose cycles (default 1000; 0 for none)
+  --backend K    auto, relaxed-simd, simd or js (default auto)
+  --seed N       the schedule's seed (default 1)
+  --json         print only the JSON report`;
+function usage(problem) {
+  console.error(`soak: ${problem}\n${USAGE}`);
+  process.exit(2);
+}
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      calls: { type: 'string', default: '1000000' },
+      cycles: { type: 'string', default: '1000' },
+      backend: { type: 'string', default: 'auto' },
+      json: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  usage(error.message);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const count = (name, min) => {
+  const value = Number(args[name]);
+  if (!Number.isInteger(value) || value < min) usage(`--${name} must be a whole number of at least ${min}, got '${args[name]}'`);
+  return value;
+};
+const totalCalls = count('calls', 10);
+const totalCycles = count('cycles', 0);
+count('seed', 0);
 if (typeof globalThis.gc !== 'function') {
   console.error('soak: run node with --expose-gc (npm run soak does)');
   process.exit(2);
 }
+const distEntry = new URL('../dist/index.js', import.meta.url);
+if (!existsSync(distEntry)) {
+  console.error('soak: dist/index.js does not exist; build first with npm run build (npm run soak does)');
+  process.exit(2);
+}
+const lib = await import(distEntry.href);
 const log = args.json ? () => {} : (line) => console.log(line);
 
 const api = await lib.createBackend({ backend: args.backend });

@@ -28,7 +28,7 @@ function versionOf(binary) {
 
 let version = existsSync(node) ? versionOf(node) : undefined;
 if (!version?.startsWith(`v${major}.`)) {
-  console.log(`test:node: installing ${pkg}@${major} from the npm registry into ${prefix} (about 50 MB)`);
+  console.log(`test:node: installing ${pkg}@${major} from the npm registry into ${prefix} (about 50 MB to download, 190 MB on disk)`);
   mkdirSync(prefix, { recursive: true });
   const install = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@${major}`], { stdio: 'inherit', shell });
   version = install.status === 0 && existsSync(node) ? versionOf(node) : undefined;
