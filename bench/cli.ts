@@ -1,5 +1,6 @@
 // The suite's command line (bench/main.ts): its options, checked before anything runs, so that a
 // mistyped value stops the run with one line instead of timing nothing or everything.
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 export interface Args { quick: boolean; help: boolean; filter: RegExp | null; rounds?: number; time?: number }
 
@@ -51,4 +52,29 @@ export function caseFilter(pattern: string): RegExp {
   } catch (error) {
     throw new UsageError(`--filter: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The options of a tool beside the suite (bench:matmul, bench:linear-ce) by node:util's parseArgs,
+ * strictly: an unknown option, or a value missing, stops the tool with its usage instead of
+ * starting a run. --help prints the usage. `fail` reports a value the tool itself refuses.
+ */
+export function toolOptions<const O extends Record<string, { type: 'string' | 'boolean' }>>(
+  tool: string, usage: string, options: O,
+): { values: { [K in keyof O]?: O[K]['type'] extends 'string' ? string : boolean }; fail: (problem: string) => never } {
+  const fail = (problem: string): never => {
+    console.error(`${tool}: ${problem}\n\n${usage}`);
+    process.exit(2);
+  };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = nodeParseArgs({ options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return { values: values as { [K in keyof O]?: O[K]['type'] extends 'string' ? string : boolean }, fail };
 }

@@ -15,9 +15,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createBackend, type BackendKind } from '../src/index.js';
 import type { WasmBackend } from '../src/wasm/backend.js';
+import { toolOptions } from './cli.js';
 
 const N = 2048, H = 128, V = 32768;
 type Variant = 'fused' | 'composition';
@@ -150,28 +150,8 @@ const USAGE = `npm run bench:linear-ce [-- options]
                       (each also as --option=value; a run with neither is recorded in bench/RESULTS.md)
   --help              this text`;
 
-function usage(problem: string): never {
-  console.error(`bench:linear-ce: ${problem}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-// node:util's parseArgs, strict: an option it does not know (or --runs=1, which the hand-written
-// parser read as no option at all) must not start the full run that rewrites RESULTS.md.
-const { values: options } = (() => {
-  try {
-    return parseArgs({
-      options: { runs: { type: 'string' }, backend: { type: 'string' }, child: { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-})();
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+// Strict: --runs=1 was once read as no option at all, and started the full run that rewrites RESULTS.md.
+const { values: options, fail: usage } = toolOptions('bench:linear-ce', USAGE, { runs: { type: 'string' }, backend: { type: 'string' }, child: { type: 'string' } });
 const runs = Number(options.runs ?? 3);
 if (!(Number.isInteger(runs) && runs > 0)) usage(`--runs must be a positive integer, got '${options.runs}'`);
 const only = options.backend as BackendKind | undefined;

@@ -8,10 +8,10 @@ import { setWasmPaths, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { createBackend, type Api, type BackendKind } from '../src/index.js';
 import { matmulRunner } from './peers/ort.js';
 import { FMA_PEAK, fmaPeak, iterationsFor } from './fma-peak.js';
+import { toolOptions } from './cli.js';
 
 const require = createRequire(import.meta.url);
 const USAGE = `npm run bench:matmul [-- options]
@@ -23,30 +23,10 @@ const USAGE = `npm run bench:matmul [-- options]
                                 (each also as --option=value)
   --help                        this text`;
 
-function usage(problem: string): never {
-  console.error(`bench:matmul: ${problem}\n\n${USAGE}`);
-  process.exit(2);
-}
-
-// node:util's parseArgs takes both --time=ms and --time ms, and refuses unknown options.
-const { values: options } = (() => {
-  try {
-    return parseArgs({
-      options: {
-        shapes: { type: 'string' }, backends: { type: 'string' }, time: { type: 'string' }, pairs: { type: 'string' }, ort: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-})();
-if (options.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+// --time=ms as well as --time ms; an unknown option stops it.
+const { values: options, fail: usage } = toolOptions('bench:matmul', USAGE, {
+  shapes: { type: 'string' }, backends: { type: 'string' }, time: { type: 'string' }, pairs: { type: 'string' }, ort: { type: 'boolean' },
+});
 const option = (name: 'shapes' | 'backends' | 'time' | 'pairs'): string | undefined => {
   const v = options[name];
   if (v === '') usage(`--${name} needs a value`);
