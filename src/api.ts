@@ -401,8 +401,8 @@ export class Api {
       lengths[0] = resident ? 0 : step * cols;
       lengths[1] = resident || perRow ? step * outCols : 0;
       scope.reserve(fn, lengths);
-      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
-      // as every function does (scope.f32 throws its stale-view error for such an x).
+      // Arrays that are views of wasm memory were detached if the reservation grew it (their
+      // length is then 0): refuse them as every function does.
       if (xs.length !== rows * cols) throw staleViewError(fn, 'x');
       if (target.length !== rows * outCols) {
         throw staleViewError(fn, 'out');
@@ -641,8 +641,8 @@ export class Api {
       lengths[3] = z instanceof Tensor && grad ? step * cols : 0; // the gradient block of resident logits
       lengths[4] = losses ? step : 0;
       scope.reserve(fn, lengths);
-      // Arrays that are views of wasm memory were detached if the reservation grew it: refuse them
-      // before copying anything (scope.f32 throws its stale-view error for such an input).
+      // Arrays that are views of wasm memory were detached if the reservation grew it (their
+      // length is then 0): refuse them before copying anything.
       if (z.length !== length) throw staleViewError(fn, 'logits');
       if (!byIndex && targets.length !== length) throw staleViewError(fn, 'targets');
       if (grad && grad.length !== length) {

@@ -59,8 +59,8 @@ export class WasmBackend implements Backend {
     const { arena } = this;
     this.scope = {
       f32: (src) => {
-        // The Api refuses views that were stale when passed; this catches the ones the call's own
-        // reservation detached.
+        // The Api refuses stale views by name, before its reservation and after; this catches those
+        // of callers that do not check, such as the MLP's steps.
         if (this.isStaleView(src)) throw staleViewError('softmax-wasm', `an argument (${src.constructor.name}(${src.length}))`);
         const buffer = new WasmF32Buffer(memory, arena.take(src.byteLength), src.length);
         memory.f32().set(src, buffer.ptr >>> 2);
