@@ -1068,21 +1068,28 @@ export function logSumExpRows(x: usize, out: usize, rows: i32, cols: i32, invTem
 }
 
 // Vector–Jacobian product of softmax: dx = y ⊙ (dy − ⟨dy, y⟩), O(cols) per row. dx may alias dy.
+// The dot, the difference and the product are taken in f64 and rounded once to f32: in f32,
+// dy_j − ⟨dy, y⟩ overflowed for dy = [3e38, −3e38] (giving −∞ for a finite −5.4e37), and its
+// cancellation kept the dot's rounding (4e-6 relative on ordinary rows).
 export function softmaxBackwardRows(y: usize, dy: usize, dx: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * stride;
     const yr = y + off, gr = dy + off, dr = dx + off;
-    const dot = <f32>rowDot(gr, yr, cols);
-    const dv = f32x4.splat(dot);
+    const dot = rowDot(gr, yr, cols);
+    const dv = f64x2.splat(dot);
     let i = 0;
     for (; i + 4 <= cols; i += 4) {
       const o = <usize>i << 2;
-      v128.store(dr + o, f32x4.mul(v128.load(yr + o), f32x4.sub(v128.load(gr + o), dv)));
+      const p = v128.load(yr + o), g = v128.load(gr + o);
+      v128.store(dr + o, demoteJoin(
+        f64x2.mul(f64x2.promote_low_f32x4(p), f64x2.sub(f64x2.promote_low_f32x4(g), dv)),
+        f64x2.mul(promoteHigh(p), f64x2.sub(promoteHigh(g), dv)),
+      ));
     }
     for (; i < cols; i++) {
       const o = <usize>i << 2;
-      store<f32>(dr + o, load<f32>(yr + o) * (load<f32>(gr + o) - dot));
+      store<f32>(dr + o, <f32>(<f64>load<f32>(yr + o) * (<f64>load<f32>(gr + o) - dot)));
     }
   }
 }

@@ -419,19 +419,20 @@ export function finiteMin(p: usize, n: i32): f32 {
   return m;
 }
 
-// Σ a_i·b_i over n floats, blocked as above.
+// Σ a_i·b_i over n floats, in f64 lanes: a product of two floats is exact in f64 (24 + 24 bits),
+// so the only roundings are the f64 sum's. softmaxBackward subtracts it from each dy_j: f32
+// products and partial sums (blocked as above) left 1e-7 of Σ|a·b| in it, which that difference
+// can cancel down to nothing (dy = [1, 1 + 2⁻²³], y = [½, ½] gave [0, 6e-8] for ±3e-8).
 export function rowDot(a: usize, b: usize, n: i32): f64 {
-  let total: f64 = 0;
+  let lo = f64x2.splat(0), hi = lo;
   let i = 0;
-  while (i + 4 <= n) {
-    const end = min(n & ~3, i + SUM_BLOCK);
-    let acc = f32x4.splat(0);
-    for (; i < end; i += 4) {
-      const o = <usize>i << 2;
-      acc = madd(v128.load(a + o), v128.load(b + o), acc);
-    }
-    total += <f64>hsum(acc);
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(a + o), y = v128.load(b + o);
+    lo = f64x2.add(lo, f64x2.mul(f64x2.promote_low_f32x4(x), f64x2.promote_low_f32x4(y)));
+    hi = f64x2.add(hi, f64x2.mul(promoteHigh(x), promoteHigh(y)));
   }
+  let total = f64x2Sum(f64x2.add(lo, hi));
   for (; i < n; i++) total += <f64>load<f32>(a + (<usize>i << 2)) * <f64>load<f32>(b + (<usize>i << 2));
   return total;
 }

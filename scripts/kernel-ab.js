@@ -12,7 +12,8 @@
 // numbers; an optional fifth argument is the label smoothing, default 0, and a sixth, `weights`,
 // gives class weights in [0.5, 2)); the elementwise sigmoid and tanh (activationForward over the
 // rows × cols floats), and binaryCrossEntropy (binaryCrossEntropyWithLogits, mean, with gradient,
-// every third target 1 and the others 0). The relaxed-SIMD build needs a flag on Node 20, which
+// every third target 1 and the others 0), and softmaxBackwardRows (y each row's softmax of other
+// numbers, as the probability targets; dy the logits). The relaxed-SIMD build needs a flag on Node 20, which
 // `node scripts/run-node.js scripts/kernel-ab.js …` adds. Prints ns per element (min and median
 // of the interleaved samples) and B/A of the medians.
 //
@@ -108,7 +109,7 @@ function gemmAB(builds, [m, k, n]) {
 }
 
 const builds = [await load(fileA), await load(fileB)];
-const modes = ['gemm', 'crossEntropyIndexRows', 'crossEntropyProbRows', 'sigmoid', 'tanh', 'binaryCrossEntropy'];
+const modes = ['gemm', 'crossEntropyIndexRows', 'crossEntropyProbRows', 'softmaxBackwardRows', 'sigmoid', 'tanh', 'binaryCrossEntropy'];
 if (!modes.includes(kernel) && builds.some((m) => typeof m[kernel] !== 'function')) {
   usage(`'${kernel}' is neither an export of both builds nor one of ${modes.join(', ')}`);
 }
@@ -122,7 +123,8 @@ for (const [rows, cols] of shapes) {
   for (let i = 0; i < n; i++) x[i] = span === null ? Math.sin(i * 12.9898) * 5 : (Math.sin(i * 12.9898) * 0.5 + 0.5) * span - 20;
   // Same data at the same kind of place in each build's memory.
   const pointers = builds.map((m) => {
-    const probs = kernel === 'crossEntropyProbRows', binary = kernel === 'binaryCrossEntropy';
+    // softmaxBackwardRows takes its y (each row's softmax) where the probability targets go.
+    const probs = kernel === 'crossEntropyProbRows' || kernel === 'softmaxBackwardRows', binary = kernel === 'binaryCrossEntropy';
     const px = m.alloc(n * 4), pout = m.alloc(n * 4), ptargets = m.alloc((probs || binary ? n : rows) * 4);
     const pweight = weightsArg ? m.alloc(cols * 4) : 0;
     new Float32Array(m.memory.buffer, px, n).set(x);
@@ -155,6 +157,7 @@ for (const [rows, cols] of shapes) {
       m.crossEntropyProbRows(px, ptargets, rows, cols, pweight, labelSmoothing, 0, 1, ...tail(m.crossEntropyProbRows, 12, 0), 1 / rows, pout, 0, 0);
     } else if (kernel === 'sigmoid' || kernel === 'tanh') m.activationForward(kernel === 'sigmoid' ? 0 : 1, px, pout, n);
     else if (kernel === 'binaryCrossEntropy') m.binaryCrossEntropyWithLogits(px, ptargets, n, 1 / n, pout, 0);
+    else if (kernel === 'softmaxBackwardRows') m.softmaxBackwardRows(ptargets, px, pout, rows, cols); // y, dy = x, dx
     else m[kernel](px, pout, rows, cols, invTemperature, ...tail(m[kernel], 5, invTail));
   };
   const [a, b] = interleaved(call, Math.max(1, Math.round(4e5 / (n + 100))))

@@ -154,6 +154,38 @@ describe.each(kinds)('softmax family on %s', (kind) => {
     }
   });
 
+  // The wasm builds formed the dot, dy_j − dot and the product in float32: the difference
+  // overflowed to −∞ for a finite −5.4e37, and cancelled the dot's rounding error up to whole
+  // results ([0, 6e-8] for ±3e-8). Now every backend rounds y_j·(dy_j − ⟨dy, y⟩) once, to 1 ulp.
+  it('rounds y ⊙ (dy − ⟨dy, y⟩) once: no overflow of the difference, no cancellation of the dot', async () => {
+    const api = await backend(kind);
+    const exact = (y: Float32Array, dy: Float32Array, cols: number) => Float32Array.from(y, (yj, i) => {
+      const start = i - (i % cols);
+      let dot = 0; // products of floats are exact in f64, and a few of them sum to ~1e-16
+      for (let j = start; j < start + cols; j++) dot += y[j] * dy[j];
+      return yj * (dy[i] - dot);
+    });
+    const f32 = (...values: number[]) => Float32Array.from(values);
+    for (const [y, dy, cols] of [
+      [f32(0.9, 0.1), f32(3e38, -3e38), 2],
+      [f32(0.9, 0.1, 0, 0), f32(3e38, -3e38, 0, 0), 4], // the four-lane loop
+      [f32(0.5, 0.5), f32(1, 1 + 2 ** -23), 2],
+      [f32(0.25, 0.25, 0.25, 0.25, 0.5 - 0.25, 0.5), f32(1, 1, 1, 1 + 2 ** -23, 1, 1 + 2 ** -22), 3],
+    ] as const) {
+      const expected = exact(y, dy, cols);
+      expect(Array.from(api.softmaxBackward(y, dy, cols)), `${Array.from(dy)}`).toEqual(Array.from(expected));
+      expect(expected.every(Number.isFinite)).toBe(true);
+    }
+    expect(Array.from(exact(f32(0.5, 0.5), f32(1, 1 + 2 ** -23), 2))).toEqual([-(2 ** -25), 2 ** -25]);
+    for (const cols of [1, 3, 4, 5, 17, 70]) {
+      const y = api.softmax(uniform(4 * cols, -3, 3, cols + 5), cols);
+      const dy = uniform(4 * cols, -2, 2, cols + 6);
+      const expected = exact(y, dy, cols);
+      const got = api.softmaxBackward(y, dy, cols);
+      got.forEach((v, i) => expect(Math.abs(v - expected[i]), `cols ${cols}, element ${i}`).toBeLessThanOrEqual(2 ** -23 * Math.abs(expected[i]) + 3e-45));
+    }
+  });
+
   it('spreads NaN, ±∞ or a huge dy over its own row only (through ⟨dy, y⟩), as the README says', async () => {
     const api = await backend(kind);
     const cols = 6, rows = 3;
