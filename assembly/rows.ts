@@ -1,6 +1,6 @@
 // Row utilities over rows × cols row-major f32 matrices: argmax, sampling from softmax, row
 // gathering and column sums.
-import { rowMax, promoteHigh, demoteJoin, setScaleTail } from './vmath';
+import { rowMax, promoteHigh, demoteJoin, f64x2Sum, setScaleTail } from './vmath';
 import { expShiftedRow } from './softmax';
 
 // Maximum of n floats at p, NaN if any is NaN: f32x4.max and f32.max propagate NaN (unlike
@@ -47,8 +47,10 @@ export function argmaxRows(x: usize, out: usize, rows: i32, cols: i32): void {
 }
 
 // One class per row from softmax(x·s) by inverse CDF: with e_j = e^{(x_j − max)·s} (the softmax
-// kernels' exp path, written to scratch, cols floats) and E = Σ e_j, the first j whose cumulative
-// sum exceeds u·E, where u ∈ [0, 1) is the row's uniform. Classes with e_j = 0 are never chosen,
+// kernels' exp path, written to scratch, cols floats) and E = Σ e_j summed in f64 (the softmax
+// kernels' float32 block sums would drop a class of 4e-8 from 1 + 4e-8), the first j whose cumulative
+// sum exceeds u·E, where u ∈ [0, 1) is the row's uniform, given as two floats (hi, lo) whose sum
+// carries 48 bits of it (one float left classes under 6e-8 unreachable). Classes with e_j = 0 are never chosen,
 // also when rounding leaves u·E at or above the total. A row with no distribution (a NaN or +∞
 // logit, or all −∞: E is NaN) gives −1.
 export function sampleCategoricalRows(
@@ -58,10 +60,12 @@ export function sampleCategoricalRows(
   const stride = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride;
-    const total = expShiftedRow(xr, scratch, cols, rowMax(xr, cols), invTemperature);
+    expShiftedRow(xr, scratch, cols, rowMax(xr, cols), invTemperature);
+    const total = sumF64(scratch, cols);
     let chosen = -1;
     if (!isNaN(total)) {
-      const threshold = <f64>load<f32>(uniforms + (<usize>r << 2)) * total;
+      const u = uniforms + (<usize>r << 3);
+      const threshold = (<f64>load<f32>(u) + <f64>load<f32>(u, 4)) * total;
       let cumulative: f64 = 0;
       for (let j = 0; j < cols; j++) {
         const e = load<f32>(scratch + (<usize>j << 2));
@@ -73,6 +77,20 @@ export function sampleCategoricalRows(
     }
     store<i32>(out + (<usize>r << 2), chosen);
   }
+}
+
+// Σ p_j over n floats in f64 lanes: NaN if one is NaN.
+function sumF64(p: usize, n: i32): f64 {
+  let lo = f64x2.splat(0), hi = lo;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+    hi = f64x2.add(hi, promoteHigh(v));
+  }
+  let total = f64x2Sum(f64x2.add(lo, hi));
+  for (; i < n; i++) total += <f64>load<f32>(p + (<usize>i << 2));
+  return total;
 }
 
 // dst row r = src row indices[r].

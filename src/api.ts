@@ -116,10 +116,6 @@ export interface SampleOptions {
   out?: Int32Array;
 }
 
-// The largest float32 below 1: uniforms are passed to the kernels as float32, and a double just
-// below 1 would otherwise round up to 1, outside [0, 1).
-const BELOW_ONE_F32 = 1 - 2 ** -24;
-
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 // softmaxJacobian builds a dense cols × cols matrix; past 1 GiB it is a mistake, not a use.
 const MAX_JACOBIAN_ENTRIES = 2 ** 28;
@@ -1018,17 +1014,22 @@ export class Api {
       if (typeof opts.random !== 'function') throw new TypeError(`${fn}: options.random must be a function, got ${describe(opts.random)}`);
       random = opts.random;
     }
-    const uniforms = new Float32Array(rows);
+    // Each uniform as two floats, u = hi + lo to about 2⁻⁴⁸ (Backend.sampleCategorical): one
+    // float32 is spaced 6e-8 apart in [½, 1), so a class of smaller probability there was drawn
+    // at 0 or 6e-8 whatever its own. hi may round up to 1; hi + lo stays below it.
+    const uniforms = new Float32Array(2 * rows);
     for (let r = 0; r < rows; r++) {
       const u = random();
       if (typeof u !== 'number' || !(u >= 0 && u < 1)) {
         throw new RangeError(`${fn}: options.random() must return a number in [0, 1), got ${describe(u)}`);
       }
-      uniforms[r] = Math.min(Math.fround(u), BELOW_ONE_F32);
+      const hi = Math.fround(u);
+      uniforms[2 * r] = hi;
+      uniforms[2 * r + 1] = u - hi;
     }
     return this.backend.scoped((scope) => {
       // The last item is the backend's own scratch for one row's terms (WasmBackend.sampleCategorical).
-      this.reserve(fn, scope, [xs, rows, rows, cols]);
+      this.reserve(fn, scope, [xs, 2 * rows, rows, cols]);
       const input = this.input(fn, scope, xs, 'logits');
       const res = this.intResult(fn, 'options.out', scope, o, rows);
       this.backend.sampleCategorical(input, scope.f32(uniforms), res.buffer, rows, cols, invT);

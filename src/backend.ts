@@ -125,8 +125,10 @@ export interface Backend {
   /** out[j] = Σ_r x[r, j] (+ out[j] if accumulate): the bias gradient of a dense layer. */
   sumRows(x: F32Buffer, out: F32Buffer, rows: number, cols: number, accumulate: boolean): void;
   /**
-   * One class per row drawn from softmax(x/T) by inverse CDF with uniforms u ∈ [0, 1) (one per row);
-   * classes of probability 0 are never drawn; a row with no distribution (NaN, +∞ or all −∞) gives −1.
+   * One class per row drawn from softmax(x/T) by inverse CDF with uniforms u ∈ [0, 1), one per
+   * row as two floats (u = uniforms[2r] + uniforms[2r + 1]: 48 bits, where one float's 24 left
+   * classes under 6e-8 unreachable); classes of probability 0 are never drawn; a row with no
+   * distribution (NaN, +∞ or all −∞) gives −1.
    */
   sampleCategorical(x: F32Buffer, uniforms: F32Buffer, out: I32Buffer, rows: number, cols: number, invTemperature: number): void;
   /** Sparsemax per row (Martins & Astudillo, 2016): Euclidean projection onto the simplex. */

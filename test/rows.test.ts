@@ -34,10 +34,10 @@ function softmax64(x: ArrayLike<number>, temperature = 1): number[] {
   return e.map((v) => v / total);
 }
 
-/** The uniforms sampleCategorical draws for a seed: one per row, rounded to float32. */
+/** The uniforms sampleCategorical draws for a seed: one per row (32-bit, kept whole by the two floats it passes). */
 function uniformsOf(seed: number, rows: number): number[] {
   const next = seededRandom(seed);
-  return Array.from({ length: rows }, () => Math.fround(next()));
+  return Array.from({ length: rows }, () => next());
 }
 
 describe('seededRandom', () => {
@@ -147,6 +147,15 @@ describe.each(kinds)('row utilities on %s', (kind) => {
         expect(api.sampleCategorical(tailMasked, cols, { random: fixed })[0]).toBe(cols - 2);
       }
     }
+    // Beyond float32's steps: a uniform was rounded to one float32, 6e-8 apart near 1, so class 1
+    // of [0, −17] (probability 4.1e-8) could never be drawn; u = 1 − 2e-8 rounded to 1 − 6e-8.
+    const rare = new Float32Array([0, -17]);
+    u = 1 - 2e-8;
+    expect(api.sampleCategorical(rare, 2, { random: fixed })[0]).toBe(1);
+    u = 1 - 6e-8;
+    expect(api.sampleCategorical(rare, 2, { random: fixed })[0]).toBe(0);
+    u = 1 - 2 ** -53; // the largest double below 1: its first float rounds up to 1
+    expect(api.sampleCategorical(rare, 2, { random: fixed })[0]).toBe(1);
     const bad = new Float32Array([1, NaN, 0, Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity, 0, -Infinity]);
     expect(Array.from(api.sampleCategorical(bad, 3, { seed: 1 }))).toEqual([-1, -1, -1, 1]);
     // A huge logit takes all the mass; tiny temperatures make the row an argmax.

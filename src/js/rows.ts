@@ -28,7 +28,8 @@ export function sumRows(x: Float32Array, out: Float32Array, rows: number, cols: 
 }
 
 /**
- * Inverse-CDF sampling from softmax(x/T), one uniform u ∈ [0, 1) per row: the first class whose
+ * Inverse-CDF sampling from softmax(x/T), one uniform u ∈ [0, 1) per row (as two floats, u =
+ * uniforms[2r] + uniforms[2r + 1], as Backend.sampleCategorical takes it): the first class whose
  * cumulative probability exceeds u (classes of probability 0 are never chosen). A row with no
  * distribution (a NaN or +∞ logit, or every logit −∞) gives −1.
  */
@@ -46,7 +47,7 @@ export function sampleCategorical(
       out[r] = -1;
       continue;
     }
-    const threshold = uniforms[r] * total;
+    const threshold = (uniforms[2 * r] + uniforms[2 * r + 1]) * total;
     let cumulative = 0;
     let chosen = -1;
     for (let j = 0; j < cols; j++) {
