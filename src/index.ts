@@ -6,7 +6,7 @@ import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './js/backend.js';
 import { compilesWasm, relaxedMaddFuses, supports, validates } from './wasm/loader.js';
 import { WasmBackend } from './wasm/backend.js';
-import { checkOneOf, checkOptions } from './validate.js';
+import { checkOneOf, checkOptions, describe } from './validate.js';
 
 export { Api } from './api.js';
 export type {
@@ -27,6 +27,15 @@ export interface InitOptions {
    * runtime cannot run it).
    */
   backend?: 'auto' | BackendKind;
+  /**
+   * The folder holding the package's two builds (softmax-wasm.simd.wasm and
+   * softmax-wasm.relaxed-simd.wasm): a URL, or a string — an absolute URL, or a path resolved
+   * against the page in a browser and the working directory in Node. Default: the package's own
+   * build/ folder, found from its code's URL (import.meta.url), as Vite and unbundled pages serve
+   * it. For bundlers that do not copy the files (esbuild, a CommonJS bundle). Typed as anything
+   * with an `href` so that the declarations need neither the DOM's nor Node's `URL`.
+   */
+  wasmPath?: string | { readonly href: string };
 }
 
 const CHOICES = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
@@ -40,14 +49,27 @@ export function availableBackends(): BackendKind[] {
   return kinds;
 }
 
-/** The build a call asks for: its options checked, and 'auto' resolved to the fastest here. */
-function requestedKind(fn: string, options: unknown): { kind: BackendKind; named: boolean } {
-  const opts = checkOptions(fn, options, ['backend']) as InitOptions;
-  const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
-  return choice === 'auto' ? { kind: availableBackends()[0], named: false } : { kind: choice, named: true };
+interface Request {
+  kind: BackendKind;
+  /** Whether the call named the build ('auto' did not). */
+  named: boolean;
+  wasmPath?: string | { readonly href: string };
 }
 
-async function loadBackend(fn: string, kind: BackendKind): Promise<Backend> {
+/** The build a call asks for: its options checked, and 'auto' resolved to the fastest here. */
+function requested(fn: string, options: unknown): Request {
+  const opts = checkOptions(fn, options, ['backend', 'wasmPath']) as InitOptions;
+  const choice = opts.backend === undefined ? 'auto' : checkOneOf(fn, 'options.backend', opts.backend, CHOICES);
+  const { wasmPath } = opts;
+  const isUrl = typeof wasmPath === 'object' && wasmPath !== null && typeof wasmPath.href === 'string';
+  if (wasmPath !== undefined && !isUrl && !(typeof wasmPath === 'string' && wasmPath !== '')) {
+    throw new TypeError(`${fn}: options.wasmPath must be a URL or a non-empty string (the folder holding the .wasm files), got ${describe(wasmPath)}`);
+  }
+  const kind = choice === 'auto' ? availableBackends()[0] : choice;
+  return { kind, named: choice !== 'auto', wasmPath };
+}
+
+async function loadBackend(fn: string, { kind, wasmPath }: Request): Promise<Backend> {
   if (kind === 'js') return new JsBackend();
   if (!validates(kind)) {
     // The Node flag means something only in Node; a browser is told what it lacks.
@@ -65,12 +87,12 @@ async function loadBackend(fn: string, kind: BackendKind): Promise<Backend> {
     throw new Error(`${fn}: the 'relaxed-simd' build needs a fused multiply-add, and this engine computes ` +
       `f32x4.relaxed_madd as a multiply and an add (as on CPUs without FMA); use 'simd', as 'auto' does`);
   }
-  return WasmBackend.create(kind);
+  return WasmBackend.create(kind, wasmPath);
 }
 
 /** An independent instance: its own wasm memory, sharing no state with any other. */
 export async function createBackend(options?: InitOptions): Promise<Api> {
-  return new Api(await loadBackend('createBackend', requestedKind('createBackend', options).kind));
+  return new Api(await loadBackend('createBackend', requested('createBackend', options)));
 }
 
 // The default instance, and the init() call that made it or is making it. Later init() calls get
@@ -83,14 +105,17 @@ let defaultInit: { kind: BackendKind; api: Promise<Api> } | null = null;
  * Loads the kernels and sets the default instance used by the module-level functions. Called
  * again, it returns the same instance, unless options.backend names another build: that makes
  * a new default instance, and tensors and networks of the old one stay with the old one.
+ * (options.wasmPath is read when a build is loaded, so a call that returns the existing instance
+ * ignores it.)
  */
 export async function init(options?: InitOptions): Promise<Api> {
-  const { kind, named } = requestedKind('init', options);
+  const request = requested('init', options);
+  const { kind, named } = request;
   if (defaultInit && (!named || defaultInit.kind === kind)) return defaultInit.api;
   const previous = defaultInit;
   const entry: { kind: BackendKind; api: Promise<Api> } = {
     kind,
-    api: loadBackend('init', kind).then((backend) => {
+    api: loadBackend('init', request).then((backend) => {
       const api = new Api(backend);
       if (defaultInit === entry) defaultApi = api;
       return api;

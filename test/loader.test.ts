@@ -2,6 +2,7 @@
 // likely cause, not with the engine's "expected magic word".
 import { describe, expect, it } from 'vitest';
 import { compileFrom } from '../src/wasm/loader.js';
+import { createBackend } from '../src/index.js';
 
 const inNode = typeof window === 'undefined';
 
@@ -29,5 +30,20 @@ describe('the wasm loader', () => {
 
   it.skipIf(!inNode)('refuses a file that is not a wasm module', async () => {
     await expect(compileFrom(new URL('../package.json', import.meta.url))).rejects.toThrow(/package\.json is not a wasm module: the \d+ bytes received start with "\{\.  "name": "sof"\. The file is not one of the package's builds: reinstall the package/);
+  });
+
+  it('loads the builds from the folder options.wasmPath names, and refuses what is not a folder', async () => {
+    const folder = new URL('../build/', import.meta.url);
+    const api = await createBackend({ backend: 'simd', wasmPath: folder });
+    expect(api.kind).toBe('simd');
+    expect(Array.from(api.softmax(new Float32Array([0, 0]), 2))).toEqual([0.5, 0.5]);
+    // Without the trailing slash, the folder is still the folder.
+    expect((await createBackend({ backend: 'simd', wasmPath: new URL('../build', import.meta.url) })).kind).toBe('simd');
+    if (inNode) expect((await createBackend({ backend: 'simd', wasmPath: 'build' })).kind).toBe('simd'); // against the working directory
+    await expect(createBackend({ backend: 'simd', wasmPath: new URL('../no-such-folder/', import.meta.url) }))
+      .rejects.toThrow(/softmax-wasm: could not (read the kernels at|load) .*no-such-folder\/softmax-wasm\.simd\.wasm.*options\.wasmPath must name the folder/);
+    await expect(createBackend({ wasmPath: 42 } as never)).rejects.toThrow(
+      new TypeError('createBackend: options.wasmPath must be a URL or a non-empty string (the folder holding the .wasm files), got number 42'));
+    await expect(createBackend({ wasmPath: '' })).rejects.toThrow(/options\.wasmPath must be a URL or a non-empty string/);
   });
 });

@@ -164,14 +164,62 @@ describe('the installed package from CommonJS', () => {
   });
 });
 
+// A consumer bundling the package with esbuild, which does not copy files that code finds through
+// new URL(…, import.meta.url): as CommonJS the bundle failed on load ("Invalid URL"), and either
+// bundle looked for the .wasm files beside itself. init({ wasmPath }) names their folder.
+const BUNDLED_CONSUMER = `
+import { init, softmax } from 'softmax-wasm';
+const wasmPath = process.env.WASM_PATH || undefined;
+init({ backend: 'simd', wasmPath }).then(
+  () => console.log(JSON.stringify({ probabilities: Array.from(softmax(new Float32Array([2.0, 1.0, 0.1]), 3)) })),
+  (error) => console.log(JSON.stringify({ error: error.message })),
+);
+`;
+
+describe('the installed package.json', () => {
+  it('can be imported, as tools read a package\'s version', () => {
+    const version = execFileSync(process.execPath, [
+      '--input-type=module', '-e', "import p from 'softmax-wasm/package.json' with { type: 'json' }; console.log(p.version);",
+    ], { cwd: project, encoding: 'utf8' }).trim();
+    expect(version).toBe((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+});
+
+describe('the installed package bundled by esbuild', () => {
+  it.each(['cjs', 'esm'] as const)('as %s: loads, says to pass init({ wasmPath }), and runs with it', async (format) => {
+    const esbuild = await import('esbuild');
+    const dir = join(project, `bundle-${format}`);
+    writeFileSync(join(project, `bundled-${format}.mjs`), BUNDLED_CONSUMER);
+    await esbuild.build({
+      entryPoints: [join(project, `bundled-${format}.mjs`)], bundle: true, platform: 'node', format,
+      outfile: join(dir, format === 'cjs' ? 'app.cjs' : 'app.mjs'), logLevel: 'silent',
+    });
+    const run = (wasmPath: string) => JSON.parse(execFileSync(
+      process.execPath, [join(dir, format === 'cjs' ? 'app.cjs' : 'app.mjs')],
+      { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, WASM_PATH: wasmPath } },
+    ).trim()) as { probabilities?: number[]; error?: string };
+    const refused = run('');
+    expect(refused.error).toMatch(format === 'cjs'
+      ? /^softmax-wasm: cannot locate its \.wasm files: this code has no import\.meta\.url to find them from .*init\(\{ wasmPath \}\)$/
+      : /^softmax-wasm: could not read the kernels at .*softmax-wasm\.simd\.wasm \(ENOENT.*init\(\{ wasmPath \}\)$/);
+    // The README's recipe: the package's build/*.wasm copied to a folder of the app's own.
+    const wasm = join(dir, 'wasm');
+    execFileSync(process.execPath, ['-e', `const fs = require('fs'); fs.mkdirSync(${JSON.stringify(wasm)}); for (const f of fs.readdirSync(${JSON.stringify(join(installed, 'build'))})) fs.copyFileSync(${JSON.stringify(join(installed, 'build'))} + '/' + f, ${JSON.stringify(wasm)} + '/' + f)`]);
+    const want = (await oracle()).softmax(new Float32Array([2.0, 1.0, 0.1]), 3);
+    run(wasm).probabilities!.forEach((p, i) => expect(p).toBeCloseTo(want[i], 6));
+    expect(run('/no/such/folder').error).toMatch(/could not read the kernels at \/no\/such\/folder\/softmax-wasm\.simd\.wasm .*options\.wasmPath must name the folder/);
+  });
+});
+
 describe('the installed declarations', () => {
   // A strict project that sets none of the repository's options: no @types/node, declarations
-  // checked (skipLibCheck off), and a lib that stops at ES2022 (no ESNext.Disposable).
+  // checked (skipLibCheck off), and a lib that stops at ES2022 (no ESNext.Disposable, and no DOM:
+  // fit's signal was typed AbortSignal, which it lacks).
   const compile = (source: string) => {
     writeFileSync(join(project, 'consumer.ts'), source);
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
-        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022', 'DOM'],
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'],
         types: [], strict: true, skipLibCheck: false, noEmit: true,
       },
       files: ['consumer.ts'],

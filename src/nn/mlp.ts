@@ -133,8 +133,12 @@ export interface FitOptions<Stats extends EpochStats = EpochStats> extends StepO
   onEpoch?: (stats: Stats) => void | Promise<void>;
   /** Called after every batch; fit awaits it if it returns a promise. */
   onBatch?: (progress: BatchProgress) => void | Promise<void>;
-  /** Aborting stops training before the next batch; fit then resolves with `aborted: true`. */
-  signal?: AbortSignal;
+  /**
+   * An AbortSignal: aborting stops training before the next batch; fit then resolves with
+   * `aborted: true`. Typed by the one property fit reads, so the declarations need neither the DOM
+   * nor Node's types.
+   */
+  signal?: { readonly aborted: boolean };
 }
 
 export interface FitHistory<Stats extends EpochStats = EpochStats> {

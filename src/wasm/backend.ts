@@ -80,8 +80,9 @@ export class WasmBackend implements Backend {
     };
   }
 
-  static async create(flavor: WasmFlavor): Promise<WasmBackend> {
-    const module = await compileKernels(flavor);
+  /** An instance of one build, from the package's build/ folder or from `folder` (init's wasmPath). */
+  static async create(flavor: WasmFlavor, folder?: string | { readonly href: string }): Promise<WasmBackend> {
+    const module = await compileKernels(flavor, folder);
     let exports: Kernels | undefined;
     const instance = await WebAssembly.instantiate(module, {
       env: {

@@ -1,13 +1,52 @@
 // Finds, compiles and caches the kernels' wasm module, in Node and in browsers, from one code
 // path: the .wasm files sit in build/ next to dist/ and src/, located with new URL(…,
-// import.meta.url) so bundlers (Vite) see and copy them as assets.
+// import.meta.url) so bundlers (Vite) see and copy them as assets, or in the folder the caller
+// names (init's wasmPath) where a bundler does not.
 
 export type WasmFlavor = 'relaxed-simd' | 'simd';
 
-const moduleUrls: Record<WasmFlavor, URL> = {
-  'relaxed-simd': new URL('../../build/softmax-wasm.relaxed-simd.wasm', import.meta.url),
-  simd: new URL('../../build/softmax-wasm.simd.wasm', import.meta.url),
+const FILE_NAMES: Record<WasmFlavor, string> = {
+  'relaxed-simd': 'softmax-wasm.relaxed-simd.wasm',
+  simd: 'softmax-wasm.simd.wasm',
 };
+
+/** How to point the library at its .wasm files, for the messages that cannot find them. */
+const WASM_PATH_HINT = 'a bundle that does not copy them (esbuild, a CommonJS bundle) can copy the package\'s build/*.wasm ' +
+  'to a folder of its own and pass that folder as init({ wasmPath })';
+
+/**
+ * The package's own copy of a build. Made on first use, not when this module loads: in a
+ * CommonJS bundle import.meta.url is empty and `new URL` throws, which failed the whole import.
+ * Each URL is written out in full, as bundlers that copy the files (Vite) look for.
+ */
+function packagedUrl(flavor: WasmFlavor): URL {
+  try {
+    return flavor === 'simd'
+      ? new URL('../../build/softmax-wasm.simd.wasm', import.meta.url)
+      : new URL('../../build/softmax-wasm.relaxed-simd.wasm', import.meta.url);
+  } catch (cause) {
+    throw new Error(`softmax-wasm: cannot locate its .wasm files: this code has no import.meta.url to find them from ` +
+      `(bundled as CommonJS?); ${WASM_PATH_HINT}`, { cause });
+  }
+}
+
+/**
+ * A folder given as a URL or a string: an absolute URL, or a path resolved against the page
+ * (browsers) or the working directory (Node), with the trailing slash the file names go after.
+ */
+async function folderUrl(folder: string | { readonly href: string }): Promise<URL> {
+  let url: URL;
+  if (typeof folder !== 'string') url = new URL(folder.href);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(folder)) url = new URL(folder);
+  else if (typeof location === 'object' && typeof location.href === 'string') url = new URL(folder, location.href);
+  else {
+    const urlModule = 'node:url'; // a variable: bundlers targeting browsers leave it alone
+    const { pathToFileURL } = (await import(/* @vite-ignore */ urlModule)) as typeof import('node:url');
+    url = pathToFileURL(folder);
+  }
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
 
 // Smallest modules that use the feature: (func (result v128) i32.const 0 i8x16.splat) and, for
 // relaxed SIMD, the same followed by i8x16.relaxed_swizzle. WebAssembly.validate answers
@@ -93,22 +132,29 @@ export function supports(flavor: WasmFlavor): boolean {
   return flavor === 'relaxed-simd' ? relaxedMaddFuses() : validates(flavor) && compilesWasm();
 }
 
-const compiled = new Map<WasmFlavor, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The compiled module of one build; compiled once per process or page. */
-export function compileKernels(flavor: WasmFlavor): Promise<WebAssembly.Module> {
-  let module = compiled.get(flavor);
+/**
+ * The compiled module of one build, from the package's build/ folder or from `folder` (init's
+ * wasmPath); compiled once per file per process or page.
+ */
+export async function compileKernels(flavor: WasmFlavor, folder?: string | { readonly href: string }): Promise<WebAssembly.Module> {
+  const url = folder === undefined ? packagedUrl(flavor) : new URL(FILE_NAMES[flavor], await folderUrl(folder));
+  let module = compiled.get(url.href);
   if (!module) {
-    module = compileFrom(moduleUrls[flavor]);
+    module = compileFrom(url, folder !== undefined);
     // A failed load must not poison later attempts (e.g. a transient fetch error).
-    module.catch(() => compiled.delete(flavor));
-    compiled.set(flavor, module);
+    module.catch(() => compiled.delete(url.href));
+    compiled.set(url.href, module);
   }
   return module;
 }
 
-/** Compiles the module at url: a file: URL read from disk, any other fetched. */
-export async function compileFrom(url: URL): Promise<WebAssembly.Module> {
+/**
+ * Compiles the module at url: a file: URL read from disk, any other fetched. `named` says the
+ * caller gave the folder (init's wasmPath), which the messages then blame instead of the package.
+ */
+export async function compileFrom(url: URL, named = false): Promise<WebAssembly.Module> {
   if (url.protocol === 'file:') {
     // Node (or another runtime reading local files). The specifier is a variable so bundlers
     // targeting browsers leave it alone; this branch never runs there.
@@ -118,13 +164,19 @@ export async function compileFrom(url: URL): Promise<WebAssembly.Module> {
     try {
       bytes = await readFile(url);
     } catch (error) {
-      throw new Error(`softmax-wasm: could not read the kernels at ${url.pathname} (${(error as Error).message}); ` +
-        'the package\'s build/ folder must sit next to its dist/ folder (reinstall it, or run `npm run build` in a clone)');
+      throw new Error(`softmax-wasm: could not read the kernels at ${url.pathname} (${(error as Error).message}); ` + (named
+        ? 'options.wasmPath must name the folder holding the package\'s build/*.wasm files'
+        : 'the package\'s build/ folder must sit next to its dist/ folder (reinstall it, or run `npm run build` in a clone); ' +
+          WASM_PATH_HINT));
     }
     return WebAssembly.compile(checkedWasm(url, bytes));
   }
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`softmax-wasm: could not load ${url.href}: HTTP ${response.status}`);
+  if (!response.ok) {
+    throw new Error(`softmax-wasm: could not load ${url.href}: HTTP ${response.status}; ` + (named
+      ? 'options.wasmPath must name the folder the server has the package\'s build/*.wasm files in'
+      : `the page must serve the package's build/ folder next to its dist/ folder; ${WASM_PATH_HINT}`));
+  }
   if (typeof WebAssembly.compileStreaming === 'function') {
     try {
       return await WebAssembly.compileStreaming(response.clone());
