@@ -41,7 +41,7 @@ console.log(JSON.stringify({ packages, softmax: softmaxOut, error }));
 beforeAll(() => {
   builtEntry(); // npm pack packs what is built
   project = mkdtempSync(join(tmpdir(), 'softmax-wasm-package-'));
-  // --ignore-scripts: `prepare` would rebuild what pretest has just built.
+  // --ignore-scripts: `prepack` would rebuild what pretest has just built.
   const [pack] = JSON.parse(execFileSync(
     npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', project],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
@@ -77,6 +77,14 @@ describe('the packed tarball', () => {
     }
     const stray = packed.filter((f) => /^(src|assembly|test|test-browser|bench|examples|demo|scripts)\//.test(f));
     expect(stray).toEqual([]);
+  });
+
+  it('has no script npm runs when the tarball is installed', () => {
+    // npm 11 warned on every install of the tarball: "1 package has install scripts not yet
+    // covered by allowScripts: softmax-wasm@0.1.0 (prepare: npm run build)". The build now runs
+    // before npm pack (prepack) and npm start (prestart) instead.
+    const { scripts } = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(Object.keys(scripts).filter((name) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(name))).toEqual([]);
   });
 
   it('carries the TypeScript sources inside its source maps, since src/ is not shipped', () => {
