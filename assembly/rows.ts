@@ -1,6 +1,6 @@
 // Row utilities over rows × cols row-major f32 matrices: argmax, sampling from softmax, row
 // gathering and column sums.
-import { rowMax, promoteHigh, demoteJoin, f64x2Sum, setScaleTail } from './vmath';
+import { rowMax, rowSumF64, promoteHigh, demoteJoin, setScaleTail } from './vmath';
 import { expShiftedRow } from './softmax';
 
 // Maximum of n floats at p, NaN if any is NaN: f32x4.max and f32.max propagate NaN (unlike
@@ -61,7 +61,7 @@ export function sampleCategoricalRows(
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * stride;
     expShiftedRow(xr, scratch, cols, rowMax(xr, cols), invTemperature);
-    const total = sumF64(scratch, cols);
+    const total = rowSumF64(scratch, cols);
     let chosen = -1;
     if (!isNaN(total)) {
       const u = uniforms + (<usize>r << 3);
@@ -77,20 +77,6 @@ export function sampleCategoricalRows(
     }
     store<i32>(out + (<usize>r << 2), chosen);
   }
-}
-
-// Σ p_j over n floats in f64 lanes: NaN if one is NaN.
-function sumF64(p: usize, n: i32): f64 {
-  let lo = f64x2.splat(0), hi = lo;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = v128.load(p + (<usize>i << 2));
-    lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
-    hi = f64x2.add(hi, promoteHigh(v));
-  }
-  let total = f64x2Sum(f64x2.add(lo, hi));
-  for (; i < n; i++) total += <f64>load<f32>(p + (<usize>i << 2));
-  return total;
 }
 
 // dst row r = src row indices[r].

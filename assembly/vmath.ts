@@ -437,6 +437,21 @@ export function rowDot(a: usize, b: usize, n: i32): f64 {
   return total;
 }
 
+// Σ x_i over n floats in f64 lanes, each term exact there: for sums whose small terms must not
+// drop out of the float32 blocks below (sampleCategorical's total, where 1 + 4e-8 rounded to 1).
+export function rowSumF64(p: usize, n: i32): f64 {
+  let lo = f64x2.splat(0), hi = lo;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+    hi = f64x2.add(hi, promoteHigh(v));
+  }
+  let total = f64x2Sum(f64x2.add(lo, hi));
+  for (; i < n; i++) total += <f64>load<f32>(p + (<usize>i << 2));
+  return total;
+}
+
 // Σ x_i over n floats.
 export function rowSum(p: usize, n: i32): f64 {
   let total: f64 = 0;

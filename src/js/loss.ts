@@ -112,12 +112,13 @@ export function binaryCrossEntropyWithLogits(
   for (let i = 0; i < n; i++) {
     const z = logits[i], y = targets[i];
     const w = z >= 0 ? 1 - y : y;
-    const loss = (w === 0 ? 0 : Math.abs(z) * w) + Math.log1p(Math.exp(-Math.abs(z)));
+    const t = Math.exp(-Math.abs(z));
+    const loss = (w === 0 ? 0 : Math.abs(z) * w) + Math.log1p(t);
     total += loss;
     if (losses) losses[i] = loss;
     if (grad) {
-      // σ(z) − y as (1 − y) − σ(−z) for z ≥ 0: σ(z) − 1 formed directly is 0 in f64 from z ≈ 37.
-      const u = Math.exp(-Math.abs(z)) / (1 + Math.exp(-Math.abs(z)));
+      // σ(z) − y as (1 − y) − σ(−|z|) for z ≥ 0: σ(z) − 1 formed directly is 0 in f64 from z ≈ 37.
+      const u = t / (1 + t);
       grad[i] = (z >= 0 ? 1 - y - u : u - y) * gradScale;
     }
   }
