@@ -1,10 +1,21 @@
 // The benchmark runner. A case is one piece of work (softmax of a 1024 × 4096 matrix, …) and a
 // list of contenders that each do that work their own way. Fairness on a shared, noisy machine
 // comes from interleaving: every round runs each contender once (for a short time budget, in a
-// rotated order, after a GC), and the reported time is the median of all samples of all rounds —
+// shuffled order, after a GC), and the reported time is the median of all samples of all rounds —
 // so load from other processes lands on every contender alike instead of on whoever ran during
 // the busy second. tinybench does the timing and sample collection within a round.
 import { Bench, type Fn } from 'tinybench';
+import { rng } from './data.js';
+
+/** A copy of `items` in a random order (Fisher–Yates) drawn from `next`, uniform in [0, 1). */
+function shuffled<T>(items: readonly T[], next: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
 
 export type Family = 'softmax' | 'logSoftmax' | 'crossEntropy' | 'matmul' | 'mnist' | 'copies';
 
@@ -224,9 +235,11 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
   // Interleaved rounds.
   const samples = new Map<string, number[]>(live.map((x) => [x.name, []]));
   const cpuSamples = new Map<string, number[]>(live.map((x) => [x.name, []]));
+  const nextOrder = rng(live.length * 7919 + opts.rounds);
   for (let round = 0; round < opts.rounds; round++) {
-    const order = live.map((_, i) => live[(i + round) % live.length])
-      .filter((x) => !slow.has(x.name) || round < opts.slowRounds);
+    // A seeded shuffle, not a rotation: a rotation keeps every contender behind the same one (and
+    // the garbage or cache state it leaves), round after round.
+    const order = shuffled(live, nextOrder).filter((x) => !slow.has(x.name) || round < opts.slowRounds);
     const bench = new Bench({
       time: opts.roundMs,
       iterations: 1,

@@ -69,6 +69,17 @@ export async function matmulCase(product: Product, m: number, k: number, n: numb
     read: (outputs: tf.Tensor[]) => outputs[0].dataSync(),
   });
   contenders.push(...tfjsContenders(tfSpec('wasm')));
+  if (transA || transB) {
+    // tfjs-wasm runs matMul's transpose flags through a slow path (≈ 1.5 GFLOP/s); a tfjs user
+    // who transposes explicitly gets XNNPACK's A·B.
+    contenders.push(...tfjsContenders({
+      ...tfSpec('wasm'),
+      variant: 'tf.transpose',
+      tiers: ['array', 'kernel only'],
+      call: 'tf.matMul(transA ? tf.transpose(a) : a, transB ? tf.transpose(b) : b)',
+      op: ([ta, tb]: tf.Tensor[]) => [tf.tidy(() => tf.matMul(transA ? tf.transpose(ta) : ta, transB ? tf.transpose(tb) : tb))],
+    }));
+  }
   contenders.push(...tfjsContenders({ ...tfSpec('cpu'), tiers: ['array'], slow: true }));
   contenders.push(await ortContender('session.run: one MatMul node (A·B) or Gemm node with transA / transB → c.data', 'MatMul/Gemm', async () => {
     const runner = await matmulRunner(m, k, n, transA, transB);

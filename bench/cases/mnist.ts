@@ -136,6 +136,75 @@ function tfContender(data: MnistData, backend: TfBackend, accuracies: number[], 
   };
 }
 
+/**
+ * The same epoch as a tfjs user writes it without Keras's fit(): the network's variables (Glorot,
+ * as tfModel's), batches gathered from the resident data in a shuffled order, and
+ * optimizer.minimize of tf.losses.softmaxCrossEntropy on the logits, reading each batch's loss as
+ * fit() does. It skips fit()'s per-batch bookkeeping, so its ratio is the one without it.
+ */
+function tfCustomLoopContender(data: MnistData, accuracies: number[]): Contender {
+  const rows = data.trainY.length;
+  let xs: tf.Tensor2D | null = null, ys: tf.Tensor2D | null = null, testXs: tf.Tensor2D | null = null;
+  let params: tf.Variable[] = [];
+  let optimizer: tf.Optimizer | null = null;
+  let tensorsBefore = 0;
+  const logits = (x: tf.Tensor) => {
+    const [w1, b1, w2, b2] = params;
+    return tf.add(tf.matMul(tf.sigmoid(tf.add(tf.matMul(x, w1), b1)), w2), b2);
+  };
+  const release = () => {
+    tf.dispose(params);
+    params = [];
+    optimizer?.dispose();
+    optimizer = null;
+  };
+  return {
+    name: 'tfjs-wasm custom loop',
+    side: 'peer',
+    does: `per batch of ${BATCH} in a shuffled order: tf.gather of x and onehot, optimizer.minimize(() => tf.losses.softmaxCrossEntropy(onehot, logits), true) and dataSync() of the loss, with tf.variable weights (Glorot) and tf.train.sgd(${LEARNING_RATE}); data resident`,
+    async: true,
+    before: async () => {
+      await useTf('wasm');
+      tensorsBefore = tf.memory().numTensors;
+      xs = tf.tensor2d(data.trainX, [rows, PIXELS]);
+      ys = tf.tensor2d(oneHot(data.trainY, CLASSES), [rows, CLASSES]);
+      testXs = tf.tensor2d(data.testX, [data.testY.length, PIXELS]);
+    },
+    after: () => {
+      release();
+      xs?.dispose(); ys?.dispose(); testXs?.dispose();
+      checkNoLeak(tensorsBefore, 'tfjs-wasm custom loop');
+    },
+    beforeEach: () => {
+      release();
+      const initial = [
+        tf.initializers.glorotUniform({ seed: SEED }).apply([PIXELS, HIDDEN]) as tf.Tensor, tf.zeros([HIDDEN]),
+        tf.initializers.glorotUniform({ seed: SEED + 1 }).apply([HIDDEN, CLASSES]) as tf.Tensor, tf.zeros([CLASSES]),
+      ];
+      params = initial.map((t) => tf.variable(t));
+      tf.dispose(initial); // a variable keeps its own reference to the data
+      optimizer = tf.train.sgd(LEARNING_RATE);
+    },
+    afterEach: () => {
+      const probs = tf.tidy(() => tf.softmax(logits(testXs!)));
+      accuracies.push(accuracy(probs.dataSync() as Float32Array, data.testY));
+      probs.dispose();
+    },
+    run: async () => {
+      const order = tf.util.createShuffledIndices(rows);
+      for (let start = 0; start < rows; start += BATCH) {
+        const batch = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(rows, start + BATCH))), 'int32');
+        tf.tidy(() => {
+          const x = tf.gather(xs!, batch), y = tf.gather(ys!, batch);
+          const loss = optimizer!.minimize(() => tf.losses.softmaxCrossEntropy(y, logits(x)) as tf.Scalar, true, params);
+          loss!.dataSync();
+        });
+        batch.dispose();
+      }
+    },
+  };
+}
+
 /** A copy of the training rows in one seeded order, the same for every library trained on it. */
 function shuffled(data: MnistData, seed: number): { x: Float32Array; y: Int32Array } {
   const rows = data.trainY.length;
@@ -251,6 +320,9 @@ export async function mnistCase(train: number, pairedStarts: number): Promise<Ca
     accuracies.set(`tfjs-${backend}`, list);
     contenders.push(tfContender(data, backend, list, backend === 'cpu'));
   }
+  const loopAccuracies: number[] = [];
+  accuracies.set('tfjs-wasm custom loop', loopAccuracies);
+  contenders.push(tfCustomLoopContender(data, loopAccuracies));
   let paired = new Map<string, PairedAccuracy>();
   return {
     id: `mnist epoch ${train}`,

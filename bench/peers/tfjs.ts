@@ -85,10 +85,12 @@ export interface TfSpec {
   read: (outputs: tf.Tensor[]) => unknown;
   tiers?: TfTier[];
   slow?: boolean;
+  /** Another way of writing the same computation in tfjs, named after the backend: 'closed form'. */
+  variant?: string;
 }
 
 /**
- * The tfjs contenders of one case, one per tier, named `tfjs-<backend>` plus the tier:
+ * The tfjs contenders of one case, one per tier, named `tfjs-<backend>` (plus the variant) plus the tier:
  * - array: from Float32Arrays to Float32Arrays, the same work as ours by default — create the
  *   input tensors, run, dataSync() every output, dispose everything;
  * - resident x: inputs already in tfjs memory; run, dataSync(), dispose the outputs;
@@ -96,7 +98,7 @@ export interface TfSpec {
  *   eagerly, so this is the kernels' time plus tfjs's per-op overhead).
  */
 export function tfjsContenders(spec: TfSpec): import('../harness.js').Contender[] {
-  const name = `tfjs-${spec.backend}`;
+  const name = `tfjs-${spec.backend}${spec.variant ? ` ${spec.variant}` : ''}`;
   let resident: tf.Tensor[] = [];
   let tensorsBefore = 0;
   const before = async () => {
