@@ -54,6 +54,14 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
   losses?: Float32Array;
 }
 
+/**
+ * crossEntropy's result for options O: `grad` is there (a Tensor where one was given to write it
+ * into) when options.grad asked for it, `losses` with reduction 'none'; otherwise optional.
+ */
+export type CrossEntropyResultFor<O> = CrossEntropyResult<O extends { grad: Tensor } ? Tensor : Float32Array>
+  & (O extends { grad: true | Data } ? { grad: O extends { grad: Tensor } ? Tensor : Float32Array } : unknown)
+  & (O extends { reduction: 'none' } ? { losses: Float32Array } : unknown);
+
 /** What LinearCrossEntropyOptions.grad may be (its type parameter types the result's gradients). */
 export type LinearCrossEntropyGrads = boolean | { dx?: boolean | Data; dw?: boolean | Data; db?: boolean | Data };
 
@@ -73,6 +81,15 @@ export interface LinearCrossEntropyOptions<G extends LinearCrossEntropyGrads = L
 /** A gradient's type in the result: a Tensor where options.grad gave one to write into. */
 export type LinearCrossEntropyGradType<G, K extends 'dx' | 'dw' | 'db'> =
   G extends { [P in K]?: infer S } ? (S extends Tensor ? Tensor : Float32Array) : Float32Array;
+
+/**
+ * The gradients a linearCrossEntropy result surely holds: dx and dw for grad: true; each one
+ * options.grad names as true or an array. (db for grad: true only with a bias, so it stays optional.)
+ */
+export type LinearCrossEntropyAsked<G> = {
+  [K in 'dx' | 'dw' | 'db' as G extends true ? (K extends 'db' ? never : K)
+    : G extends { [P in K]: true | Data } ? K : never]: LinearCrossEntropyGradType<G, K>
+};
 
 export interface LinearCrossEntropyResult<
   DX extends Data = Float32Array, DW extends Data = Float32Array, DB extends Data = Float32Array,
@@ -114,6 +131,21 @@ export interface SampleOptions {
   random?: RandomSource;
   /** Where to write the classes (one per row). */
   out?: Int32Array;
+}
+
+/**
+ * What a 'mean' loss and its gradient are multiplied by: 1/normaliser, or NaN when the normaliser
+ * is 0 (every row ignored, or the counted rows' target weights summing to 0). The mean is then
+ * undefined: 1/0 made some backends' gradients NaN and others' ±∞, and a loss of ±∞ where PyTorch
+ * gives NaN. Ignored rows keep their zero gradient either way.
+ */
+function meanScale(normaliser: number): number {
+  return normaliser === 0 ? NaN : 1 / normaliser;
+}
+
+/** The 'mean' loss: total / normaliser, NaN when the normaliser is 0 (see meanScale). */
+function meanLoss(total: number, normaliser: number): number {
+  return normaliser === 0 ? NaN : total / normaliser;
 }
 
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -528,8 +560,9 @@ export class Api {
    * targets: class indices (number[] or an integer typed array, one per row) or probabilities
    * (Float32Array of the logits' length).
    */
-  crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options: CrossEntropyOptions & { grad: Tensor }): CrossEntropyResult<Tensor>;
-  crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult;
+  crossEntropy<O extends CrossEntropyOptions = Record<never, never>>(
+    logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: O,
+  ): CrossEntropyResultFor<O>;
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult<Data> {
     const fn = 'crossEntropy';
     const z = this.data(fn, 'logits', logits);
@@ -563,7 +596,7 @@ export class Api {
       if (!byIndex) this.checkNoOverlap(fn, 'options.grad', gradOut, 'targets', targets as Float32Array, false);
       if (weight) this.checkNoOverlap(fn, 'options.grad', gradOut, 'options.weight', weight, false);
     }
-    const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
+    const gradScale = reduction === 'mean' ? meanScale(normaliser) : 1;
     if (!(gradOut instanceof Tensor) && this.backend.kind !== 'js') {
       const params = this.lossBlockParams;
       params.labelSmoothing = labelSmoothing;
@@ -574,7 +607,7 @@ export class Api {
       const grad = wantGrad ? gradOut as Float32Array | undefined ?? float32ArrayToOverwrite(rows * cols) : null;
       const losses = reduction === 'none' ? float32ArrayToOverwrite(rows) : null;
       const total = this.crossEntropyInBlocks(fn, z, targets, byIndex, rows, cols, ignoreIndex, weight, grad, losses);
-      const result: CrossEntropyResult = { loss: reduction === 'mean' ? total / normaliser : total };
+      const result: CrossEntropyResult = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
       if (grad) result.grad = grad;
       if (losses) result.losses = losses;
       return result;
@@ -603,7 +636,7 @@ export class Api {
       const total = byIndex
         ? this.backend.crossEntropyIndex(logitsBuf, this.indicesIn(fn, scope, indices), rows, cols, ignoreIndex, params, 0)
         : this.backend.crossEntropyProb(logitsBuf, this.copyIn(fn, scope, targets as Float32Array, 'targets'), rows, cols, params, 0);
-      const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? total / normaliser : total };
+      const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
       return result;
@@ -695,7 +728,7 @@ export class Api {
     x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions<G>,
   ): LinearCrossEntropyResult<
     LinearCrossEntropyGradType<G, 'dx'>, LinearCrossEntropyGradType<G, 'dw'>, LinearCrossEntropyGradType<G, 'db'>
-  >;
+  > & LinearCrossEntropyAsked<G>;
   linearCrossEntropy(
     x: Data, w: Data, targets: ClassIndices, n: number, h: number, v: number, options?: LinearCrossEntropyOptions,
   ): LinearCrossEntropyResult<Data, Data, Data> {
@@ -715,7 +748,7 @@ export class Api {
       ? DEFAULT_CHUNK_BYTES : checkInteger(fn, 'options.chunkBytes', opts.chunkBytes, 4);
     if (ArrayBuffer.isView(targets)) this.current(fn, 'targets', targets);
     const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
-    const gradScale = reduction === 'mean' ? 1 / normaliser : 1;
+    const gradScale = reduction === 'mean' ? meanScale(normaliser) : 1;
 
     // Which gradients, and where they go: grad: true asks for all; an object picks, with its keys
     // checked as an options object's are (a misspelt { dX: true } asked for nothing, silently).
@@ -773,7 +806,7 @@ export class Api {
         dx: dx ? dx.buffer : null, dw: dw ? dw.buffer : null, db: db ? db.buffer : null,
         losses: losses ? losses.buffer : null,
       }, n, h, v, chunkRows, ignoreIndex, { weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale });
-      const result: LinearCrossEntropyResult<Data, Data, Data> = { loss: reduction === 'mean' ? total / normaliser : total };
+      const result: LinearCrossEntropyResult<Data, Data, Data> = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
       if (losses) result.losses = losses.finish();
       if (dx) result.dx = dx.finish();
       if (dw) result.dw = dw.finish();
@@ -1115,7 +1148,7 @@ export class Api {
     checkLength(fn, 'a', as.length, m * k, transA ? `k × m = ${k} × ${m}` : `m × k = ${m} × ${k}`);
     checkLength(fn, 'b', bs.length, k * n, transB ? `n × k = ${n} × ${k}` : `k × n = ${k} × ${n}`);
     // The kernels scale in float32, so alpha must be a finite float32.
-    const alpha = opts.alpha === undefined ? 1 : checkNumber(fn, 'options.alpha', opts.alpha, -FLOAT32_MAX, FLOAT32_MAX);
+    const alpha = opts.alpha === undefined ? 1 : Math.fround(checkNumber(fn, 'options.alpha', opts.alpha, -FLOAT32_MAX, FLOAT32_MAX));
     const bias = opts.bias === undefined ? undefined : this.data(fn, 'options.bias', opts.bias);
     if (bias) checkLength(fn, 'options.bias', bias.length, n, `one value per column, n = ${n}`);
     const out = this.out(fn, opts.out, m * n, `m × n = ${m} × ${n}`);

@@ -10,8 +10,8 @@ import { checkOneOf, checkOptions, describe } from './validate.js';
 
 export { Api } from './api.js';
 export type {
-  Data, Reduction, ClassIndices, SoftmaxOptions, SoftmaxOptionsAfterOut, CrossEntropyOptions, CrossEntropyResult,
-  LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGradType,
+  Data, Reduction, ClassIndices, SoftmaxOptions, SoftmaxOptionsAfterOut, CrossEntropyOptions, CrossEntropyResult, CrossEntropyResultFor,
+  LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGradType, LinearCrossEntropyAsked,
 } from './api.js';
 export type { MatmulOptions } from './api.js';
 export { Tensor } from './tensor.js';

@@ -197,6 +197,43 @@ describe.each(kinds)('edge values on %s', (kind) => {
     }
   });
 
+  it('crossEntropy: a zero class weight on a −∞ logit whose target is not 0 makes the loss NaN, as PyTorch (0·∞)', async () => {
+    // Found by a property test comparing the backends: the js oracle skipped every term whose
+    // weight·target was 0 (loss 2.2724 here), the wasm kernels only zero targets (NaN).
+    const api = await backend(kind);
+    const logits = new Float32Array([0, 1, -Infinity, 2]);
+    const weight = new Float32Array([1, 1, 0, 1]);
+    const smoothed = api.crossEntropy(logits, [0], 4, { weight, labelSmoothing: 0.1, reduction: 'sum' });
+    expect(smoothed.loss).toBeNaN();
+    const byProbs = api.crossEntropy(logits, new Float32Array([0.5, 0.25, 0.25, 0]), 4, { weight, reduction: 'sum' });
+    expect(byProbs.loss).toBeNaN();
+    const gathered = api.crossEntropy(new Float32Array([-Infinity, 1, 0, 2]), [0], 4, { weight: new Float32Array([0, 1, 1, 1]), reduction: 'sum' });
+    expect(gathered.loss).toBeNaN();
+    // A zero target at the −∞ logit is still left out: the loss stays finite.
+    const zeroTarget = api.crossEntropy(logits, new Float32Array([0.5, 0.5, 0, 0]), 4, { weight, reduction: 'sum' });
+    expect(zeroTarget.loss).toBeCloseTo(Math.log(1 + Math.E + Math.E ** 2) - 0.5, 5);
+  });
+
+  it('crossEntropy: a mean whose target weights sum to 0 is NaN, with NaN gradients on the counted rows and zeros on ignored ones', async () => {
+    // 1/0 used to give +∞ losses, and gradients of NaN on wasm but ±∞ on js.
+    const api = await backend(kind);
+    const logits = new Float32Array([0, 0, 3, -1, 2, 2]);
+    const weight = new Float32Array([1, 0]);
+    for (const labelSmoothing of [0, 0.1]) {
+      const { loss, grad } = api.crossEntropy(logits, [1, -100, 1], 2, { weight, labelSmoothing, grad: true });
+      expect(loss, `ε ${labelSmoothing}`).toBeNaN();
+      expect(Array.from(grad.subarray(2, 4)), `ε ${labelSmoothing}`).toEqual([0, 0]);
+      for (const r of [0, 2]) expect(Array.from(grad.subarray(2 * r, 2 * r + 2)).every(Number.isNaN), `ε ${labelSmoothing} row ${r}`).toBe(true);
+      const fused = api.linearCrossEntropy(logits, new Float32Array([1, 0, 0, 1]), [1, -100, 1], 3, 2, 2, { weight, labelSmoothing, grad: true });
+      expect(fused.loss).toBeNaN();
+      expect(Array.from(fused.dx.subarray(2, 4))).toEqual([0, 0]);
+    }
+    // Every row ignored: the same rule, and no counted row.
+    const ignored = api.crossEntropy(logits, [-100, -100, -100], 2, { grad: true });
+    expect(ignored.loss).toBeNaN();
+    expect(Array.from(ignored.grad)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   it('rounds scalar options to float32 for every backend alike (labelSmoothing 1e-320 is 0)', async () => {
     const api = await backend(kind);
     const logits = new Float32Array([0, 1e30, -Infinity, 2]);

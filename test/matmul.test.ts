@@ -238,6 +238,19 @@ describe.each(wasmKinds)('matmul: %s against the oracle', (kind) => {
     }
   });
 
+  it('scales by alpha rounded to float32, as the oracle does', async () => {
+    // An alpha between two float32s: the kernels take it as a float32, and the API rounds it
+    // before any backend sees it (README, "Scalars are float32"), so the oracle's f64 product is
+    // scaled by the same value. Unrounded, 0.9999999719 gave 1.6256344318 on js, 1.6256345510 here.
+    const [api, ref] = await Promise.all([backend(kind), oracle()]);
+    const a = new Float32Array([1.5808104]), b = new Float32Array([1.0283551]);
+    for (const alpha of [0.9999999719, 1 + 3e-8, -2.0000001, 1e-46]) {
+      const got = api.matmul(a, b, 1, 1, 1, { alpha })[0];
+      expect(got, `alpha ${alpha}`).toBe(ref.matmul(a, b, 1, 1, 1, { alpha })[0]);
+      expect(got, `alpha ${alpha}`).toBe(Math.fround(Math.fround(a[0] * b[0]) * Math.fround(alpha)));
+    }
+  });
+
   it('matches the oracle on large products (512 × 512 × 512, 128 × 784 × 128)', async () => {
     const api = await backend(kind);
     const ref = await oracle();

@@ -16,19 +16,32 @@ describe('result types of the overloads', () => {
     expectTypeOf(linearCrossEntropy).toEqualTypeOf<Api['linearCrossEntropy']>();
   });
 
-  it('crossEntropy: a Float32Array gradient unless a Tensor was given to write it into', async () => {
+  it('crossEntropy: the gradient is there when asked for (a Tensor where one was given), losses with reduction none', async () => {
     const api = await oracle();
     const plain = api.crossEntropy(logits, targets, cols);
     expectTypeOf(plain.grad).toEqualTypeOf<Float32Array | undefined>();
     expect(plain.grad).toBeUndefined();
 
+    // Indexable without a `!`: the README's Usage example destructures it.
     const asked = api.crossEntropy(logits, targets, cols, { grad: true });
-    expectTypeOf(asked.grad).toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf(asked.grad).toEqualTypeOf<Float32Array>();
     expect(asked.grad).toBeInstanceOf(Float32Array);
+    expectTypeOf(asked.losses).toEqualTypeOf<Float32Array | undefined>();
+
+    const perRow = api.crossEntropy(logits, targets, cols, { reduction: 'none', grad: new Float32Array(rows * cols) });
+    expectTypeOf(perRow.losses).toEqualTypeOf<Float32Array>();
+    expectTypeOf(perRow.grad).toEqualTypeOf<Float32Array>();
+    expect(perRow.losses).toHaveLength(rows);
+
+    // Options whose grad is only known as a boolean: the gradient may be missing.
+    const options: { grad: boolean } = { grad: targets.length > 5 };
+    const maybe = api.crossEntropy(logits, targets, cols, options);
+    expectTypeOf(maybe.grad).toEqualTypeOf<Float32Array | undefined>();
+    expect(maybe.grad).toBeUndefined();
 
     using into = api.tensor(rows, cols);
     const resident = api.crossEntropy(logits, targets, cols, { grad: into });
-    expectTypeOf(resident.grad).toEqualTypeOf<Tensor | undefined>();
+    expectTypeOf(resident.grad).toEqualTypeOf<Tensor>();
     expect(resident.grad).toBe(into);
   });
 
@@ -57,7 +70,7 @@ describe('result types of the overloads', () => {
     expect(Array.from(dx)).toEqual(Array.from(api.softmaxBackward(y.toArray(), dy.toArray(), cols)));
   });
 
-  it('linearCrossEntropy: each gradient is a Float32Array unless a Tensor was given for it', async () => {
+  it('linearCrossEntropy: each gradient asked for is there, a Float32Array unless a Tensor was given for it', async () => {
     const api = await oracle();
     const n = rows, h = 2, v = cols;
     const x = new Float32Array([0.5, -1, 2, 0.25]);
@@ -69,19 +82,24 @@ describe('result types of the overloads', () => {
     expect(lossOnly.dx).toBeUndefined();
 
     const all = api.linearCrossEntropy(x, w, targets, n, h, v, { bias, grad: true });
-    expectTypeOf(all.dx).toEqualTypeOf<Float32Array | undefined>();
-    expectTypeOf(all.db).toEqualTypeOf<Float32Array | undefined>();
-    expect(all.dx![0]).toBeTypeOf('number'); // indexable without a cast
+    expectTypeOf(all.dx).toEqualTypeOf<Float32Array>();
+    expectTypeOf(all.dw).toEqualTypeOf<Float32Array>();
+    expectTypeOf(all.db).toEqualTypeOf<Float32Array | undefined>(); // only with a bias
+    expect(all.dx[0]).toBeTypeOf('number'); // indexable without a cast
     expect(all.db).toBeInstanceOf(Float32Array);
 
     using dw = api.tensor(h, v);
     const some = api.linearCrossEntropy(x, w, targets, n, h, v, { bias, grad: { dx: true, dw, db: new Float32Array(v) } });
-    expectTypeOf(some.dx).toEqualTypeOf<Float32Array | undefined>();
-    expectTypeOf(some.dw).toEqualTypeOf<Tensor | undefined>();
-    expectTypeOf(some.db).toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf(some.dx).toEqualTypeOf<Float32Array>();
+    expectTypeOf(some.dw).toEqualTypeOf<Tensor>();
+    expectTypeOf(some.db).toEqualTypeOf<Float32Array>();
+    const onlyDw = api.linearCrossEntropy(x, w, targets, n, h, v, { grad: { dw: true, dx: false } });
+    expectTypeOf(onlyDw.dw).toEqualTypeOf<Float32Array>();
+    expectTypeOf(onlyDw.dx).toEqualTypeOf<Float32Array | undefined>();
+    expect(onlyDw.dx).toBeUndefined();
     expect(some.dx).toBeInstanceOf(Float32Array);
     expect(some.dw).toBe(dw);
-    expect(Array.from(dw.toArray())).toEqual(Array.from(all.dw!));
+    expect(Array.from(dw.toArray())).toEqual(Array.from(all.dw));
 
     // The options stay checked for misspelt keys (at compile time here, at run time as well).
     // @ts-expect-error chunkBytez is not an option

@@ -47,7 +47,10 @@ function row(
   let mass = 0;
   for (let j = 0; j < cols; j++) {
     const wy = weighted(j);
-    if (wy !== 0) loss -= wy * logA(j);
+    // A zero target's term is left out (so a masked, −∞ logit there costs nothing) unless its
+    // weight is NaN or ∞ (wy is NaN then, as in PyTorch). A zero weight on a non-zero target is
+    // kept: at a −∞ logit 0·∞ is NaN, as in PyTorch and the wasm kernels.
+    if (target[j] !== 0 || wy !== 0) loss -= wy * logA(j);
     mass += wy;
   }
   loss += p.zLoss * lse * lse;
