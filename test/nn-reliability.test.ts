@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBackend, MLP, type Api } from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
-import { kinds, wasmKinds } from './backends.js';
+import { backend, kinds, wasmKinds } from './backends.js';
 import { runChild } from './child-process.js';
 
 const rows = 6, inputs = 4;
@@ -31,7 +31,7 @@ const cases: Case[] = [
   ['x of partial rows', (_api, net) => net.predictClass(new Float32Array(7)), RangeError,
     'MLP.predictClass: x.length must be a positive multiple of inputs = 4, got 7'],
   ['labels as a Float32Array', (_api, net) => net.evaluate(x, new Float32Array(rows) as never), TypeError,
-    'MLP.evaluate: labels must be class indices (number[] or an integer typed array), got Float32Array(6) (convert with Int32Array.from(labels))'],
+    'MLP.evaluate: labels must be class indices (number[] or an integer typed array), got Float32Array(6) (convert with Int32Array.from(labels, Number))'],
   ['a label out of range', (_api, net) => net.trainBatch(x, [0, 1, 2, 3, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 3 is outside [0, 3)'],
   ['a fractional label', (_api, net) => net.trainBatch(x, [0, 1, 2, 1.5, 0, 1]), RangeError, 'MLP.trainBatch: labels[3] = 1.5 is not an integer class index'],
   ['a label given as a string', (_api, net) => net.lossAndGradients(x, [0, '1', 2, 0, 0, 1] as never), TypeError,
@@ -176,7 +176,7 @@ describe.each(kinds)('saving a network on %s', (kind) => {
     const nanX = x.slice();
     nanX[0] = NaN;
     diverged.trainBatch(nanX, labels);
-    const message = /^MLP\.toJSON: layer 0's weight\[\d+\] is NaN: the network's training diverged \(a lower learningRate or a clipNorm helps\), and a file of it could not be loaded back$/;
+    const message = /^MLP\.toJSON: layer 0's weight\[\d+\] is NaN: the network's training diverged \(a NaN or ±∞ in the training data, which clipNorm does not stop, or too high a learningRate\), and a file of it could not be loaded back$/;
     expect(() => diverged.toJSON()).toThrow(message);
     expect(() => JSON.stringify(diverged)).toThrow(message);
     await expect(diverged.toONNX()).rejects.toThrow(/^MLP\.toONNX: layer 0's weight\[\d+\] is NaN/);
@@ -288,5 +288,39 @@ describe.each(wasmKinds)('MLP scratch reservation on %s', (kind) => {
     expect(reserves).toBeGreaterThan(0);
     expect(allocatedAfterReserve).toBe(0);
     expect(wasm.arenaState().idle).toBe(true);
+  });
+});
+
+describe('MLP training edge cases', () => {
+  it('refuses to train a 1-class network, whose softmax is constant', async () => {
+    for (const kind of kinds) {
+      const net = new MLP([2, 3, 1], { backend: await backend(kind) });
+      await expect(net.fit(new Float32Array(4), [0, 0])).rejects.toThrow(/1 output class/);
+      expect(() => net.trainBatch(new Float32Array(4), [0, 0])).toThrow(/1 output class/);
+      expect(net.predict(new Float32Array(2))[0]).toBe(1);
+      net.dispose();
+    }
+  });
+  it('takes a batch size of Infinity, or any integer past the rows, as full-batch training', async () => {
+    const api = await backend('js');
+    const data = new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]), labels = [0, 1, 1, 0];
+    const weightsAfter = async (batchSize: number) => {
+      using net = new MLP([2, 3, 2], { backend: api, seed: 3 });
+      await net.fit(data, labels, { epochs: 3, batchSize, shuffle: false });
+      return net.toJSON().layers.flatMap((layer) => [...layer.weight, ...layer.bias]);
+    };
+    const full = await weightsAfter(4);
+    expect(await weightsAfter(Infinity)).toEqual(full);
+    expect(await weightsAfter(1e10)).toEqual(full);
+    expect(await weightsAfter(2)).not.toEqual(full);
+  });
+
+  it('awaits a thenable returned by onBatch, and rejects fit with its rejection', async () => {
+    for (const kind of kinds) {
+      const net = new MLP([2, 3, 2], { backend: await backend(kind) });
+      const thenable = { then: (_: unknown, reject: (e: Error) => void) => reject(new Error('thenable')) };
+      await expect(net.fit(new Float32Array(4), [0, 1], { epochs: 1, onBatch: () => thenable as unknown as Promise<void> })).rejects.toThrow('thenable');
+      net.dispose();
+    }
   });
 });

@@ -438,7 +438,7 @@ export class MLP {
       for (const [name, values] of [['weight', weight], ['bias', bias]] as const) {
         const i = values.findIndex((v) => !Number.isFinite(v));
         if (i >= 0) {
-          throw new RangeError(`${fn}: layer ${l}'s ${name}[${i}] is ${values[i]}: the network's training diverged (a lower learningRate or a clipNorm helps), and a file of it could not be loaded back`);
+          throw new RangeError(`${fn}: layer ${l}'s ${name}[${i}] is ${values[i]}: the network's training diverged (a NaN or ±∞ in the training data, which clipNorm does not stop, or too high a learningRate), and a file of it could not be loaded back`);
         }
       }
       return { activation: layer.activation, weight, bias };
@@ -505,7 +505,8 @@ export class MLP {
   #labels(fn: string, name: string, labels: unknown, rows: number): Int32Array {
     if (!isClassIndexArray(labels)) {
       // Float labels (a Float32Array from a data loader, say) are whole numbers more often than not.
-      const hint = ArrayBuffer.isView(labels) ? ` (convert with Int32Array.from(${name}))` : '';
+      // The Number map also converts a BigInt64Array (PyTorch's int64 labels), which plain Int32Array.from refuses.
+      const hint = ArrayBuffer.isView(labels) ? ` (convert with Int32Array.from(${name}, Number))` : '';
       throw new TypeError(`${fn}: ${name} must be class indices (number[] or an integer typed array), got ${describe(labels)}${hint}`);
     }
     const of = name.startsWith('options.validation.') ? 'options.validation.x' : 'x';
@@ -521,6 +522,13 @@ export class MLP {
       copy[r] = label;
     }
     return copy;
+  }
+
+  /** A softmax over one class is 1 whatever the weights: loss and gradients are 0 and nothing would train. */
+  #trainable(fn: string): void {
+    if (this.#classes === 1) {
+      throw new RangeError(`${fn}: this MLP has 1 output class, whose softmax is always 1 (loss and gradients 0, so nothing trains); a binary classifier needs 2 classes, e.g. [${this.#sizes.slice(0, -1).join(', ')}, 2] with labels 0 and 1`);
+    }
   }
 
   #stepOptions(fn: string, opts: StepOptions): Required<StepOptions> {
@@ -753,6 +761,7 @@ export class MLP {
     const fn = 'MLP.trainBatch';
     this.#live(fn);
     if (this.#fitting) throw new Error(`${fn}: this MLP is training (a fit() has not finished); a step now would change its weights mid-epoch`);
+    this.#trainable(fn);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
     const step = this.#stepOptions(fn, checkOptions(fn, options, STEP_OPTION_KEYS) as StepOptions);
@@ -779,12 +788,16 @@ export class MLP {
     const fn = 'MLP.fit';
     this.#live(fn);
     if (this.#fitting) throw new Error(`${fn}: this MLP is already training (an earlier fit() has not finished)`);
+    this.#trainable(fn);
     const rows = this.#rows(fn, 'x', x);
     const targets = this.#labels(fn, 'labels', labels, rows);
     const opts = checkOptions(fn, options, FIT_OPTION_KEYS) as FitOptions;
     const step = this.#stepOptions(fn, opts);
     const epochs = opts.epochs === undefined ? 10 : checkInteger(fn, 'options.epochs', opts.epochs, 1);
-    const batchSize = Math.min(rows, opts.batchSize === undefined ? 32 : checkInteger(fn, 'options.batchSize', opts.batchSize, 1));
+    // Any batch size from rows up is one full batch: Infinity too, the natural way to ask for it.
+    const requested = opts.batchSize ?? 32;
+    const batchSize = typeof requested === 'number' && requested >= rows && (requested === Infinity || Number.isInteger(requested))
+      ? rows : checkInteger(fn, 'options.batchSize', requested, 1);
     if (opts.shuffle !== undefined && typeof opts.shuffle !== 'boolean') {
       throw new TypeError(`${fn}: options.shuffle must be a boolean, got ${describe(opts.shuffle)}`);
     }
@@ -868,7 +881,8 @@ export class MLP {
           // Awaited when it returns a promise, as onEpoch is: its rejection then rejects fit
           // instead of going unhandled.
           const progress = opts.onBatch?.({ epoch, batch: batch + 1, batches, loss });
-          if (progress instanceof Promise) {
+          // Any thenable, as `await` (and so onEpoch) treats it: a promise from another realm or library too.
+          if (progress != null && typeof (progress as PromiseLike<void>).then === 'function') {
             const waited = performance.now();
             await progress;
             paused += performance.now() - waited; // its time is not the epoch's training time
