@@ -3,7 +3,7 @@
 //
 //   npm start -- --example seed|iris|mnist|charlm --epochs 15 --batch-size 128 --lr 0.1 --momentum 0.9
 //                --backend auto|relaxed-simd|simd|js --seed 1 --out training.svg --export model.onnx
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -62,27 +62,31 @@ function parse() {
     console.log(usage);
     process.exit(0);
   }
-  const example = examples[parsed.example];
+  const example = Object.hasOwn(examples, parsed.example) ? examples[parsed.example] : undefined;
   if (!example) fail(`Unknown --example '${parsed.example}'`);
   const backend = BACKENDS.find((b) => b === parsed.backend);
   if (!backend) fail(`Unknown --backend '${parsed.backend}'`);
-  const number = (name: string, text: string | undefined, fallback: number, integer: boolean): number => {
+  // Checked here, before any data is loaded, with the option's own name and exit code 2: the
+  // library's ranges (MLP.fit, seededRandom) with the CLI's wording.
+  const number = (name: string, text: string | undefined, fallback: number, integer: boolean, ok: (v: number) => boolean, range: string): number => {
     if (text === undefined) return fallback;
-    const value = Number(text);
+    const value = text.trim() === '' ? NaN : Number(text);
     if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+    if (!ok(value)) fail(`--${name} must be ${range}, got ${text}`);
     return value;
   };
   const { defaults } = example;
   return {
     example,
     backend,
-    epochs: number('epochs', parsed.epochs, defaults.epochs, true),
-    batchSize: number('batch-size', parsed['batch-size'], defaults.batchSize, true),
-    learningRate: number('lr', parsed.lr, defaults.learningRate, false),
-    momentum: number('momentum', parsed.momentum, defaults.momentum, false),
-    seed: number('seed', parsed.seed, 1, true),
-    out: resolve(parsed.out),
-    onnx: parsed.export === undefined ? null : resolve(parsed.export),
+    epochs: number('epochs', parsed.epochs, defaults.epochs, true, (v) => v >= 1 && v <= 2 ** 31 - 1, 'at least 1'),
+    batchSize: number('batch-size', parsed['batch-size'], defaults.batchSize, true, (v) => v >= 1 && v <= 2 ** 31 - 1, 'at least 1'),
+    learningRate: number('lr', parsed.lr, defaults.learningRate, false, (v) => v > 0 && Math.fround(v) > 0 && Number.isFinite(Math.fround(v)), 'positive (and a finite float32)'),
+    momentum: number('momentum', parsed.momentum, defaults.momentum, false, (v) => v >= 0 && Math.fround(v) < 1, 'in [0, 1)'),
+    seed: number('seed', parsed.seed, 1, true, (v) => v >= 0 && v <= 2 ** 32 - 1, 'in [0, 4294967295]'),
+    // npm runs scripts in the package folder; INIT_CWD is where the user typed `npm start`.
+    out: resolve(process.env.INIT_CWD ?? '.', parsed.out),
+    onnx: parsed.export === undefined ? null : resolve(process.env.INIT_CWD ?? '.', parsed.export),
   };
 }
 
@@ -104,7 +108,17 @@ async function main(): Promise<void> {
   const options = parse();
   // The folders of --out and --export exist before training starts: a path that cannot be
   // written then fails now, not after the training it would have recorded.
-  for (const file of [options.out, options.onnx]) if (file) mkdirSync(dirname(file), { recursive: true });
+  for (const [option, file] of [['--out', options.out], ['--export', options.onnx]] as const) {
+    if (!file) continue;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a folder');
+      accessSync(dirname(file), constants.W_OK);
+    } catch (error) {
+      fail(`${option} ${file} cannot be written: ${(error as Error).message}`);
+    }
+  }
+  if (options.onnx === options.out) fail('--out and --export name the same file');
   const { example, epochs } = options;
   const loadStarted = performance.now();
   const api = await init({ backend: options.backend });
@@ -121,8 +135,17 @@ async function main(): Promise<void> {
     }, cliProgress.Presets.shades_classic)
     : null;
   let barRunning = false;
+  let lastBatch = { epoch: 0, batch: 0, batches: 0 };
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  process.once('SIGINT', () => {
+    controller.abort();
+    if (barRunning) {
+      bar!.stop(); // shows the cursor again
+      barRunning = false;
+    }
+    console.error('\nstopping after the current batch (Ctrl-C again to quit without writing the results)');
+    process.once('SIGINT', () => process.exit(130));
+  });
 
   const started = performance.now();
   const result = await example.run({
@@ -130,7 +153,8 @@ async function main(): Promise<void> {
     api,
     signal: controller.signal,
     onBatch: ({ epoch, batch, batches, loss }) => {
-      if (!bar || batches < 4) return;
+      lastBatch = { epoch, batch, batches };
+      if (!bar || batches < 4 || controller.signal.aborted) return;
       if (!barRunning) {
         bar.start(batches, 0, { epoch, loss: '—' });
         barRunning = true;
@@ -151,8 +175,10 @@ async function main(): Promise<void> {
   const { history } = result;
   const trainMs = history.epochs.reduce((total, e) => total + e.ms, 0);
   const epochsRun = `${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}`;
+  // fit stops between batches: the weights (and the numbers below) may include part of an epoch
+  // that has no point on the curves.
   if (history.aborted) {
-    console.log(`\nstopped after ${epochsRun}`);
+    console.log(`\nstopped after ${epochsRun}${lastBatch.epoch > history.epochs.length ? ` and ${lastBatch.batch}/${lastBatch.batches} batches of epoch ${lastBatch.epoch} (in the final numbers and the export, not on the curves)` : ''}`);
     process.exitCode = 130; // interrupted (Ctrl-C), as a shell reports it; the results are still written
   }
 
@@ -190,6 +216,12 @@ async function main(): Promise<void> {
     await exportOnnx(net, options.onnx);
   }
 }
+
+// `npm start | head`: a closed pipe ends the program quietly, as SIGPIPE does for other tools.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await main();

@@ -53,20 +53,22 @@ function thin(points: Array<[number, number]>): Array<[number, number]> {
 }
 
 function panelSvg(panel: Panel, offsetX: number): string {
+  const parts: string[] = [];
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const all = panel.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!panel.logY || y > 0));
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => (panel.logY ? Math.log10(y) : y));
-  let [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  let [yMin, yMax] = panel.yRange ?? [Math.min(...ys), Math.max(...ys)];
-  if (!(xMax > xMin)) [xMin, xMax] = [xMin - 1, xMin + 1];
+  // No point at all (e.g. Ctrl-C during the first epoch): an empty frame over epochs 0–1.
+  let [xMin, xMax] = all.length > 0 ? [Math.min(...xs), Math.max(...xs)] : [0, 1];
+  let [yMin, yMax] = panel.yRange ?? (all.length > 0 ? [Math.min(...ys), Math.max(...ys)] : (panel.logY ? [-1, 0] : [0, 1]));
+  if (!(xMax > xMin)) [xMin, xMax] = [xMin - 0.5, xMin + 0.5];
   if (!(yMax > yMin)) [yMin, yMax] = [yMin - 1, yMin + 1];
   if (panel.logY) [yMin, yMax] = [Math.floor(yMin), Math.ceil(yMax)];
+  if (all.length === 0) parts.push(`<text x="${offsetX + MARGIN.left + (WIDTH - MARGIN.left - MARGIN.right) / 2}" y="${MARGIN.top + (HEIGHT - MARGIN.top - MARGIN.bottom) / 2}" text-anchor="middle" fill="#888">no completed epoch</text>`);
   const px = (x: number) => offsetX + MARGIN.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const py = (y: number) => MARGIN.top + (1 - ((panel.logY ? Math.log10(y) : y) - yMin) / (yMax - yMin)) * plotH;
 
-  const parts: string[] = [];
   parts.push(`<text x="${offsetX + WIDTH / 2}" y="20" text-anchor="middle" font-weight="bold">${escape(panel.title)}</text>`);
   const yTicks = panel.logY
     ? Array.from({ length: yMax - yMin + 1 }, (_, i) => 10 ** (yMin + i))
@@ -76,7 +78,8 @@ function panelSvg(panel: Panel, offsetX: number): string {
     parts.push(`<line x1="${px(xMin)}" x2="${px(xMax)}" y1="${y}" y2="${y}" stroke="#e4e4e4"/>`);
     parts.push(`<text x="${px(xMin) - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${label(t)}</text>`);
   }
-  for (const t of ticks(xMin, xMax).filter((t) => t >= xMin)) {
+  // The x axis counts epochs: whole numbers only.
+  for (const t of ticks(xMin, xMax).filter((t) => t >= xMin && Number.isInteger(t))) {
     const x = px(t).toFixed(1);
     parts.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH + 5}" stroke="#444"/>`);
     parts.push(`<text x="${x}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${label(t)}</text>`);
@@ -89,6 +92,10 @@ function panelSvg(panel: Panel, offsetX: number): string {
     if (points.length > 0) {
       const path = points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${path}" fill="none" stroke="${series.color}" stroke-width="1.8"/>`);
+    }
+    // A polyline of one point draws nothing: mark the points of short runs.
+    if (points.length < 20) {
+      for (const [x, y] of points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${series.color}"/>`);
     }
     const ly = panel.legend === 'top'
       ? MARGIN.top + 14 + i * 16

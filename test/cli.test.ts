@@ -1,7 +1,7 @@
 // `npm start`'s command line (examples/main.ts, built into build/examples/) run as a user runs it:
 // where it writes, and what Ctrl-C does.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,36 @@ describe('the examples\' command line', () => {
     expect(code).toBe(0);
     expect(stdout).toContain(`plot: ${out}`);
     expect(readFileSync(out, 'utf8')).toMatch(/^<svg /);
+  }, 60_000);
+
+  it('refuses an --out that cannot be written, and out-of-range values, before training (it failed after)', async () => {
+    const folder = join(scratch, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    const badOut = await run(['--example', 'iris', '--out', folder]);
+    expect(badOut.code).toBe(2);
+    expect(badOut.stderr).toContain(`--out ${folder} cannot be written: it is a folder`);
+    expect(badOut.stdout).not.toMatch(/epoch/);
+    for (const [args, message] of [
+      [['--epochs', '0'], '--epochs must be at least 1, got 0'],
+      [['--lr', ''], "--lr must be a number, got ''"],
+      [['--momentum', '1'], '--momentum must be in [0, 1), got 1'],
+      [['--example', 'toString'], "Unknown --example 'toString'"],
+    ] as const) {
+      const { code, stderr } = await run(['--example', 'iris', ...args]);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr, args.join(' ')).toContain(message);
+    }
+  }, 60_000);
+
+  it('plots a run of one epoch as points, with whole-number epoch ticks', async () => {
+    const out = join(scratch, 'one-epoch.svg');
+    const { code } = await run(['--example', 'iris', '--epochs', '1', '--out', out]);
+    expect(code).toBe(0);
+    const svg = readFileSync(out, 'utf8');
+    expect(svg).not.toContain('NaN');
+    expect(svg).toMatch(/<circle /); // a polyline of one point drew nothing
+    const xTicks = [...svg.matchAll(/text-anchor="middle">([^<]+)<\/text>/g)].map((m) => m[1]).filter((t) => /^-?[\d.]+$/.test(t));
+    expect(xTicks.every((t) => Number.isInteger(Number(t))), xTicks.join(' ')).toBe(true);
   }, 60_000);
 
   it('stops on Ctrl-C after the current batch, writes the plot and exits with 130', async () => {
