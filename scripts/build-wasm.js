@@ -16,7 +16,14 @@ import { fileURLToPath } from 'node:url';
 const root = new URL('../', import.meta.url);
 const config = JSON.parse(await readFile(new URL('asconfig.json', root), 'utf8'));
 const require = createRequire(import.meta.url);
-const asc = require.resolve('assemblyscript/bin/asc.js');
+let asc;
+try {
+  asc = require.resolve('assemblyscript/bin/asc.js');
+} catch {
+  // `npm pack` or `npm run build` in a fresh clone, before any install: say so, not a stack.
+  console.error('build-wasm: the AssemblyScript compiler is not installed; run npm install in this checkout first');
+  process.exit(1);
+}
 const STAMP = 'build/.wasm-complete';
 
 async function mtime(path) {

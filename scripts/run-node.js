@@ -10,7 +10,7 @@ import { relaxedSimdFlags } from './node-flags.js';
 // (Only a path to a .js file counts: `-e code` and other option values are not scripts.)
 const script = process.argv.slice(2).find((arg) => !arg.startsWith('-') && /\.[cm]?js$/.test(arg));
 if (script && !existsSync(script)) {
-  console.error(`run-node: ${script} does not exist; build first with npm run build (npm install builds too)`);
+  console.error(`run-node: ${script} does not exist; build first with npm run build (npm start builds before it runs)`);
   process.exit(1);
 }
 
