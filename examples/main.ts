@@ -76,17 +76,18 @@ function parse() {
     return value;
   };
   const { defaults } = example;
+  // npm runs scripts in the package folder; INIT_CWD is where the user typed `npm start`.
+  const typedIn = process.env.INIT_CWD ?? '.';
   return {
     example,
     backend,
-    epochs: number('epochs', parsed.epochs, defaults.epochs, true, (v) => v >= 1 && v <= 2 ** 31 - 1, 'at least 1'),
-    batchSize: number('batch-size', parsed['batch-size'], defaults.batchSize, true, (v) => v >= 1 && v <= 2 ** 31 - 1, 'at least 1'),
+    epochs: number('epochs', parsed.epochs, defaults.epochs, true, (v) => v >= 1 && v <= 2 ** 31 - 1, 'in [1, 2147483647]'),
+    batchSize: number('batch-size', parsed['batch-size'], defaults.batchSize, true, (v) => v >= 1, 'at least 1'), // past the rows: full batches
     learningRate: number('lr', parsed.lr, defaults.learningRate, false, (v) => v > 0 && Math.fround(v) > 0 && Number.isFinite(Math.fround(v)), 'positive (and a finite float32)'),
     momentum: number('momentum', parsed.momentum, defaults.momentum, false, (v) => v >= 0 && Math.fround(v) < 1, 'in [0, 1)'),
     seed: number('seed', parsed.seed, 1, true, (v) => v >= 0 && v <= 2 ** 32 - 1, 'in [0, 4294967295]'),
-    // npm runs scripts in the package folder; INIT_CWD is where the user typed `npm start`.
-    out: resolve(process.env.INIT_CWD ?? '.', parsed.out),
-    onnx: parsed.export === undefined ? null : resolve(process.env.INIT_CWD ?? '.', parsed.export),
+    out: resolve(typedIn, parsed.out),
+    onnx: parsed.export === undefined ? null : resolve(typedIn, parsed.export),
   };
 }
 

@@ -47,7 +47,7 @@ describe('the examples\' command line', () => {
     expect(badOut.stderr).toContain(`--out ${folder} cannot be written: it is a folder`);
     expect(badOut.stdout).not.toMatch(/epoch/);
     for (const [args, message] of [
-      [['--epochs', '0'], '--epochs must be at least 1, got 0'],
+      [['--epochs', '0'], '--epochs must be in [1, 2147483647], got 0'],
       [['--lr', ''], "--lr must be a number, got ''"],
       [['--momentum', '1'], '--momentum must be in [0, 1), got 1'],
       [['--example', 'toString'], "Unknown --example 'toString'"],
