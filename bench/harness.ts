@@ -27,7 +27,7 @@ export interface Contender {
   side: 'ours' | 'peer' | 'reference';
   /** What one timed call does, e.g. "softmax(x, cols) → new Float32Array". */
   does: string;
-  /** The timed call; its result is checked once before timing (see Case.check). */
+  /** The timed call; its result is checked before the timing and again after it (see Case.check). */
   run: () => unknown;
   /** run returns a promise (ORT, tfjs model.fit). */
   async?: boolean;
@@ -274,6 +274,23 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
     }
   }
 
+  // Checked again on a last call after the timing: a contender that cached its result, or did
+  // less work, after its first call would otherwise be timed doing less than it was checked for.
+  if (c.check) {
+    for (const contender of live) {
+      if (contender.noCheck) continue;
+      const res = results.get(contender.name)!;
+      try {
+        if (contender.before) await contender.before();
+        const problem = c.check((await callOnce(contender)).result);
+        if (contender.after) await contender.after();
+        if (problem) Object.assign(res, { status: 'mismatch', note: `after the timing: ${problem}` });
+      } catch (error) {
+        Object.assign(res, { status: 'error', note: `after the timing: ${(error as Error).message.split('\n')[0]}` });
+      }
+    }
+  }
+
   if (c.afterTiming) {
     try {
       await c.afterTiming(opts.log);
@@ -292,6 +309,7 @@ export async function runCase(c: Case, opts: RunOptions): Promise<CaseResult> {
   }
   for (const contender of [...live, ...c.contenders.filter((x) => single.has(x.name))]) {
     const res = results.get(contender.name)!;
+    if (res.status !== 'ok') continue; // failed the check after the timing
     const s = samples.get(contender.name)!.sort((a, b) => a - b);
     if (!s.length) {
       Object.assign(res, { status: 'error', note: res.note ?? 'no samples' });
