@@ -134,18 +134,18 @@ export interface SampleOptions {
 }
 
 /**
- * What a 'mean' loss and its gradient are multiplied by: 1/normaliser, or NaN when the normaliser
- * is 0 (every row ignored, or the counted rows' target weights summing to 0). The mean is then
- * undefined: 1/0 made some backends' gradients NaN and others' ±∞, and a loss of ±∞ where PyTorch
- * gives NaN. Ignored rows keep their zero gradient either way.
+ * What a cross-entropy gradient is multiplied by: 1 for 'sum' and 'none'; for 'mean'
+ * 1/normaliser, or NaN when the normaliser is 0 (every row ignored, or the counted rows' target
+ * weights summing to 0). The mean is then undefined: 1/0 made some backends' gradients NaN and
+ * others' ±∞, and a loss of ±∞ where PyTorch gives NaN. Ignored rows keep their zero gradient.
  */
-function meanScale(normaliser: number): number {
-  return normaliser === 0 ? NaN : 1 / normaliser;
+function gradScaleOf(reduction: Reduction, normaliser: number): number {
+  return reduction !== 'mean' ? 1 : normaliser === 0 ? NaN : 1 / normaliser;
 }
 
-/** The 'mean' loss: total / normaliser, NaN when the normaliser is 0 (see meanScale). */
-function meanLoss(total: number, normaliser: number): number {
-  return normaliser === 0 ? NaN : total / normaliser;
+/** The reduced loss from the sum of the row losses: for 'mean' total / normaliser, NaN when the normaliser is 0. */
+function reducedLoss(reduction: Reduction, total: number, normaliser: number): number {
+  return reduction !== 'mean' ? total : normaliser === 0 ? NaN : total / normaliser;
 }
 
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -596,7 +596,7 @@ export class Api {
       if (!byIndex) this.checkNoOverlap(fn, 'options.grad', gradOut, 'targets', targets as Float32Array, false);
       if (weight) this.checkNoOverlap(fn, 'options.grad', gradOut, 'options.weight', weight, false);
     }
-    const gradScale = reduction === 'mean' ? meanScale(normaliser) : 1;
+    const gradScale = gradScaleOf(reduction, normaliser);
     if (!(gradOut instanceof Tensor) && this.backend.kind !== 'js') {
       const params = this.lossBlockParams;
       params.labelSmoothing = labelSmoothing;
@@ -607,7 +607,7 @@ export class Api {
       const grad = wantGrad ? gradOut as Float32Array | undefined ?? float32ArrayToOverwrite(rows * cols) : null;
       const losses = reduction === 'none' ? float32ArrayToOverwrite(rows) : null;
       const total = this.crossEntropyInBlocks(fn, z, targets, byIndex, rows, cols, ignoreIndex, weight, grad, losses);
-      const result: CrossEntropyResult = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
+      const result: CrossEntropyResult = { loss: reducedLoss(reduction, total, normaliser) };
       if (grad) result.grad = grad;
       if (losses) result.losses = losses;
       return result;
@@ -636,7 +636,7 @@ export class Api {
       const total = byIndex
         ? this.backend.crossEntropyIndex(logitsBuf, this.indicesIn(fn, scope, indices), rows, cols, ignoreIndex, params, 0)
         : this.backend.crossEntropyProb(logitsBuf, this.copyIn(fn, scope, targets as Float32Array, 'targets'), rows, cols, params, 0);
-      const result: CrossEntropyResult<Data> = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
+      const result: CrossEntropyResult<Data> = { loss: reducedLoss(reduction, total, normaliser) };
       if (grad) result.grad = grad.finish();
       if (losses) result.losses = losses.finish();
       return result;
@@ -748,7 +748,7 @@ export class Api {
       ? DEFAULT_CHUNK_BYTES : checkInteger(fn, 'options.chunkBytes', opts.chunkBytes, 4);
     if (ArrayBuffer.isView(targets)) this.current(fn, 'targets', targets);
     const normaliser = checkClassTargets(fn, targets, n, v, ignoreIndex, opts.ignoreIndex !== undefined, weight);
-    const gradScale = reduction === 'mean' ? meanScale(normaliser) : 1;
+    const gradScale = gradScaleOf(reduction, normaliser);
 
     // Which gradients, and where they go: grad: true asks for all; an object picks, with its keys
     // checked as an options object's are (a misspelt { dX: true } asked for nothing, silently).
@@ -806,7 +806,7 @@ export class Api {
         dx: dx ? dx.buffer : null, dw: dw ? dw.buffer : null, db: db ? db.buffer : null,
         losses: losses ? losses.buffer : null,
       }, n, h, v, chunkRows, ignoreIndex, { weight: weightb, labelSmoothing, zLoss, invTemperature, gradScale });
-      const result: LinearCrossEntropyResult<Data, Data, Data> = { loss: reduction === 'mean' ? meanLoss(total, normaliser) : total };
+      const result: LinearCrossEntropyResult<Data, Data, Data> = { loss: reducedLoss(reduction, total, normaliser) };
       if (losses) result.losses = losses.finish();
       if (dx) result.dx = dx.finish();
       if (dw) result.dw = dw.finish();

@@ -7,6 +7,13 @@
 // Float32Array for the JS backend — and must come from the same backend.
 
 export type BackendKind = 'relaxed-simd' | 'simd' | 'js';
+
+/**
+ * A folder holding the builds (init's wasmPath): a URL, or a string. Typed as anything with an
+ * `href` so that the declarations need neither the DOM's nor Node's `URL`.
+ */
+export type WasmPath = string | { readonly href: string };
+
 export type Activation = 'sigmoid' | 'tanh' | 'relu' | 'linear';
 
 /** A float32 buffer owned by a backend. */

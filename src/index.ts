@@ -2,7 +2,7 @@
 // WebAssembly, with a plain-TypeScript oracle as fallback. The module-level functions use the
 // default instance set up by init(); createBackend() makes independent ones.
 import { Api } from './api.js';
-import type { Backend, BackendKind } from './backend.js';
+import type { Backend, BackendKind, WasmPath } from './backend.js';
 import { JsBackend } from './js/backend.js';
 import { compilesWasm, relaxedMaddFuses, supports, validates } from './wasm/loader.js';
 import { WasmBackend } from './wasm/backend.js';
@@ -17,7 +17,7 @@ export type { MatmulOptions } from './api.js';
 export { Tensor } from './tensor.js';
 export type { ElementwiseLossOptions, ElementwiseLossResult, SampleOptions } from './api.js';
 export { seededRandom, type RandomSource } from './random.js';
-export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope } from './backend.js';
+export type { Backend, BackendKind, F32Buffer, I32Buffer, Scope, WasmPath } from './backend.js';
 
 export interface InitOptions {
   /**
@@ -32,10 +32,9 @@ export interface InitOptions {
    * softmax-wasm.relaxed-simd.wasm): a URL, or a string — an absolute URL, or a path resolved
    * against the page in a browser and the working directory in Node. Default: the package's own
    * build/ folder, found from its code's URL (import.meta.url), as Vite and unbundled pages serve
-   * it. For bundlers that do not copy the files (esbuild, a CommonJS bundle). Typed as anything
-   * with an `href` so that the declarations need neither the DOM's nor Node's `URL`.
+   * it. For bundlers that do not copy the files (esbuild, a CommonJS bundle).
    */
-  wasmPath?: string | { readonly href: string };
+  wasmPath?: WasmPath;
 }
 
 const CHOICES = ['auto', 'relaxed-simd', 'simd', 'js'] as const;
@@ -53,7 +52,7 @@ interface Request {
   kind: BackendKind;
   /** Whether the call named the build ('auto' did not). */
   named: boolean;
-  wasmPath?: string | { readonly href: string };
+  wasmPath?: WasmPath;
 }
 
 /** The build a call asks for: its options checked, and 'auto' resolved to the fastest here. */

@@ -2,6 +2,7 @@
 // pointers to a kernel of assembly/index.ts. Each instance has its own memory, so instances
 // share no state.
 import type { Activation, Backend, CrossEntropyParams, F32Buffer, I32Buffer, Scope } from '../backend.js';
+import type { WasmPath } from '../backend.js';
 import { compileKernels, type WasmFlavor } from './loader.js';
 import { Arena, LinearMemory, type KernelExports } from './memory.js';
 import { staleViewError } from '../validate.js';
@@ -81,7 +82,7 @@ export class WasmBackend implements Backend {
   }
 
   /** An instance of one build, from the package's build/ folder or from `folder` (init's wasmPath). */
-  static async create(flavor: WasmFlavor, folder?: string | { readonly href: string }): Promise<WasmBackend> {
+  static async create(flavor: WasmFlavor, folder?: WasmPath): Promise<WasmBackend> {
     const module = await compileKernels(flavor, folder);
     let exports: Kernels | undefined;
     const instance = await WebAssembly.instantiate(module, {

@@ -2,6 +2,7 @@
 // path: the .wasm files sit in build/ next to dist/ and src/, located with new URL(…,
 // import.meta.url) so bundlers (Vite) see and copy them as assets, or in the folder the caller
 // names (init's wasmPath) where a bundler does not.
+import type { WasmPath } from '../backend.js';
 
 export type WasmFlavor = 'relaxed-simd' | 'simd';
 
@@ -34,7 +35,7 @@ function packagedUrl(flavor: WasmFlavor): URL {
  * A folder given as a URL or a string: an absolute URL, or a path resolved against the page
  * (browsers) or the working directory (Node), with the trailing slash the file names go after.
  */
-async function folderUrl(folder: string | { readonly href: string }): Promise<URL> {
+async function folderUrl(folder: WasmPath): Promise<URL> {
   let url: URL;
   if (typeof folder !== 'string') url = new URL(folder.href);
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(folder)) url = new URL(folder);
@@ -138,7 +139,7 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
  * The compiled module of one build, from the package's build/ folder or from `folder` (init's
  * wasmPath); compiled once per file per process or page.
  */
-export async function compileKernels(flavor: WasmFlavor, folder?: string | { readonly href: string }): Promise<WebAssembly.Module> {
+export async function compileKernels(flavor: WasmFlavor, folder?: WasmPath): Promise<WebAssembly.Module> {
   const url = folder === undefined ? packagedUrl(flavor) : new URL(FILE_NAMES[flavor], await folderUrl(folder));
   let module = compiled.get(url.href);
   if (!module) {
