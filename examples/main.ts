@@ -70,8 +70,9 @@ function parse() {
   // library's ranges (MLP.fit, seededRandom) with the CLI's wording.
   const number = (name: string, text: string | undefined, fallback: number, integer: boolean, ok: (v: number) => boolean, range: string): number => {
     if (text === undefined) return fallback;
-    const value = text.trim() === '' ? NaN : Number(text);
-    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+    // Number() alone would also take '0x10', '1e3' and '0b1' as integers; counts are written in decimal.
+    const value = text.trim() === '' || (integer && !/^\s*\+?\d+\s*$/.test(text)) ? NaN : Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) fail(`--${name} must be ${integer ? 'a whole number in decimal digits' : 'a number'}, got '${text}'`);
     if (!ok(value)) fail(`--${name} must be ${range}, got ${text}`);
     return value;
   };

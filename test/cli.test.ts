@@ -49,6 +49,9 @@ describe('the examples\' command line', () => {
     for (const [args, message] of [
       [['--epochs', '0'], '--epochs must be in [1, 2147483647], got 0'],
       [['--lr', ''], "--lr must be a number, got ''"],
+      [['--epochs', '0x10'], "--epochs must be a whole number in decimal digits, got '0x10'"],
+      [['--batch-size', '1e3'], "--batch-size must be a whole number in decimal digits, got '1e3'"],
+      [['--seed', '2.5'], "--seed must be a whole number in decimal digits, got '2.5'"],
       [['--momentum', '1'], '--momentum must be in [0, 1), got 1'],
       [['--example', 'toString'], "Unknown --example 'toString'"],
     ] as const) {
