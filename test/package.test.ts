@@ -75,8 +75,15 @@ describe('the packed tarball', () => {
       'build/softmax-wasm.relaxed-simd.wasm', 'README.md', 'LICENSE', 'package.json']) {
       expect(packed).toContain(file);
     }
-    const stray = packed.filter((f) => /^(src|assembly|test|test-browser|bench|examples|demo|scripts)\//.test(f));
+    const stray = packed.filter((f) => /^(src|assembly|test|test-browser|bench|examples|demo|scripts)\//.test(f) && f !== 'bench/RESULTS.md');
     expect(stray).toEqual([]);
+  });
+
+  it('holds every file its README links to (the benchmark results, the demo picture)', () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\(([^)#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((target) => !/^[a-z]+:/.test(target));
+    expect(linked).toContain('bench/RESULTS.md');
+    expect(linked.filter((target) => !packed.includes(target))).toEqual([]);
   });
 
   it('has no script npm runs when the tarball is installed', () => {
