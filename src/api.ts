@@ -901,6 +901,17 @@ export class Api {
     return this.activateBackward('tanhBackward', 'tanh', y, dy, out);
   }
 
+  /**
+   * Backward pass of relu from its output: dx = dy ⊙ [y > 0]. The indicator multiplies rather
+   * than selects, so a NaN or infinite dy gives NaN even where y is 0 (PyTorch gives 0 there):
+   * an upstream NaN is not hidden. NaN in y gives 0 unless dy is NaN or infinite. out may be y or dy.
+   */
+  reluBackward(y: Data, dy: Data, out?: Float32Array): Float32Array;
+  reluBackward(y: Data, dy: Data, out: Tensor): Tensor;
+  reluBackward(y: Data, dy: Data, out?: Data): Data {
+    return this.activateBackward('reluBackward', 'relu', y, dy, out);
+  }
+
   /** Checks an elementwise loss's inputs (same non-zero length) and options. */
   private lossInputs(fn: string, first: string, a: unknown, b: unknown, options: unknown) {
     const as = this.data(fn, first, a);

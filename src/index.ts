@@ -165,6 +165,7 @@ export const tanh: Api['tanh'] = bound('tanh');
 export const relu: Api['relu'] = bound('relu');
 export const sigmoidBackward: Api['sigmoidBackward'] = bound('sigmoidBackward');
 export const tanhBackward: Api['tanhBackward'] = bound('tanhBackward');
+export const reluBackward: Api['reluBackward'] = bound('reluBackward');
 export const binaryCrossEntropyWithLogits: Api['binaryCrossEntropyWithLogits'] = bound('binaryCrossEntropyWithLogits');
 export const mse: Api['mse'] = bound('mse');
 export const argmax: Api['argmax'] = bound('argmax');

@@ -114,6 +114,13 @@ describe.each(kinds)('activations on %s', (kind) => {
     const dyInPlace = dy.slice();
     api.tanhBackward(expected, dyInPlace, dyInPlace);
     expectClose(dyInPlace, grad, 0);
+    const reluGrad = api.reluBackward(x, dy);
+    using dyt = api.tensor(1, 37, dy);
+    expect(api.reluBackward(xt, dyt, dyt)).toBe(dyt);
+    expectClose(dyt.toArray(), api.reluBackward(api.tanh(x), dy), 0);
+    const yInPlace = x.slice();
+    api.reluBackward(yInPlace, dy, yInPlace);
+    expectClose(yInPlace, reluGrad, 0);
     // Linear is the identity both ways, also in place.
     const copy = x.slice();
     api.backend.scoped((scope) => {
@@ -142,7 +149,8 @@ describe.each(kinds)('activations on %s', (kind) => {
     expectClose(api.tanhBackward(t, dy), Array.from(t, (v, i) => dy[i] * (1 - v * v)), REL);
     const r = uniform(53, -1, 1, 14);
     r[0] = 0;
-    expectClose(backward(api, 'relu', r, dy), Array.from(r, (v, i) => (v > 0 ? dy[i] : 0)), 0);
+    expectClose(api.reluBackward(r, dy), Array.from(r, (v, i) => (v > 0 ? dy[i] : 0)), 0);
+    expectClose(backward(api, 'relu', r, dy), api.reluBackward(r, dy), 0);
   });
 
   it('tanhBackward keeps its accuracy where |y| is close to 1', async () => {
@@ -159,17 +167,22 @@ describe.each(kinds)('activations on %s', (kind) => {
     const expected = (f: (v: number) => number) => Array.from(y, (v, i) => Math.fround(dy[i] * f(v)));
     expectClose(api.sigmoidBackward(y, dy), expected((v) => v * (1 - v)), REL);
     expectClose(api.tanhBackward(y, dy), expected((v) => 1 - v * v), REL);
-    expectClose(backward(api, 'relu', y, dy), expected((v) => (v > 0 ? 1 : 0)), 0);
+    expectClose(api.reluBackward(y, dy), expected((v) => (v > 0 ? 1 : 0)), 0);
+    // relu′ multiplies: ∞ or NaN from upstream is not hidden where y is 0 (PyTorch gives 0 there).
+    expect(Array.from(api.reluBackward(new Float32Array([0, -0, 2, Infinity]), new Float32Array([Infinity, NaN, -Infinity, 3]))))
+      .toEqual([NaN, NaN, -Infinity, 3]);
   });
 
-  it('sigmoidBackward and tanhBackward match finite differences of L = ⟨w, f(x)⟩', async () => {
+  it('sigmoidBackward, tanhBackward and reluBackward match finite differences of L = ⟨w, f(x)⟩', async () => {
     const api = await backend(kind);
     for (const n of [1, 5, 19]) {
-      const x = uniform(n, -3, 3, n);
+      // Kept at least 0.05 from relu's kink at 0, where a step of h = 1e-2 would straddle it.
+      const x = uniform(n, -3, 3, n).map((v) => (Math.abs(v) < 0.05 ? v + Math.sign(v || 1) * 0.05 : v));
       const w = uniform(n, -1, 1, n + 1);
       for (const [f, fBackward] of [
         [api.sigmoid.bind(api), api.sigmoidBackward.bind(api)],
         [api.tanh.bind(api), api.tanhBackward.bind(api)],
+        [api.relu.bind(api), api.reluBackward.bind(api)],
       ] as const) {
         const grad = fBackward(f(x), w);
         const loss = (xx: Float64Array) => {
@@ -191,6 +204,7 @@ describe.each(kinds)('activations on %s', (kind) => {
     expect(() => api.relu(new Float32Array(3), new Float32Array(2))).toThrow(/relu: out.length must be 3/);
     expect(() => api.sigmoidBackward(new Float32Array(3), new Float32Array(4))).toThrow(RangeError);
     expect(() => api.tanhBackward(new Float32Array(3), 'x' as unknown as Float32Array)).toThrow(/tanhBackward: dy must be a Float32Array/);
+    expect(() => api.reluBackward(new Float32Array(3), new Float32Array(3), new Float32Array(4))).toThrow(/^reluBackward: out.length must be 3/);
     expect(api.sigmoid(new Float32Array([0]))[0]).toBe(0.5);
   });
 });

@@ -25,6 +25,7 @@ describe.each(kinds)('disposed tensors on %s', (kind) => {
       ['crossEntropy', () => api.crossEntropy(live, [0, 1], 3, { grad: t })],
       ['sigmoid', () => api.sigmoid(t)],
       ['tanhBackward', () => api.tanhBackward(live, t)],
+      ['reluBackward', () => api.reluBackward(t, live)],
       ['binaryCrossEntropyWithLogits', () => api.binaryCrossEntropyWithLogits(t, live)],
       ['mse', () => api.mse(live, t)],
       ['argmax', () => api.argmax(t, 3)],

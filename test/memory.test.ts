@@ -110,6 +110,7 @@ describe.each(wasmKinds)('scratch reservation on %s', (kind) => {
     ['crossEntropy (probabilities)', (api) => api.crossEntropy(x, y, v, { grad: new Float32Array(n * v) })],
     ['sigmoid', (api) => api.sigmoid(x)],
     ['tanhBackward', (api) => api.tanhBackward(x, y)],
+    ['reluBackward', (api) => api.reluBackward(x, y)],
     ['binaryCrossEntropyWithLogits', (api) => api.binaryCrossEntropyWithLogits(x, y, { grad: true, reduction: 'none' })],
     ['mse', (api) => api.mse(x, y, { reduction: 'none' })],
     ['argmax', (api) => api.argmax(x, v)],
