@@ -55,11 +55,19 @@ export interface CrossEntropyResult<G extends Data = Float32Array> {
 }
 
 /**
+ * The type of a gradient written where options O's `grad` says: a Tensor when O gives one; a
+ * Float32Array when O gives one, true, or nothing; either when O's type allows both (options held
+ * in a variable of type CrossEntropyOptions or ElementwiseLossOptions, whose grad may be a Tensor).
+ */
+export type GradResultType<O> = O extends { grad: Tensor } ? Tensor
+  : O extends { grad?: boolean | Float32Array } ? Float32Array : Data;
+
+/**
  * crossEntropy's result for options O: `grad` is there (a Tensor where one was given to write it
  * into) when options.grad asked for it, `losses` with reduction 'none'; otherwise optional.
  */
-export type CrossEntropyResultFor<O> = CrossEntropyResult<O extends { grad: Tensor } ? Tensor : Float32Array>
-  & (O extends { grad: true | Data } ? { grad: O extends { grad: Tensor } ? Tensor : Float32Array } : unknown)
+export type CrossEntropyResultFor<O> = CrossEntropyResult<GradResultType<O>>
+  & (O extends { grad: true | Data } ? { grad: GradResultType<O> } : unknown)
   & (O extends { reduction: 'none' } ? { losses: Float32Array } : unknown);
 
 /** What LinearCrossEntropyOptions.grad may be (its type parameter types the result's gradients). */
@@ -78,16 +86,24 @@ export interface LinearCrossEntropyOptions<G extends LinearCrossEntropyGrads = L
   chunkBytes?: number;
 }
 
-/** A gradient's type in the result: a Tensor where options.grad gave one to write into. */
+/**
+ * A gradient's type in the result: a Tensor where options.grad gave one to write into, a
+ * Float32Array where it gave one, true or nothing, and either where G's type allows both (options
+ * held in a variable of type LinearCrossEntropyOptions).
+ */
 export type LinearCrossEntropyGradType<G, K extends 'dx' | 'dw' | 'db'> =
-  G extends { [P in K]?: infer S } ? (S extends Tensor ? Tensor : Float32Array) : Float32Array;
+  GivenArrayType<Exclude<G extends object ? (K extends keyof G ? G[K] : never) : never, boolean | undefined>>;
+
+/** Float32Array for never (no array given), Tensor or Float32Array when the type is one of them, else either. */
+type GivenArrayType<T> = [T] extends [never] ? Float32Array : [T] extends [Tensor] ? Tensor
+  : [T] extends [Float32Array] ? Float32Array : Data;
 
 /**
  * The gradients a linearCrossEntropy result surely holds: dx and dw for grad: true; each one
  * options.grad names as true or an array. (db for grad: true only with a bias, so it stays optional.)
  */
 export type LinearCrossEntropyAsked<G> = {
-  [K in 'dx' | 'dw' | 'db' as G extends true ? (K extends 'db' ? never : K)
+  [K in 'dx' | 'dw' | 'db' as [G] extends [true] ? (K extends 'db' ? never : K)
     : G extends { [P in K]: true | Data } ? K : never]: LinearCrossEntropyGradType<G, K>
 };
 
@@ -465,7 +481,8 @@ export class Api {
   softmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
   softmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
   softmax(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
-  softmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
+  softmax(x: Data, cols: number, options?: SoftmaxOptions & { out?: Float32Array }): Float32Array;
+  softmax(x: Data, cols: number, options: SoftmaxOptions): Data;
   softmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('softmax', x, cols, outOrOptions, options, false, this.backend.softmax);
   }
@@ -474,7 +491,8 @@ export class Api {
   logSoftmax(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
   logSoftmax(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
   logSoftmax(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
-  logSoftmax(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
+  logSoftmax(x: Data, cols: number, options?: SoftmaxOptions & { out?: Float32Array }): Float32Array;
+  logSoftmax(x: Data, cols: number, options: SoftmaxOptions): Data;
   logSoftmax(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('logSoftmax', x, cols, outOrOptions, options, false, this.backend.logSoftmax);
   }
@@ -486,7 +504,8 @@ export class Api {
   logSumExp(x: Data, cols: number, out?: Float32Array, options?: SoftmaxOptionsAfterOut): Float32Array;
   logSumExp(x: Data, cols: number, out: Tensor, options?: SoftmaxOptionsAfterOut): Tensor;
   logSumExp(x: Data, cols: number, options: SoftmaxOptions & { out: Tensor }): Tensor;
-  logSumExp(x: Data, cols: number, options?: SoftmaxOptions): Float32Array;
+  logSumExp(x: Data, cols: number, options?: SoftmaxOptions & { out?: Float32Array }): Float32Array;
+  logSumExp(x: Data, cols: number, options: SoftmaxOptions): Data;
   logSumExp(x: Data, cols: number, outOrOptions?: Data | SoftmaxOptions, options?: SoftmaxOptions): Data {
     return this.rowwise('logSumExp', x, cols, outOrOptions, options, true, this.backend.logSumExp);
   }
@@ -941,7 +960,8 @@ export class Api {
    * +∞ otherwise; its gradient is σ(±∞) − y = 1 − y or −y.
    */
   binaryCrossEntropyWithLogits(logits: Data, targets: Data, options: ElementwiseLossOptions & { grad: Tensor }): ElementwiseLossResult<Tensor>;
-  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult;
+  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options?: ElementwiseLossOptions & { grad?: boolean | Float32Array }): ElementwiseLossResult;
+  binaryCrossEntropyWithLogits(logits: Data, targets: Data, options: ElementwiseLossOptions): ElementwiseLossResult<Data>;
   binaryCrossEntropyWithLogits(logits: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult<Data> {
     const fn = 'binaryCrossEntropyWithLogits';
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'logits', logits, targets, options);
@@ -967,7 +987,8 @@ export class Api {
    * gives NaN; an infinite prediction or target gives +∞ (NaN when both are the same infinity).
    */
   mse(predictions: Data, targets: Data, options: ElementwiseLossOptions & { grad: Tensor }): ElementwiseLossResult<Tensor>;
-  mse(predictions: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult;
+  mse(predictions: Data, targets: Data, options?: ElementwiseLossOptions & { grad?: boolean | Float32Array }): ElementwiseLossResult;
+  mse(predictions: Data, targets: Data, options: ElementwiseLossOptions): ElementwiseLossResult<Data>;
   mse(predictions: Data, targets: Data, options?: ElementwiseLossOptions): ElementwiseLossResult<Data> {
     const fn = 'mse';
     const { as, bs, n, reduction, wantGrad, gradOut, gradScale } = this.lossInputs(fn, 'predictions', predictions, targets, options);
@@ -1139,7 +1160,8 @@ export class Api {
    * overlap a, b or bias. NaN and ±Infinity propagate as in any sum of products.
    */
   matmul(a: Data, b: Data, m: number, k: number, n: number, options: MatmulOptions & { out: Tensor }): Tensor;
-  matmul(a: Data, b: Data, m: number, k: number, n: number, options?: MatmulOptions): Float32Array;
+  matmul(a: Data, b: Data, m: number, k: number, n: number, options?: MatmulOptions & { out?: Float32Array }): Float32Array;
+  matmul(a: Data, b: Data, m: number, k: number, n: number, options: MatmulOptions): Data;
   matmul(a: Data, b: Data, m: number, k: number, n: number, options?: MatmulOptions): Data {
     const fn = 'matmul';
     const as = this.data(fn, 'a', a);

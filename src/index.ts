@@ -10,7 +10,7 @@ import { checkOneOf, checkOptions, describe } from './validate.js';
 
 export { Api } from './api.js';
 export type {
-  Data, Reduction, ClassIndices, SoftmaxOptions, SoftmaxOptionsAfterOut, CrossEntropyOptions, CrossEntropyResult, CrossEntropyResultFor,
+  Data, Reduction, ClassIndices, SoftmaxOptions, SoftmaxOptionsAfterOut, CrossEntropyOptions, CrossEntropyResult, CrossEntropyResultFor, GradResultType,
   LinearCrossEntropyOptions, LinearCrossEntropyResult, LinearCrossEntropyGrads, LinearCrossEntropyGradType, LinearCrossEntropyAsked,
 } from './api.js';
 export type { MatmulOptions } from './api.js';

@@ -259,7 +259,7 @@ describe.each(kinds)('crossEntropy on %s', (kind) => {
     const targets = randomIndices(rows, cols, 22);
     const oneHot = new Float32Array(rows * cols);
     targets.forEach((t, r) => (oneHot[r * cols + t] = 1));
-    const options: CrossEntropyOptions = { labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, 1), reduction: 'sum', grad: true };
+    const options = { labelSmoothing: 0.1, weight: uniform(cols, 0.5, 2, 1), reduction: 'sum', grad: true } satisfies CrossEntropyOptions;
     const byIndex = api.crossEntropy(logits, targets, cols, options);
     const byProb = api.crossEntropy(logits, oneHot, cols, options);
     expectClose([byProb.loss], [byIndex.loss], LOSS_REL, LOSS_ABS);

@@ -108,7 +108,7 @@ describe.each(wasmKinds)('fuzz: %s against the oracle on hostile values', (kind)
           probs: fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: m.rows * m.cols, maxLength: m.rows * m.cols }),
         })),
         ({ m: { rows, cols, x }, options, targets, probs }) => {
-          const opts: CrossEntropyOptions = { ...options, grad: true };
+          const opts = { ...options, grad: true } satisfies CrossEntropyOptions;
           const w = (j: number) => (options.weight ? options.weight[j] : 1);
           const maxWeight = options.weight ? Math.max(...options.weight) : 1;
           const invT = 1 / (options.temperature ?? 1);

@@ -57,7 +57,7 @@ function expectWithinBound(actual: Float32Array, expected: Float32Array, scale: 
 }
 
 function run(api: Api, c: Case, data = operands(c)): Float32Array {
-  const options: MatmulOptions = { transA: c.transA, transB: c.transB };
+  const options: MatmulOptions & { out?: Float32Array } = { transA: c.transA, transB: c.transB };
   if (c.alpha !== undefined) options.alpha = c.alpha;
   if (data.bias) options.bias = data.bias;
   if (data.out) {

@@ -2,7 +2,10 @@
 // fails on a wrong expectTypeOf or an unused @ts-expect-error, and at run time, where the value
 // must be what the type says. Each case is a call form a user writes without a cast.
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { crossEntropy, linearCrossEntropy, MLP, softmaxBackward, Tensor, type Api, type EpochStats } from '../src/index.js';
+import {
+  crossEntropy, linearCrossEntropy, MLP, softmaxBackward, Tensor, type Api, type CrossEntropyOptions,
+  type ElementwiseLossOptions, type EpochStats, type LinearCrossEntropyOptions, type MatmulOptions, type SoftmaxOptions,
+} from '../src/index.js';
 import { oracle } from './backends.js';
 
 const rows = 2, cols = 3;
@@ -104,6 +107,57 @@ describe('result types of the overloads', () => {
     // The options stay checked for misspelt keys (at compile time here, at run time as well).
     // @ts-expect-error chunkBytez is not an option
     expect(() => api.linearCrossEntropy(x, w, targets, n, h, v, { chunkBytez: 64 })).toThrow(/chunkBytez/);
+  });
+
+  // Options held in a variable of the exported options type may carry a Tensor for out / grad, so
+  // the result is typed as either: the overloads used to promise a Float32Array, which compiled
+  // and then failed at run time (r.fill, grad.subarray) when the options did hold a Tensor.
+  it('options typed with the exported options types give Float32Array | Tensor results, not a promised Float32Array', async () => {
+    const api = await oracle();
+    using into = api.tensor(rows, cols);
+    const softmaxOptions: SoftmaxOptions = { out: into };
+    const y = api.softmax(logits, cols, softmaxOptions);
+    expectTypeOf(y).toEqualTypeOf<Float32Array | Tensor>();
+    expect(y).toBe(into);
+    expectTypeOf(api.logSoftmax(logits, cols, softmaxOptions)).toEqualTypeOf<Float32Array | Tensor>();
+    using lse = api.tensor(rows, 1);
+    expectTypeOf(api.logSumExp(logits, cols, { out: lse } as SoftmaxOptions)).toEqualTypeOf<Float32Array | Tensor>();
+
+    const ceOptions: CrossEntropyOptions = { grad: into };
+    const ce = api.crossEntropy(logits, targets, cols, ceOptions);
+    expectTypeOf(ce.grad).toEqualTypeOf<Float32Array | Tensor | undefined>();
+    expect(ce.grad).toBe(into);
+
+    using product = api.tensor(rows, rows);
+    const matmulOptions: MatmulOptions = { transB: true, out: product };
+    const c = api.matmul(logits, logits, rows, cols, rows, matmulOptions);
+    expectTypeOf(c).toEqualTypeOf<Float32Array | Tensor>();
+    expect(c).toBe(product);
+
+    const lossOptions: ElementwiseLossOptions = { grad: into };
+    const bce = api.binaryCrossEntropyWithLogits(logits, new Float32Array(rows * cols), lossOptions);
+    expectTypeOf(bce.grad).toEqualTypeOf<Float32Array | Tensor | undefined>();
+    expect(bce.grad).toBe(into);
+    expectTypeOf(api.mse(logits, new Float32Array(rows * cols), lossOptions).grad).toEqualTypeOf<Float32Array | Tensor | undefined>();
+
+    const n = rows, h = 3, v = 2;
+    using dw = api.tensor(h, v);
+    const lceOptions: LinearCrossEntropyOptions = { grad: { dw } };
+    const lce = api.linearCrossEntropy(logits, new Float32Array(h * v), targets.map((t) => t % v), n, h, v, lceOptions);
+    expectTypeOf(lce.dw).toEqualTypeOf<Float32Array | Tensor | undefined>();
+    expect(lce.dw).toBe(dw);
+
+    // The README's advice: `satisfies` keeps what the options hold in their type.
+    const kept = { out: into, temperature: 2 } satisfies SoftmaxOptions;
+    expectTypeOf(api.softmax(logits, cols, kept)).toEqualTypeOf<Tensor>();
+    const keptGrad = { grad: true, reduction: 'sum' } satisfies CrossEntropyOptions;
+    expectTypeOf(api.crossEntropy(logits, targets, cols, keptGrad).grad).toEqualTypeOf<Float32Array>();
+
+    // Options without out / grad, or with a Float32Array there, still give a Float32Array.
+    const plainOptions: { temperature: number } = { temperature: 2 };
+    expectTypeOf(api.softmax(logits, cols, plainOptions)).toEqualTypeOf<Float32Array>();
+    expectTypeOf(api.matmul(logits, logits, rows, cols, rows, { transB: true })).toEqualTypeOf<Float32Array>();
+    expectTypeOf(api.crossEntropy(logits, targets, cols, { grad: new Float32Array(rows * cols) }).grad).toEqualTypeOf<Float32Array>();
   });
 
   it('MLP.fit: valLoss and valAccuracy are numbers, not maybe-undefined, when validation is given', async () => {
