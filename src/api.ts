@@ -601,7 +601,8 @@ export class Api {
     let normaliser = rows;
     if (byIndex) {
       normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight,
-        'class indices (number[] or an integer typed array) or probabilities (Float32Array)');
+        'class indices (number[] or an integer typed array) or probabilities (Float32Array)',
+        `logits.length / cols = ${z.length} / ${cols}`);
     } else if (targets.length !== z.length && targets.length === rows) {
       throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
     } else {
@@ -774,7 +775,7 @@ export class Api {
     if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
       checkOptions(fn, opts.grad, ['dx', 'dw', 'db'], 'options.grad');
     }
-    const wanted = (key: 'dx' | 'dw' | 'db', length: number): { out: Data | undefined } | null => {
+    const wanted = (key: 'dx' | 'dw' | 'db', length: number, shape: string): { out: Data | undefined } | null => {
       const spec = opts.grad === true ? true : opts.grad ? opts.grad[key] : undefined;
       if (spec === undefined || spec === false) return null;
       if (key === 'db' && !bias) {
@@ -783,10 +784,11 @@ export class Api {
       }
       if (spec === true) return { out: undefined };
       const out = this.data(fn, `options.grad.${key}`, spec);
-      checkLength(fn, `options.grad.${key}`, out.length, length, key);
+      checkLength(fn, `options.grad.${key}`, out.length, length, `${key}: ${shape}`);
       return { out };
     };
-    const dxSpec = wanted('dx', n * h), dwSpec = wanted('dw', h * v), dbSpec = wanted('db', v);
+    const dxSpec = wanted('dx', n * h, `n × h = ${n} × ${h}`), dwSpec = wanted('dw', h * v, `h × v = ${h} × ${v}`);
+    const dbSpec = wanted('db', v, `v = ${v}`);
     const chunkRows = Math.max(1, Math.min(n, Math.floor(chunkBytes / (4 * v))));
     // Each chunk writes dx, dW and db while x, W and the bias are still read by later chunks:
     // no gradient may share memory with an input or with another gradient.

@@ -185,11 +185,13 @@ export function isClassIndexArray(value: unknown): value is ClassIndexArray {
 export function checkClassTargets(
   fn: string, targets: unknown, rows: number, cols: number, ignoreIndex: number, ignoreIndexGiven: boolean,
   weight: Float32Array | undefined, expected = 'class indices (number[] or an integer typed array)',
+  rowsFrom = 'n',
 ): number {
   if (!isClassIndexArray(targets)) {
     throw new TypeError(`${fn}: targets must be ${expected}, got ${describe(targets)}`);
   }
-  checkLength(fn, 'targets', targets.length, rows, 'one class index per row');
+  // rowsFrom says where the row count came from: a wrong cols shows up as a wrong targets length.
+  checkLength(fn, 'targets', targets.length, rows, `one class index per row: ${rowsFrom}`);
   let normaliser = 0;
   for (let r = 0; r < rows; r++) {
     const t = targets[r];
