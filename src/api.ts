@@ -405,7 +405,8 @@ export class Api {
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, isData(outOrOptions) ? outOrOptions : opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
-    if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, true);
+    // (logSumExp writes one value per row: only with one column can out be x itself.)
+    if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, !perRow || cols === 1);
     // Tensor to Tensor needs no scratch: the kernel reads x and writes out where they are.
     // Skipping the scope, its reservation and the result object is a good part of a small
     // resident call. forwardPass and backwardPass take the same shortcut.

@@ -30,11 +30,12 @@ export function checkInteger(fn: string, name: string, value: unknown, min: numb
 export function checkNumber(
   fn: string, name: string, value: unknown, min: number, max: number, { openMin = false } = {},
 ): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
+  if (typeof value !== 'number') {
     throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`);
   }
-  const belowMin = openMin ? value <= min : value < min;
-  if (belowMin || value > max) {
+  // NaN is a number of no range: a wrong value (RangeError), as the README's rule has it.
+  const belowMin = (openMin ? !(value > min) : !(value >= min)) && !roundsToBound(value, min);
+  if (belowMin || (value > max && !roundsToBound(value, max))) {
     const range = `${openMin ? '(' : '['}${min}, ${max}]`;
     throw new RangeError(`${fn}: ${name} must be in ${range}, got ${value}`);
   }
@@ -120,16 +121,26 @@ export function checkOptions(
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
+ * Whether a value past ±FLOAT32_MAX still rounds to it in float32 (3.4028235e38, float32's
+ * maximum as numpy and most tools print it, is just above it as a double): options are used as
+ * Math.fround gives them, so such a value is the bound itself.
+ */
+function roundsToBound(value: number, bound: number): boolean {
+  return Math.abs(bound) === FLOAT32_MAX && Math.fround(value) === bound;
+}
+
+/**
  * A temperature T > 0 for softmax(z / T). Kernels multiply by 1/T in float32, so 1/T must be a
- * finite float32 too (T > 2^-128): a smaller T would turn every logit into ±∞ or NaN.
+ * finite float32 too (1/T below 2^128 − 2^103, where rounding to float32 gives ∞, so
+ * T > 2.9387359646e-39): a smaller T would turn every logit into ±∞ or NaN.
  */
 export function checkTemperature(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
+  if (typeof value !== 'number') {
     throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`);
   }
-  if (!(value > 0 && value <= FLOAT32_MAX && Number.isFinite(Math.fround(1 / value)))) {
+  if (!(value > 0 && (value <= FLOAT32_MAX || roundsToBound(value, FLOAT32_MAX)) && Number.isFinite(Math.fround(1 / value)))) {
     throw new RangeError(
-      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} a finite float32 (${name} > 2^-128 ≈ 2.94e-39), got ${value}`,
+      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} rounding to a finite float32 (${name} > 2.9387359646e-39), got ${value}`,
     );
   }
   return value;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Api } from '../src/index.js';
 import { WasmBackend } from '../src/wasm/backend.js';
 import { backend, kinds } from './backends.js';
+import { expectClose } from './util.js';
 
 type ErrorClass = typeof TypeError | typeof RangeError;
 /** [what is wrong, the call, the error class, the exact message or a pattern it must match]. */
@@ -49,8 +50,11 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
     ['temperature negative', (api) => call(api, x6, 3, { temperature: -1 }), RangeError, new RegExp(`^${fn}: options\\.temperature must be in \\(0, .*, got -1$`)],
     ['temperature ∞', (api) => call(api, x6, 3, { temperature: Infinity }), RangeError, new RegExp(`got Infinity$`)],
     ['temperature so small 1/T overflows float32', (api) => call(api, x6, 3, { temperature: 1e-39 }), RangeError,
-      new RegExp(`^${fn}: options\\.temperature must be .*1/options\\.temperature a finite float32.*, got 1e-39$`)],
-    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), TypeError, `${fn}: options.temperature must be a number, got NaN`],
+      new RegExp(`^${fn}: options\\.temperature must be .*1/options\\.temperature rounding to a finite float32.*, got 1e-39$`)],
+    // NaN is a wrong value, not a wrong type.
+    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), RangeError, `${fn}: options.temperature must be in (0, 3.4028234663852886e+38] with 1/options.temperature rounding to a finite float32 (options.temperature > 2.9387359646e-39), got NaN`],
+    // Just above 2^-128 but 1/T still rounds to ∞ in float32: the message's bound is the real one.
+    ['temperature 2.9387359e-39', (api) => call(api, x6, 3, { temperature: 2.9387359e-39 }), RangeError, /options\.temperature > 2\.9387359646e-39\), got 2\.9387359e-39$/],
     ['temperature a string', (api) => call(api, x6, 3, { temperature: '2' }), TypeError, `${fn}: options.temperature must be a number, got string "2"`],
   ];
 };
@@ -108,12 +112,15 @@ const crossEntropyCases: Case[] = [
     'crossEntropy: options.labelSmoothing must be in [0, 1], got 1.5'],
   ['labelSmoothing negative', (api) => ce(api, [0, 1, 2], 4, { labelSmoothing: -0.1 }), RangeError,
     'crossEntropy: options.labelSmoothing must be in [0, 1], got -0.1'],
-  ['labelSmoothing NaN', (api) => ce(api, [0, 1, 2], 4, { labelSmoothing: NaN }), TypeError,
-    'crossEntropy: options.labelSmoothing must be a number, got NaN'],
+  ['labelSmoothing NaN', (api) => ce(api, [0, 1, 2], 4, { labelSmoothing: NaN }), RangeError,
+    'crossEntropy: options.labelSmoothing must be in [0, 1], got NaN'],
   ['zLoss negative', (api) => ce(api, [0, 1, 2], 4, { zLoss: -1 }), RangeError,
     'crossEntropy: options.zLoss must be in [0, 3.4028234663852886e+38], got -1'],
   ['zLoss beyond float32', (api) => ce(api, [0, 1, 2], 4, { zLoss: 1e39 }), RangeError,
     'crossEntropy: options.zLoss must be in [0, 3.4028234663852886e+38], got 1e+39'],
+  // float32's maximum as numpy prints it is just above FLOAT32_MAX as a double; it rounds to it.
+  ['zLoss 3.4028236e38 (past float32)', (api) => ce(api, [0, 1, 2], 4, { zLoss: 3.4028236e38 }), RangeError,
+    'crossEntropy: options.zLoss must be in [0, 3.4028234663852886e+38], got 3.4028236e+38'],
   ['temperature 0', (api) => ce(api, [0, 1, 2], 4, { temperature: 0 }), RangeError,
     /^crossEntropy: options\.temperature must be in \(0, 3\.4028234663852886e\+38\] .*, got 0$/],
   ['ignoreIndex fractional', (api) => ce(api, [0, 1, 2], 4, { ignoreIndex: 0.5 }), TypeError,
@@ -244,6 +251,19 @@ describe.each(kinds)('argument validation on %s', (kind) => {
     for (const targets of [new Uint8Array([0, 1, 2]), new Uint8ClampedArray([0, 1, 2]), new Uint16Array([0, 1, 2]), new Uint32Array([0, 1, 2])]) {
       expect(api.crossEntropy(logits, targets, 3).loss).toBe(noIgnore);
     }
+  });
+
+  // The temperature is used in f64 (1/T to the kernels as a float32 and its error), so it stays the
+  // slightly larger temperature it is; zLoss and alpha are rounded to float32, to the maximum itself.
+  it('accepts 3.4028235e38, float32\'s maximum as numpy prints it (temperature; zLoss and alpha as that maximum)', async () => {
+    const api = await backend(kind);
+    const x = new Float32Array([3e38, 1e38, -2e38, 0, 1, 2]);
+    const printed = 3.4028235e38, exact = 3.4028234663852886e38;
+    expect(printed).toBeGreaterThan(exact); // as a double; Math.fround(printed) === exact
+    expectClose(api.softmax(x, 3, { temperature: printed }), api.softmax(x, 3, { temperature: exact }), 1e-6);
+    expect(api.crossEntropy(x, [0, 2], 3, { zLoss: printed }).loss).toBe(api.crossEntropy(x, [0, 2], 3, { zLoss: exact }).loss);
+    const one = new Float32Array([1e-38]);
+    expect(api.matmul(one, one, 1, 1, 1, { alpha: -printed })).toEqual(api.matmul(one, one, 1, 1, 1, { alpha: -exact }));
   });
 
   it('accepts subclasses of Float32Array and arrays over SharedArrayBuffer', async () => {
