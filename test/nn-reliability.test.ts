@@ -154,6 +154,18 @@ describe.each(kinds)('fit and what its callbacks do on %s', (kind) => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it('gives onEpoch a copy of the epoch\'s figures, so a callback that rounds them for display leaves the history alone', async () => {
+    const api = await createBackend({ backend: kind });
+    using net = new MLP([inputs, 5, 3], { backend: api, seed: 2 });
+    const seen: number[] = [];
+    const { epochs } = await net.fit(x, labels, {
+      epochs: 2, batchSize: 2,
+      onEpoch: (stats) => { seen.push(stats.loss); stats.loss = Number(stats.loss.toFixed(1)); },
+    });
+    expect(epochs.map((e) => e.loss)).toEqual(seen);
+    expect(seen.every((loss) => loss !== Number(loss.toFixed(1)))).toBe(true); // the rounding would show
+  });
+
   it('draws nothing from the seeded stream when its signal was aborted before it started', async () => {
     const api = await createBackend({ backend: kind });
     using twin = new MLP([inputs, 5, 3], { backend: api, seed: 4 });

@@ -905,7 +905,8 @@ export class MLP {
           stats.valAccuracy = v.accuracy;
         }
         history.epochs.push(stats);
-        await opts.onEpoch?.(stats);
+        // A copy: a callback that rounds or annotates its figures must not rewrite the history.
+        await opts.onEpoch?.({ ...stats });
         await nextMacrotask();
         lastYield = performance.now();
       }
