@@ -119,9 +119,11 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     for (const select of [units, activation, learningRate, epochs]) select.disabled = training;
   }
   button.addEventListener('click', (event) => {
+    // A double-click is one request. Its second click lands on the button's other label: on
+    // "Stop" after "Start training", and on "Train again" after "Stop" when the epoch ends (and
+    // the button is enabled again) between the two clicks.
+    if (event.detail > 1) return;
     if (training) {
-      // The second click of a double-click on "Start training" lands on "Stop": not a request.
-      if (event.detail > 1) return;
       send({ type: 'stop' });
       button.disabled = true;
       status.textContent = 'Stopping after this epoch…';
