@@ -97,16 +97,19 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
   function update(): void {
     const { probs, loss, grad, jacobian: jac } = compute();
     const cols = state.logits.length;
-    const gradScale = Math.max(1, ...Array.from(grad, Math.abs));
+    // A NaN value gets no bar: the browser ignores a width of "NaN%" and would leave the last
+    // value's bar standing (and NaN < 0 is false, which would colour a gradient positive).
+    const gradScale = Math.max(1, ...Array.from(grad, Math.abs).filter((v) => !Number.isNaN(v)));
     rows.querySelectorAll<HTMLElement>('.erow').forEach((row, i) => {
       row.classList.toggle('is-target', i === state.target);
       row.querySelector<HTMLElement>('.target-y')!.textContent = i === state.target ? '1' : '0';
       const prob = row.querySelector<HTMLElement>('.prob')!;
-      prob.querySelector<HTMLElement>('.fill')!.style.width = `${(probs[i] * 100).toFixed(2)}%`;
-      prob.querySelector<HTMLElement>('.value')!.textContent = fixed(probs[i], 6);
+      const p = probs[i];
+      prob.querySelector<HTMLElement>('.fill')!.style.width = Number.isNaN(p) ? '0%' : `${(p * 100).toFixed(2)}%`;
+      prob.querySelector<HTMLElement>('.value')!.textContent = fixed(p, 6);
       const g = grad[i];
       const fill = row.querySelector<HTMLElement>('.grad .fill')!;
-      const half = (Math.abs(g) / gradScale) * 50;
+      const half = Number.isNaN(g) ? 0 : (Math.abs(g) / gradScale) * 50;
       fill.style.width = `${half.toFixed(2)}%`;
       fill.style.left = g < 0 ? `${(50 - half).toFixed(2)}%` : '50%';
       fill.classList.toggle('negative', g < 0);

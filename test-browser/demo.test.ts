@@ -120,6 +120,10 @@ describe('the demo page in Chromium', () => {
     expect(await warning.isHidden()).toBe(true);
     await row(1).locator('input.logit').fill('1e39');
     expect(await row(0).locator('.prob .value').textContent()).toBe('NaN');
+    // NaN values have no bars (the last finite values' bars stayed) and no sign's colour.
+    expect(await page.locator('#explorer-rows .fill').evaluateAll((fills) => fills.map((fill) =>
+      `${(fill as HTMLElement).style.width}${fill.classList.contains('negative') ? ' negative' : ''}`)))
+      .toEqual(Array(6).fill('0%'));
     expect(await warning.textContent()).toBe(
       'z₁ = 1e+39 is beyond float32\'s range (±3.4·10³⁸), so the kernels see +∞: a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch).');
     await row(0).locator('input.logit').fill('-1e39');
