@@ -170,16 +170,32 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
 
 /**
  * Logits beyond float32's range reach the kernels as ±∞ (the library computes in float32), which
- * the page would otherwise show as NaN or ∞ without a word.
+ * the page would otherwise show as NaN or ∞ without a word. The warning names every such logit
+ * and says what the row gives, by the README's rules ("Data is not validated: NaN and ±∞"): a
+ * +∞ makes the whole row NaN, and so does a row that is all −∞; a −∞ among finite logits has
+ * probability 0 and, as the target, loss ∞.
  */
 function rangeWarning(state: State): string {
-  const i = state.logits.findIndex((v) => !Number.isFinite(Math.fround(v)));
-  if (i < 0) return '';
-  const v = state.logits[i];
-  const effect = v > 0
-    ? 'a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch)'
-    : `its probability is 0${i === state.target ? ' and, as the target, its loss is ∞' : ''}`;
-  return `z${sub(i)} = ${String(v).replace('-', '−')} is beyond float32's range (±3.4·10³⁸), so the kernels see ${v > 0 ? '+' : '−'}∞: ${effect}.`;
+  const beyond = state.logits.flatMap((v, i) => (Number.isFinite(Math.fround(v)) ? [] : [{ i, v, name: `z${sub(i)}` }]));
+  if (beyond.length === 0) return '';
+  const positive = beyond.filter(({ v }) => v > 0);
+  const negative = beyond.filter(({ v }) => v < 0);
+  const seen = positive.length === 0 ? '−∞' : negative.length === 0 ? '+∞'
+    : `+∞ for ${list(positive.map(({ name }) => name))} and −∞ for ${list(negative.map(({ name }) => name))}`;
+  const one = beyond.length === 1;
+  const targetMasked = negative.some(({ i }) => i === state.target);
+  let effect: string;
+  if (positive.length > 0) effect = 'a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch)';
+  else if (negative.length === state.logits.length) effect = 'a row that is all −∞ has no finite softmax, so every value is NaN (as in PyTorch)';
+  else if (one) effect = `its probability is 0${targetMasked ? ' and, as the target, its loss is ∞' : ''}`;
+  else effect = `their probabilities are 0${targetMasked ? ` and, as z${sub(state.target)} is the target, the loss is ∞` : ''}`;
+  const named = list(beyond.map(({ name, v }) => `${name} = ${String(v).replace('-', '−')}`));
+  return `${named} ${one ? 'is' : 'are'} beyond float32's range (±3.4·10³⁸), so the kernels see ${seen}: ${effect}.`;
+}
+
+/** "a", "a and b", "a, b and c". */
+function list(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 const SUBSCRIPTS = '₀₁₂₃₄₅₆₇₈₉';

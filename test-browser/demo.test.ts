@@ -131,6 +131,23 @@ describe('the demo page in Chromium', () => {
     expect(await warning.textContent()).toMatch(/^z₀ = −1e\+39 .* see −∞: its probability is 0 and, as the target, its loss is ∞\.$/);
     expect(await page.locator('#loss').textContent()).toBe('∞');
 
+    // Several logits out of range: the warning names each and says what the row gives.
+    await row(2).locator('input.logit').fill('1e39');
+    expect(await page.locator('#loss').textContent()).toBe('NaN');
+    expect(await warning.textContent()).toBe('z₀ = −1e+39 and z₂ = 1e+39 are beyond float32\'s range (±3.4·10³⁸), so the kernels see '
+      + '+∞ for z₂ and −∞ for z₀: a row with +∞ has no finite softmax, so every value is NaN (as in PyTorch).');
+    await row(1).locator('input.logit').fill('-1e39');
+    await row(2).locator('input.logit').fill('-1e39');
+    expect(await row(0).locator('.prob .value').textContent()).toBe('NaN');
+    expect(await page.locator('#loss').textContent()).toBe('NaN');
+    expect(await warning.textContent()).toBe('z₀ = −1e+39, z₁ = −1e+39 and z₂ = −1e+39 are beyond float32\'s range (±3.4·10³⁸), so the '
+      + 'kernels see −∞: a row that is all −∞ has no finite softmax, so every value is NaN (as in PyTorch).');
+    await row(2).locator('input.logit').fill('1');
+    expect(await row(1).locator('.prob .value').textContent()).toBe('0.000000');
+    expect(await page.locator('#loss').textContent()).toBe('∞');
+    expect(await warning.textContent()).toBe('z₀ = −1e+39 and z₁ = −1e+39 are beyond float32\'s range (±3.4·10³⁸), so the kernels see −∞: '
+      + 'their probabilities are 0 and, as z₀ is the target, the loss is ∞.');
+
     // "-" is not a number yet: the field is marked and the last number stays; leaving it restores that number.
     const logit = row(2).locator('input.logit');
     await logit.fill('3');
