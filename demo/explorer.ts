@@ -46,9 +46,14 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
   function renderRows(): void {
     rows.replaceChildren();
     state.logits.forEach((logit, i) => {
+      // A row of the table (role="table" in index.html) to assistive technology: the class heads
+      // the row, and each control or bar is a cell of it.
       const row = el('div', 'erow');
+      row.setAttribute('role', 'row');
       row.dataset.class = String(i);
-      row.append(el('span', 'cls', String(i)));
+      const cls = el('span', 'cls', String(i));
+      cls.setAttribute('role', 'rowheader');
+      row.append(cls);
 
       const input = el('input', 'logit');
       input.type = 'number';
@@ -70,9 +75,14 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
         input.value = String(state.logits[i]);
         input.setAttribute('aria-invalid', 'false');
       });
-      row.append(input);
+      // In a cell of its own: the field keeps its role (spinbutton).
+      const logitCell = el('span', 'logit-cell');
+      logitCell.setAttribute('role', 'cell');
+      logitCell.append(input);
+      row.append(logitCell);
 
       const target = el('label', 'target');
+      target.setAttribute('role', 'cell');
       const radio = el('input');
       radio.type = 'radio';
       radio.name = 'target';
@@ -89,6 +99,7 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
       prob.append(el('span', 'fill'), el('span', 'value'));
       const grad = el('div', 'bar grad');
       grad.append(el('span', 'axis'), el('span', 'fill'), el('span', 'value'));
+      for (const cell of [prob, grad]) cell.setAttribute('role', 'cell');
       row.append(prob, grad);
       rows.append(row);
     });

@@ -72,6 +72,10 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
       column.classList.toggle('best', digit === best);
     });
     root.dataset.predicted = best >= 0 ? String(best) : '';
+    // The bars are one picture (role="img" in index.html) to assistive technology: its name reads them.
+    prediction.setAttribute('aria-label', `Predicted probability of each digit: ${probabilities
+      ? Array.from(probabilities, (p, digit) => `${digit}: ${Math.round(p * 100)} %`).join(', ')
+      : 'none yet'}`);
   }
   showPrediction(null);
 

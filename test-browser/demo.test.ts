@@ -80,6 +80,20 @@ describe('the demo page in Chromium', () => {
     expect(await page.locator('#loss').textContent()).toBe('0.417030');
   });
 
+  it('gives assistive technology the explorer as a table: a header row, then one row per class', async () => {
+    const table = page.getByRole('table', { name: 'Logits, target, probabilities and gradient per class' });
+    const rows = table.getByRole('row');
+    expect(await rows.count()).toBe(4);
+    expect(await rows.nth(0).getByRole('columnheader').allTextContents())
+      .toEqual(['class', 'logit z', 'target y', 'a = softmax(z/T)', '∂J/∂z = a − y']);
+    const first = rows.nth(1);
+    expect(await first.getByRole('rowheader').textContent()).toBe('0');
+    expect(await first.getByRole('cell').count()).toBe(4);
+    expect(await first.getByRole('cell').nth(0).getByRole('spinbutton', { name: 'logit z0' }).count()).toBe(1);
+    expect(await first.getByRole('cell').nth(1).getByRole('radio', { name: 'target class 0' }).isChecked()).toBe(true);
+    expect(await first.getByRole('cell').nth(2).textContent()).toBe('0.659001');
+  });
+
   it('follows the reader: the second example, a new target, the temperature, the Jacobian', async () => {
     const row = (i: number) => page.locator(`#explorer-rows .erow[data-class="${i}"]`);
     await page.getByRole('button', { name: '[1, 5, 3] · class 1' }).click();
@@ -213,6 +227,9 @@ describe('the demo page in Chromium', () => {
     const train = page.locator('#train');
     const button = page.locator('#train-button');
     await page.locator('#train-button:not([disabled])').waitFor({ timeout: 60_000 });
+    // The probability bars are one picture to assistive technology, named by what they show.
+    const bars = page.locator('#prediction');
+    expect(await page.getByRole('img', { name: 'Predicted probability of each digit: none yet' }).count()).toBe(1);
     // Before training, a drawing gets a request to train first, and clearing it takes that back.
     const note = page.locator('#prediction-note');
     await drawBar();
@@ -244,6 +261,8 @@ describe('the demo page in Chromium', () => {
 
     await page.locator('#test-digit').click();
     await expect.poll(() => page.locator('#prediction-note').textContent()).toMatch(/^A test digit labelled \d: the network says \d \(\d+ %\)\.$/);
+    expect(await bars.getAttribute('role')).toBe('img');
+    expect(await bars.getAttribute('aria-label')).toMatch(/^Predicted probability of each digit: 0: \d+ %, 1: \d+ %, (\d: \d+ %, ){7}9: \d+ %$/);
 
     // A stroke drawn with the mouse: a vertical bar, which the network should call a 1 most of the time;
     // the test only requires that a prediction for the drawing replaces the test digit's.
