@@ -94,6 +94,12 @@ describe('the demo page in Chromium', () => {
     expect(await first.getByRole('cell').nth(2).textContent()).toBe('0.659001');
   });
 
+  it('announces what changes: the status lines and the loss are live regions', async () => {
+    const live = await page.getByRole('status', { includeHidden: true }).evaluateAll((nodes) => nodes.map((node) => node.id));
+    for (const id of ['status', 'loss-line', 'explorer-warning', 'train-status', 'prediction-note', 'bench-status']) expect(live).toContain(id);
+    expect(await page.locator('#loss-line').textContent()).toBe('J = −log a₀ = logsumexp(z) − z₀ = 0.417030');
+  });
+
   it('follows the reader: the second example, a new target, the temperature, the Jacobian', async () => {
     const row = (i: number) => page.locator(`#explorer-rows .erow[data-class="${i}"]`);
     await page.getByRole('button', { name: '[1, 5, 3] · class 1' }).click();
