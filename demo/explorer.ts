@@ -134,6 +134,11 @@ export function setupExplorer(api: Api, root: HTMLElement): void {
       : `J = −log a${sub(state.target)} = logsumexp(z/T) − z${sub(state.target)}/T`;
     lossValue.textContent = fixed(loss, 6);
     temperatureValue.textContent = t.toFixed(2);
+    // A focused button that disables itself drops the keyboard focus to <body>: at its limit, the
+    // focus moves to the other button first.
+    addClass.disabled = removeClass.disabled = false;
+    if (cols >= MAX_CLASSES && document.activeElement === addClass) removeClass.focus();
+    if (cols <= 2 && document.activeElement === removeClass) addClass.focus();
     addClass.disabled = cols >= MAX_CLASSES;
     removeClass.disabled = cols <= 2;
     presets.forEach((button) => {

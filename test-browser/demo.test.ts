@@ -100,6 +100,20 @@ describe('the demo page in Chromium', () => {
     expect(await page.locator('#loss-line').textContent()).toBe('J = −log a₀ = logsumexp(z) − z₀ = 0.417030');
   });
 
+  it('keeps the keyboard focus on a button when "+ class" or "− class" reaches its limit', async () => {
+    const focused = () => page.evaluate(() => document.activeElement?.id ?? '');
+    await page.locator('#add-class').focus();
+    for (let i = 0; i < 7; i++) await page.keyboard.press('Enter');
+    expect(await page.locator('#explorer-rows .erow').count()).toBe(10);
+    expect(await page.locator('#add-class').isDisabled()).toBe(true);
+    expect(await focused()).toBe('remove-class');
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Enter');
+    expect(await page.locator('#explorer-rows .erow').count()).toBe(2);
+    expect(await page.locator('#remove-class').isDisabled()).toBe(true);
+    expect(await focused()).toBe('add-class');
+    await page.getByRole('button', { name: '[2.0, 1.0, 0.1] · class 0' }).click();
+  });
+
   it('follows the reader: the second example, a new target, the temperature, the Jacobian', async () => {
     const row = (i: number) => page.locator(`#explorer-rows .erow[data-class="${i}"]`);
     await page.getByRole('button', { name: '[1, 5, 3] · class 1' }).click();
