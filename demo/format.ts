@@ -23,3 +23,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className = ''
   if (text !== undefined) node.textContent = text;
   return node;
 }
+
+/**
+ * What went wrong loading a build, in a few words: the library's message up to its advice (which
+ * is about where the package's files sit, and a built page keeps them elsewhere), e.g. "could not
+ * load http://…/assets/softmax-wasm.simd-….wasm: HTTP 404".
+ */
+export function loadFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^softmax-wasm: /, '').split(/; |\. /)[0].replace(/[.:]\s*$/, '');
+}

@@ -1,4 +1,5 @@
 // Messages between the page (train.ts) and the training worker (worker.ts).
+import type { BackendKind } from 'softmax-wasm';
 
 export interface TrainSettings {
   hiddenUnits: number;
@@ -11,7 +12,7 @@ export interface TrainSettings {
 }
 
 export type ToWorker =
-  | { type: 'load'; dataUrl: string }
+  | { type: 'load'; dataUrl: string; backend: BackendKind }
   | { type: 'start'; settings: TrainSettings }
   | { type: 'stop' }
   | { type: 'predict'; id: number; pixels: Float32Array }
@@ -30,7 +31,8 @@ export interface EpochReport {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; train: number; test: number }
+  /** `fallback`: why the worker runs the plain-TypeScript backend instead of the page's build. */
+  | { type: 'ready'; backend: BackendKind; fallback?: string; train: number; test: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number }
   | ({ type: 'epoch' } & EpochReport)
   | { type: 'done'; stopped: boolean }

@@ -145,7 +145,8 @@ async function loadTf(): Promise<Tf> {
   return tf;
 }
 
-export function setupSpeed(root: HTMLElement): void {
+/** `fellBack`: the page runs the plain-TypeScript backend because the WebAssembly kernels did not load. */
+export function setupSpeed(root: HTMLElement, fellBack: boolean): void {
   const runButton = root.querySelector<HTMLButtonElement>('#run-bench')!;
   const tfButton = root.querySelector<HTMLButtonElement>('#load-tf')!;
   const status = root.querySelector<HTMLElement>('#bench-status')!;
@@ -156,6 +157,10 @@ export function setupSpeed(root: HTMLElement): void {
 
   // The status line carries a run's progress, then the key to its table; tfjs's loading shows on
   // its button, and what follows from it is added to the line, never put in the key's place.
+  if (fellBack) {
+    status.textContent = 'The WebAssembly kernels did not load, so this times the library\'s plain-TypeScript backend (js) '
+      + `instead of its wasm builds. ${status.textContent ?? ''}`;
+  }
   let key = status.textContent ?? '';
   let tfFailure = '';
   tfButton.addEventListener('click', async () => {
@@ -197,10 +202,23 @@ export function setupSpeed(root: HTMLElement): void {
     root.dataset.state = 'running';
     let done = 0;
     try {
+      // Each wasm build that loads; if none does, the library's plain-TypeScript backend, said so.
       const columns: Column[] = [];
+      const failed: string[] = [];
       for (const kind of availableBackends()) {
-        if (kind !== 'js') columns.push(oursColumn(await createBackend({ backend: kind })));
+        if (kind === 'js') continue;
+        try {
+          columns.push(oursColumn(await createBackend({ backend: kind })));
+        } catch (error) {
+          console.warn(`softmax-wasm demo: the '${kind}' build did not load`, error);
+          failed.push(`'${kind}'`);
+        }
       }
+      const noWasm = columns.length === 0;
+      if (noWasm) columns.push(oursColumn(await createBackend({ backend: 'js' })));
+      const loadNote = failed.length === 0 ? ''
+        : noWasm ? ' The WebAssembly kernels did not load: softmax-wasm (js) is the library\'s plain-TypeScript backend, not its wasm builds.'
+          : ` The ${failed.join(' and ')} build did not load.`;
       columns.push(plainColumn);
       if (tf) columns.push(tfColumn(tf));
       const baseline = columns.indexOf(plainColumn);
@@ -237,7 +255,7 @@ export function setupSpeed(root: HTMLElement): void {
       }
       const scrolls = table.parentElement!.scrollWidth > table.parentElement!.clientWidth;
       key = 'Median time per call (inputs copied in, results out); ×N = speed-up over plain JS. Run it again for steadier numbers.'
-        + (scrolls ? ' Scroll the table sideways for every column.' : '');
+        + (scrolls ? ' Scroll the table sideways for every column.' : '') + loadNote;
       status.textContent = key
         + (tf && !columns.some((column) => column.label === 'tfjs-wasm') ? ' tfjs-wasm loaded during this run: run again to include it.' : '')
         + (tfFailure ? ` ${tfFailure}` : '');

@@ -5,10 +5,15 @@ import { drawPreview, setupDrawingPad } from './draw.js';
 import { CLASSES, TEST_COUNT } from './digits.js';
 import { el, fixed, millis } from './format.js';
 import type { EpochReport, FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendKind } from 'softmax-wasm';
 
 const IDLE_NOTE = 'Train the network, then draw a digit (or show a test digit).';
 
-export function setupTraining(root: HTMLElement, dataUrl: string): void {
+/**
+ * `backend`: the build the page runs, which the worker loads too; `fellBack`: the page runs the
+ * plain-TypeScript backend because the WebAssembly kernels did not load.
+ */
+export function setupTraining(root: HTMLElement, dataUrl: string, backend: BackendKind, fellBack: boolean): void {
   const $ = <T extends HTMLElement>(selector: string) => root.querySelector<T>(selector)!;
   const button = $<HTMLButtonElement>('#train-button');
   const status = $('#train-status');
@@ -153,7 +158,11 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
         loaded = true;
         button.disabled = false;
         testDigit.disabled = false;
-        status.textContent = `${message.train.toLocaleString('en')} training and ${message.test.toLocaleString('en')} test digits loaded; the worker runs the ${message.backend} kernels.`;
+        status.textContent = `${message.train.toLocaleString('en')} training and ${message.test.toLocaleString('en')} test digits loaded; `
+          + (message.backend !== 'js' ? `the worker runs the ${message.backend} kernels.`
+            : message.fallback !== undefined || fellBack
+              ? 'the worker runs the library\'s plain-TypeScript backend, as the WebAssembly kernels did not load: training is slower.'
+              : 'the worker runs the library\'s plain-TypeScript backend (this browser lacks WebAssembly SIMD): training is slower.');
         break;
       case 'batch': {
         const done = (message.epoch - 1 + message.batch / message.batches) / plannedEpochs;
@@ -215,7 +224,7 @@ export function setupTraining(root: HTMLElement, dataUrl: string): void {
     root.dataset.state = 'failed';
     status.textContent = `The worker failed: ${event.message}`;
   };
-  send({ type: 'load', dataUrl });
+  send({ type: 'load', dataUrl, backend });
   setControls();
   button.disabled = true;
   testDigit.disabled = true;

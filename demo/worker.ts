@@ -2,8 +2,9 @@
 // yields after every epoch, so a stop message is seen before the next epoch starts), and answers
 // predictions from a copy of the network taken after each epoch, so a prediction never touches the
 // network while it trains.
-import { createBackend, MLP, type Api } from 'softmax-wasm';
+import { createBackend, MLP, type Api, type BackendKind } from 'softmax-wasm';
 import { CLASSES, PIXELS, decodeDigits, type DigitSet } from './digits.js';
+import { loadFailure } from './format.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const scope = self as unknown as {
@@ -20,12 +21,19 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
-async function load(dataUrl: string): Promise<void> {
+/** The digits, and the build the page runs (or, if it does not load here, the plain-TypeScript backend). */
+async function load(dataUrl: string, backend: BackendKind): Promise<void> {
   const response = await fetch(dataUrl);
   if (!response.ok) throw new Error(`could not load ${dataUrl}: HTTP ${response.status}`);
   data = decodeDigits(new Uint8Array(await response.arrayBuffer()));
-  api = await createBackend();
-  post({ type: 'ready', backend: api.kind, train: data.train.count, test: data.test.count });
+  let fallback: string | undefined;
+  try {
+    api = await createBackend({ backend });
+  } catch (error) {
+    fallback = loadFailure(error);
+    api = await createBackend({ backend: 'js' });
+  }
+  post({ type: 'ready', backend: api.kind, fallback, train: data.train.count, test: data.test.count });
 }
 
 async function train(settings: TrainSettings): Promise<void> {
@@ -66,7 +74,7 @@ scope.onmessage = (event) => {
   const fail = (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   switch (message.type) {
     case 'load':
-      load(message.dataUrl).catch(fail);
+      load(message.dataUrl, message.backend).catch(fail);
       break;
     case 'start':
       if (!stopping) train(message.settings).catch(fail);

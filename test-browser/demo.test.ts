@@ -348,6 +348,38 @@ describe('the demo page in Chromium', () => {
     await failing.close();
   });
 
+  it('when the kernels fail to load, runs every panel on the plain-TypeScript backend and says so', async () => {
+    // Not through open(): this page's 404s are meant. Every .wasm file is missing (the worker's too).
+    const failing = await browser.newPage();
+    await failing.context().route('**/*.wasm', (route) => route.fulfill({ status: 404 }));
+    await failing.goto(`${server.origin}/`);
+    await failing.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    expect(await failing.locator('#status').textContent()).toBe('kernels: plain TypeScript (the WebAssembly kernels did not load)');
+    expect(await failing.locator('#status').getAttribute('title')).toMatch(
+      /^The WebAssembly kernels did not load \(could not load http:\S+\.wasm: HTTP 404\), so the page runs the library's plain-TypeScript backend/);
+    // The explorer computes on it: MATH.md's first example.
+    expect(await failing.locator('#loss').textContent()).toBe('0.417030');
+    // So does the training, and the panel says on what.
+    const button = failing.locator('#train-button');
+    await failing.locator('#train-button:not([disabled])').waitFor({ timeout: 60_000 });
+    expect(await failing.locator('#train-status').textContent()).toMatch(
+      /loaded; the worker runs the library's plain-TypeScript backend, as the WebAssembly kernels did not load: training is slower\.$/);
+    await button.click();
+    await failing.waitForFunction(() => document.querySelector('#train')?.hasAttribute('data-test-accuracy'), undefined, { timeout: 120_000 });
+    await button.click();
+    await failing.waitForSelector('#train[data-state=done]', { timeout: 120_000 });
+    expect(await failing.locator('#train-status').textContent()).toMatch(/^Stopped after \d+ epochs?: \d+\.\d % /);
+    // The benchmark times that backend, under its name, and says why.
+    expect(await failing.locator('#bench-status').textContent()).toBe(
+      'The WebAssembly kernels did not load, so this times the library\'s plain-TypeScript backend (js) instead of its wasm builds. Takes a few seconds.');
+    await failing.locator('#run-bench').click();
+    await failing.waitForSelector('#speed[data-state=done]', { timeout: 180_000 });
+    expect(await failing.locator('#bench-table thead th').allTextContents()).toEqual(['operation', 'softmax-wasm (js)', 'plain JS']);
+    expect(await failing.locator('#bench-status').textContent()).toMatch(
+      /^Median time per call .* The WebAssembly kernels did not load: softmax-wasm \(js\) is the library's plain-TypeScript backend, not its wasm builds\.$/);
+    await failing.close();
+  });
+
   it('when tfjs-wasm fails to load during a run, says so once the run ends instead of over its progress', async () => {
     // Not through open(): this page's failed download is meant.
     const failing = await browser.newPage();
