@@ -261,13 +261,15 @@ export function setupSpeed(root: HTMLElement, fellBack: boolean): void {
         + (tfFailure ? ` ${tfFailure}` : '');
       root.dataset.state = 'done';
     } catch (error) {
+      // The line's new key, which a later tfjs load adds to (the last run's key no longer fits the table).
       if (controller.signal.aborted) {
-        status.textContent = `Stopped after ${done} of ${CASES.length} cases.`;
+        key = `Stopped after ${done} of ${CASES.length} cases.`;
         root.dataset.state = 'stopped';
       } else {
-        status.textContent = `Benchmark failed: ${String(error)}`;
+        key = `Benchmark failed: ${String(error)}`;
         root.dataset.state = 'failed';
       }
+      status.textContent = key + (tfFailure ? ` ${tfFailure}` : '');
     } finally {
       run = null;
       runButton.textContent = label;

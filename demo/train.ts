@@ -146,6 +146,8 @@ export function setupTraining(root: HTMLElement, dataUrl: string, backend: Backe
     delete root.dataset.testAccuracy;
     status.textContent = `Training 784 → ${chosen.hiddenUnits} (${chosen.hidden}) → 10, batch ${chosen.batchSize}, η = ${chosen.learningRate}, momentum ${chosen.momentum}…`;
     progress.style.width = '0%';
+    // The last run's figures are not this run's: blank until its first epoch ends.
+    for (const stat of Object.values(stats)) stat.textContent = '–';
     setControls();
     redraw();
     send({ type: 'start', settings: chosen });
