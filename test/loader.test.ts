@@ -28,6 +28,21 @@ describe('the wasm loader', () => {
       /^softmax-wasm: could not read the kernels at .*\/build\/no-such-build\.wasm \(ENOENT: .*\); the package's build\/ folder must sit next to its dist\/ folder/);
   });
 
+  // A Vite-built page keeps the kernels in its assets folder, so the advice covers bundled pages
+  // too; it named only the unbundled layout (build/ next to dist/).
+  it.skipIf(!inNode)('says what to deploy when the server answers 404, bundled or not', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_request, response) => { response.statusCode = 404; response.end('not found'); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      await expect(compileFrom(new URL(`http://127.0.0.1:${port}/assets/softmax-wasm.simd-1a2b.wasm`))).rejects.toThrow(
+        /^softmax-wasm: could not load http:\/\/127\.0\.0\.1:\d+\/assets\/softmax-wasm\.simd-1a2b\.wasm: HTTP 404; the server has no file there: unbundled, serve the package's build\/ folder next to its dist\/ folder; bundled, deploy the \.wasm files the bundler emitted with the page/);
+    } finally {
+      server.close();
+    }
+  });
+
   it.skipIf(!inNode)('refuses a file that is not a wasm module', async () => {
     await expect(compileFrom(new URL('../package.json', import.meta.url))).rejects.toThrow(/package\.json is not a wasm module: the \d+ bytes received start with "\{\.  "name": "sof"\. The file is not one of the package's builds: reinstall the package/);
   });

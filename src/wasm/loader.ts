@@ -176,7 +176,8 @@ export async function compileFrom(url: URL, named = false): Promise<WebAssembly.
   if (!response.ok) {
     throw new Error(`softmax-wasm: could not load ${url.href}: HTTP ${response.status}; ` + (named
       ? 'options.wasmPath must name the folder the server has the package\'s build/*.wasm files in'
-      : `the page must serve the package's build/ folder next to its dist/ folder; ${WASM_PATH_HINT}`));
+      : 'the server has no file there: unbundled, serve the package\'s build/ folder next to its dist/ folder; ' +
+        `bundled, deploy the .wasm files the bundler emitted with the page (Vite puts them in its assets folder); ${WASM_PATH_HINT}`));
   }
   if (typeof WebAssembly.compileStreaming === 'function') {
     try {
