@@ -164,6 +164,24 @@ function reducedLoss(reduction: Reduction, total: number, normaliser: number): n
   return reduction !== 'mean' ? total : normaliser === 0 ? NaN : total / normaliser;
 }
 
+/**
+ * Below this 1/T the wasm kernels are given the logits halved and 1/T doubled: the same exponents
+ * (z/2)·(2/T). They form z − max in float32 before the product by 1/T, and for logits of both
+ * signs beyond ±1.7e38 that difference overflows to −∞, though (z − max)/T may be ordinary when T
+ * is huge; a term then counted 0 where its probability was 0.0025. Only a 1/T under about
+ * 2.6e−37 (= 87 / FLT_MAX) can bring such a difference back within the exponent's range, so below
+ * 2^−120 halving costs nothing a result could show: z/2 is exact above 2^−125, and below it the
+ * lost bit moves (z/2)·(2/T) by under 2^−269. The js oracle works in f64 and needs none of this.
+ */
+const HALVED_BELOW_INV_T = 2 ** -120;
+
+/** The logits halved, for a 1/T under HALVED_BELOW_INV_T on a wasm backend (a copy; x is not touched). */
+function halved(x: Data): Float32Array {
+  const values = x instanceof Tensor ? x.toArray() : x.slice();
+  for (let i = 0; i < values.length; i++) values[i] *= 0.5;
+  return values;
+}
+
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 // softmaxJacobian builds a dense cols × cols matrix; past 1 GiB it is a mistake, not a use.
 const MAX_JACOBIAN_ENTRIES = 2 ** 28;
@@ -398,15 +416,19 @@ export class Api {
     fn: string, x: unknown, cols: number, outOrOptions: unknown, options: unknown, perRow: boolean,
     kernel: (x: F32Buffer, out: F32Buffer, rows: number, cols: number, invTemperature: number) => void,
   ) {
-    const xs = this.data(fn, 'x', x);
+    let xs = this.data(fn, 'x', x);
     const rows = checkRows(fn, 'x', xs.length, cols);
     const opts = this.rowwiseOptions(fn, outOrOptions, options);
-    const invT = this.invTemperature(fn, opts.temperature);
+    let invT = this.invTemperature(fn, opts.temperature);
     const length = perRow ? rows : xs.length;
     const out = this.out(fn, isData(outOrOptions) ? outOrOptions : opts.out, length, perRow ? `one value per row, rows = ${rows}` : 'x.length') as O;
     // Every row-wise kernel reads a whole row before writing it: out may be x, never a shifted x.
     // (logSumExp writes one value per row: only with one column can out be x itself.)
     if (out) this.checkNoOverlap(fn, 'out', out, 'x', xs, !perRow || cols === 1);
+    if (invT < HALVED_BELOW_INV_T && this.backend.kind !== 'js') {
+      xs = halved(xs);
+      invT *= 2;
+    }
     // Tensor to Tensor needs no scratch: the kernel reads x and writes out where they are.
     // Skipping the scope, its reservation and the result object is a good part of a small
     // resident call. forwardPass and backwardPass take the same shortcut.
@@ -585,16 +607,16 @@ export class Api {
   ): CrossEntropyResultFor<O>;
   crossEntropy(logits: Data, targets: ClassIndices | Float32Array, cols: number, options?: CrossEntropyOptions): CrossEntropyResult<Data> {
     const fn = 'crossEntropy';
-    const z = this.data(fn, 'logits', logits);
-    const rows = checkRows(fn, 'logits', z.length, cols);
+    const logitsData = this.data(fn, 'logits', logits);
+    const rows = checkRows(fn, 'logits', logitsData.length, cols);
     const opts = checkOptions(fn, options, CROSS_ENTROPY_OPTION_KEYS) as CrossEntropyOptions;
-    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature, weight } = this.lossOptions(fn, opts, cols);
+    const { reduction, ignoreIndex, labelSmoothing, zLoss, invTemperature: invT, weight } = this.lossOptions(fn, opts, cols);
 
     let gradOut: Data | undefined;
     const wantGrad = opts.grad !== undefined && opts.grad !== false;
     if (opts.grad !== undefined && typeof opts.grad !== 'boolean') {
       gradOut = this.data(fn, 'options.grad', opts.grad);
-      checkLength(fn, 'options.grad', gradOut.length, z.length, 'logits.length');
+      checkLength(fn, 'options.grad', gradOut.length, logitsData.length, 'logits.length');
     }
 
     if (ArrayBuffer.isView(targets)) this.current(fn, 'targets', targets);
@@ -603,21 +625,28 @@ export class Api {
     if (byIndex) {
       normaliser = checkClassTargets(fn, targets, rows, cols, ignoreIndex, opts.ignoreIndex !== undefined, weight,
         'class indices (number[] or an integer typed array) or probabilities (Float32Array)',
-        `logits.length / cols = ${z.length} / ${cols}`);
-    } else if (targets.length !== z.length && targets.length === rows) {
-      throw new RangeError(`${fn}: targets.length must be ${z.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
+        `logits.length / cols = ${logitsData.length} / ${cols}`);
+    } else if (targets.length !== logitsData.length && targets.length === rows) {
+      throw new RangeError(`${fn}: targets.length must be ${logitsData.length} (probabilities: the logits' length), got ${rows}: class indices must be integers (Int32Array or number[]), not a Float32Array`);
     } else {
-      checkLength(fn, 'targets', targets.length, z.length, 'probabilities: the logits\' length');
+      checkLength(fn, 'targets', targets.length, logitsData.length, 'probabilities: the logits\' length');
     }
     // The kernels read everything they need from the logits before writing the gradient over
     // them (grad may be the logits themselves), but the probability targets and the weights are
     // read while the gradient is written.
     if (gradOut) {
-      this.checkNoOverlap(fn, 'options.grad', gradOut, 'logits', z, true);
+      this.checkNoOverlap(fn, 'options.grad', gradOut, 'logits', logitsData, true);
       if (!byIndex) this.checkNoOverlap(fn, 'options.grad', gradOut, 'targets', targets as Float32Array, false);
       if (weight) this.checkNoOverlap(fn, 'options.grad', gradOut, 'options.weight', weight, false);
     }
-    const gradScale = gradScaleOf(reduction, normaliser);
+    let gradScale = gradScaleOf(reduction, normaliser);
+    let z = logitsData, invTemperature = invT;
+    if (invT < HALVED_BELOW_INV_T && this.backend.kind !== 'js') {
+      // The gradient with respect to the halved logits is twice the one asked for.
+      z = halved(z);
+      invTemperature *= 2;
+      gradScale *= 0.5;
+    }
     if (!(gradOut instanceof Tensor) && this.backend.kind !== 'js') {
       const params = this.lossBlockParams;
       params.labelSmoothing = labelSmoothing;
@@ -1067,10 +1096,10 @@ export class Api {
    */
   sampleCategorical(logits: Data, cols: number, options?: SampleOptions): Int32Array {
     const fn = 'sampleCategorical';
-    const xs = this.data(fn, 'logits', logits);
+    let xs = this.data(fn, 'logits', logits);
     const rows = checkRows(fn, 'logits', xs.length, cols);
     const opts = checkOptions(fn, options, SAMPLE_OPTION_KEYS) as SampleOptions;
-    const invT = this.invTemperature(fn, opts.temperature);
+    let invT = this.invTemperature(fn, opts.temperature);
     const o = this.intOut(fn, 'options.out', opts.out, rows);
     if (o) checkNoOverlap(fn, 'options.out', o, 'logits', this.memoryOf(fn, xs), false);
     if (opts.seed !== undefined && opts.random !== undefined) {
@@ -1094,6 +1123,10 @@ export class Api {
       const hi = Math.fround(u);
       uniforms[2 * r] = hi;
       uniforms[2 * r + 1] = u - hi;
+    }
+    if (invT < HALVED_BELOW_INV_T && this.backend.kind !== 'js') {
+      xs = halved(xs);
+      invT *= 2;
     }
     return this.backend.scoped((scope) => {
       // The last item is the backend's own scratch for one row's terms (WasmBackend.sampleCategorical).

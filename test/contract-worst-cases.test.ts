@@ -54,6 +54,36 @@ describe.each(kinds)('the numerical contract at its worst cases on %s', (kind) =
     }
   });
 
+  // z − max in float32 overflows to −∞ for logits of both signs beyond ±1.7e38, while (z − max)/T
+  // is ordinary under a huge T: the wasm kernels counted such a term 0 (0 instead of 0.0025 below).
+  it('logits differing by more than FLT_MAX under a temperature near FLT_MAX keep the contract', async () => {
+    const api = await backend(kind);
+    const wide = Float32Array.from({ length: 1001 }, (_, i) => (i % 2 ? -1 : 1) * 3.4e38 * ((i * 0.618) % 1));
+    for (const [row, T] of [
+      [[3e38, -3e38], 1e38], [[-3e38, 3e38, 1e38], 1e38], [[3.4e38, -3.4e38, 0, 1], 3.4028234663852886e38],
+      [Array.from(wide), 3.4028234663852886e38], [[2e38, -2e38], 2 ** 121],
+    ] as [number[], number][]) {
+      const x = Float32Array.from(row), cols = x.length;
+      const expected = softmaxF64(x, T);
+      expectProbsClose(api.softmax(x, cols, { temperature: T }), expected);
+      using xt = api.tensor(1, cols, x), yt = api.tensor(1, cols);
+      expectProbsClose(api.softmax(xt, cols, { out: yt, temperature: T }).toArray(), expected);
+      const logs = api.logSoftmax(x, cols, { temperature: T });
+      expected.forEach((p, j) => expect(Math.abs(logs[j] - Math.log(p))).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(Math.log(p)))));
+      const m = Math.max(...x);
+      const lse = m / T + Math.log(Array.from(x, (v) => Math.exp((v - m) / T)).reduce((a, b) => a + b, 0));
+      expect(Math.abs(api.logSumExp(x, cols, { temperature: T })[0] - lse)).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(lse)));
+      // The mean loss of target 1, and its gradient (p − y)/T, which a T this large puts among
+      // float32's subnormals (p/T < 2.6e−37): checked to FLT_MIN there.
+      const { loss, grad } = api.crossEntropy(x, [1], cols, { temperature: T, grad: true });
+      expect(Math.abs(loss - (lse - x[1] / T))).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(lse - x[1] / T)));
+      grad.forEach((g, j) => expect(Math.abs(g - (expected[j] - (j === 1 ? 1 : 0)) / T)).toBeLessThanOrEqual(2e-6 / T + FLT_MIN));
+      // A uniform just under 1 lands on the last class with probability ≥ its 1 − u.
+      const last = cols - 1 - [...expected].reverse().findIndex((p) => p > 1e-6);
+      expect(api.sampleCategorical(x, cols, { temperature: T, random: () => 1 - expected[last] / 2 })[0]).toBe(last);
+    }
+  });
+
   it('logSumExp near FLT_MAX with 1/T just over 1: FLT_MAX where the true value rounds to it, not +∞', async () => {
     const api = await backend(kind);
     // 3.4028232635611926e38 / 0.99999994 = 3.40282346773e38, under FLT_MAX + half its ulp.
