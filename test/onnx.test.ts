@@ -136,12 +136,12 @@ function predict(json: MlpJson, x: Float32Array): Float32Array {
 }
 
 /** Runs the model's one input through a fresh onnxruntime-web session. */
-async function runOrt(model: Uint8Array, input: Float32Array, cols: number): Promise<{ output: Float32Array; outputNames: readonly string[] }> {
+async function runOrt(model: Uint8Array, input: Float32Array, cols: number, shape = [cols]): Promise<{ output: Float32Array; outputNames: readonly string[] }> {
   // Severity 3 (errors only): the IR < 4 variant draws an expected warning about initialisers
   // listed as graph inputs.
   const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
   try {
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [input.length / cols, cols]) };
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [input.length / cols, ...shape]) };
     const result = await session.run(feeds);
     return { output: result[session.outputNames[0]].data as Float32Array, outputNames: session.outputNames };
   } finally {
@@ -264,8 +264,8 @@ function floatTensor(name: string, dims: number[], values: Float32Array, encodin
     : { name, dims, dataType: 1, floatData: Array.from(values) };
 }
 
-function valueInfo(name: string, cols: number): onnxProto.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: cols }] } } } };
+function valueInfo(name: string, cols: number, shape = [cols]): onnxProto.onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, ...shape.map((d) => ({ dimValue: d }))] } } } };
 }
 
 interface GraphSpec {
@@ -279,6 +279,8 @@ interface GraphSpec {
   initializersAsInputs?: boolean;
   /** Data inputs, each [N, inputs]. Default ['x']. */
   inputNames?: string[];
+  /** The data input's dims after N, when not [inputs] (an image's [2, 2]). */
+  inputShape?: number[];
   output?: string;
 }
 
@@ -294,7 +296,7 @@ function buildModel(spec: GraphSpec): Uint8Array {
       name: 'hand-built',
       node: spec.nodes,
       initializer: spec.initializers,
-      input: [...(spec.inputNames ?? ['x']).map((name) => valueInfo(name, spec.inputs)), ...extraInputs],
+      input: [...(spec.inputNames ?? ['x']).map((name) => valueInfo(name, spec.inputs, spec.inputShape)), ...extraInputs],
       output: [valueInfo(spec.output ?? 'y', spec.outputs)],
     },
   });
@@ -312,7 +314,12 @@ function transpose(w: Float32Array, k: number, n: number): Float32Array {
 const w1 = uniform(4 * 6, -1, 1, 1), b1 = uniform(6, -0.5, 0.5, 2);
 const w2 = uniform(6 * 3, -1, 1, 3), b2 = uniform(3, -0.5, 0.5, 4);
 
-const variants: Array<{ name: string; spec: GraphSpec; sizes: number[]; activations: MlpActivation[] }> = [
+const int64Tensor = (name: string, values: number[]): onnxProto.onnx.ITensorProto => ({
+  name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values, BigInt).buffer),
+});
+const boolTensor = (name: string, value: boolean): onnxProto.onnx.ITensorProto => ({ name, dims: [], dataType: onnx.TensorProto.DataType.BOOL, int32Data: [value ? 1 : 0] });
+
+const variants: Array<{ name: string; spec: GraphSpec; sizes: number[]; activations: MlpActivation[]; logOutput?: boolean }> = [
   {
     name: 'Gemm with transB = 1 (PyTorch nn.Linear), raw_data, Relu, Softmax axis = 1, opset 17',
     sizes: [4, 6, 3],
@@ -384,16 +391,65 @@ const variants: Array<{ name: string; spec: GraphSpec; sizes: number[]; activati
       ],
     },
   },
+  {
+    // PyTorch's quickstart: nn.Flatten before the first nn.Linear, nn.Dropout exported in
+    // inference mode, an Identity, and LogSoftmax for NLLLoss.
+    name: 'an image input [N, 2, 2] through Flatten, Gemm, Relu, Dropout, Identity and a final LogSoftmax, opset 14',
+    sizes: [4, 6, 3],
+    activations: ['relu', 'softmax'],
+    logOutput: true,
+    spec: {
+      opset: 14, irVersion: 8, inputs: 4, outputs: 3, inputShape: [2, 2],
+      initializers: [
+        floatTensor('fc1.weight', [6, 4], transpose(w1, 4, 6), 'raw'), floatTensor('fc1.bias', [6], b1, 'raw'),
+        floatTensor('fc2.weight', [3, 6], transpose(w2, 6, 3), 'raw'), floatTensor('fc2.bias', [3], b2, 'raw'),
+        boolTensor('training', false),
+      ],
+      nodes: [
+        { name: '/flatten/Flatten', opType: 'Flatten', input: ['x'], output: ['f'], attribute: [int('axis', 1)] },
+        { name: '/fc1/Gemm', opType: 'Gemm', input: ['f', 'fc1.weight', 'fc1.bias'], output: ['h'], attribute: [int('transB', 1)] },
+        { name: '/act/Relu', opType: 'Relu', input: ['h'], output: ['r'] },
+        { name: '/drop/Dropout', opType: 'Dropout', input: ['r', '', 'training'], output: ['d', 'mask'] },
+        { name: '/id/Identity', opType: 'Identity', input: ['d'], output: ['i'] },
+        { name: '/fc2/Gemm', opType: 'Gemm', input: ['i', 'fc2.weight', 'fc2.bias'], output: ['z'], attribute: [int('transB', 1)] },
+        { name: '/LogSoftmax', opType: 'LogSoftmax', input: ['z'], output: ['y'], attribute: [int('axis', 1)] },
+      ],
+    },
+  },
+  {
+    // Keras's Flatten as tf2onnx writes it: a Reshape to a constant [-1, features].
+    name: 'an image input [N, 2, 2] through Reshape [-1, 4], MatMul + Add, Tanh, Softmax',
+    sizes: [4, 6, 3],
+    activations: ['tanh', 'softmax'],
+    spec: {
+      opset: 13, irVersion: 7, inputs: 4, outputs: 3, inputShape: [2, 2],
+      initializers: [
+        int64Tensor('shape', [-1, 4]), floatTensor('W1', [4, 6], w1, 'raw'), floatTensor('b1', [6], b1, 'raw'),
+        floatTensor('W2', [6, 3], w2, 'raw'), floatTensor('b2', [3], b2, 'raw'),
+      ],
+      nodes: [
+        { name: 'sequential/flatten/Reshape', opType: 'Reshape', input: ['x', 'shape'], output: ['f'] },
+        { opType: 'MatMul', input: ['f', 'W1'], output: ['m1'] },
+        { opType: 'Add', input: ['m1', 'b1'], output: ['z1'] },
+        { opType: 'Tanh', input: ['z1'], output: ['a1'] },
+        { opType: 'MatMul', input: ['a1', 'W2'], output: ['m2'] },
+        { opType: 'Add', input: ['m2', 'b2'], output: ['z2'] },
+        { opType: 'Softmax', input: ['z2'], output: ['y'], attribute: [int('axis', -1)] },
+      ],
+    },
+  },
 ];
 
 describe('onnxToMlpJson (MLP.fromONNX)', () => {
-  it.each(variants)('imports $name and predicts what onnxruntime-web does', async ({ spec, sizes, activations }) => {
+  it.each(variants)('imports $name and predicts what onnxruntime-web does', async ({ spec, sizes, activations, logOutput }) => {
     const bytes = buildModel(spec);
     const json = await onnxToMlpJson(bytes);
     expect(json.sizes).toEqual(sizes);
     expect(json.layers.map((l) => l.activation)).toEqual(activations);
     const x = uniform(9 * spec.inputs, -3, 3, 17);
-    const { output } = await runOrt(bytes, x, spec.inputs);
+    const ortOutput = (await runOrt(bytes, x, spec.inputs, spec.inputShape)).output;
+    // A final LogSoftmax is read as the softmax output: predict gives the probabilities it logs.
+    const output = logOutput ? ortOutput.map(Math.exp) : ortOutput;
     expectClose(predict(json, x), output, 0, ABS);
     // And exported again, ONNX Runtime still computes the same.
     expectClose((await runOrt(await mlpJsonToOnnx(json, { producerVersion: '0' }), x, spec.inputs)).output, output, 0, ABS);
@@ -414,7 +470,10 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
 
   it('refuses an unsupported op with an error naming the op and the node', async () => {
     await expect(onnxToMlpJson(withNode(1, { name: '/act/LeakyRelu', opType: 'LeakyRelu', input: ['h'], output: ['r'], attribute: [float('alpha', 0.01)] })))
-      .rejects.toThrow("MLP.fromONNX: unsupported op 'LeakyRelu' in node '/act/LeakyRelu' (#1, LeakyRelu); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax");
+      .rejects.toThrow("MLP.fromONNX: unsupported op 'LeakyRelu' in node '/act/LeakyRelu' (#1, LeakyRelu); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax, LogSoftmax (with Flatten, Reshape, Identity, Dropout passed over)");
+    // Ops that come from a quantized or mixed-precision export say so.
+    await expect(onnxToMlpJson(withNode(1, { name: 'c', opType: 'Cast', input: ['h'], output: ['r'], attribute: [int('to', 10)] })))
+      .rejects.toThrow("MLP.fromONNX: unsupported op 'Cast' in node 'c' (#1, Cast) (a mixed-precision model: export it in float32); an MLP is a chain of");
     await expect(onnxToMlpJson(withNode(0, { opType: 'Conv', input: ['x', 'fc1.weight'], output: ['h'] })))
       .rejects.toThrow(/unsupported op 'Conv' in node \(#0, Conv\)/);
     await expect(onnxToMlpJson(withNode(1, { name: 'mine', opType: 'Relu', domain: 'com.example', input: ['h'], output: ['r'] })))
@@ -439,7 +498,7 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     await refuse(buildModel({ ...spec, inputNames: ['x', 'mask'] }), /exactly one input, this graph has 2 \('x', 'mask'\)/);
     const doubles: onnxProto.onnx.ITensorProto = { name: 'fc1.bias', dims: [6], dataType: onnx.TensorProto.DataType.DOUBLE, doubleData: Array.from(b1) };
     await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], doubles, ...spec.initializers.slice(2)] }),
-      /initializer 'fc1.bias' has data type DOUBLE; an MLP holds FLOAT \(float32\) weights only/);
+      /initializer 'fc1.bias' has data type DOUBLE; an MLP holds FLOAT \(float32\) weights only \(export the model in float32: model\.float\(\) in PyTorch\)/);
     const short: onnxProto.onnx.ITensorProto = { ...spec.initializers[1], rawData: new Uint8Array(20) };
     await refuse(buildModel({ ...spec, initializers: [spec.initializers[0], short, ...spec.initializers.slice(2)] }), /'fc1.bias' has dims \[6\] \(6 values\) but 20 bytes of raw_data/);
     await refuse(buildModel({ ...spec, nodes: [] , output: 'x' }), /the graph has no Gemm or MatMul layer/);
@@ -453,6 +512,19 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     const perRow = { ...matmulAdd.nodes[1], attribute: [int('broadcast', 1), int('axis', 0)] };
     await refuse(buildModel({ ...matmulAdd, opset: 6, nodes: matmulAdd.nodes.map((n, i) => (i === 1 ? perRow : n)) }),
       /^MLP\.fromONNX: node 'add1' \(#1, Add\) broadcasts its bias along axis 0; an MLP adds one bias per feature \(axis 1\)$/);
+    // Flattening: an image input needs a Flatten or Reshape before the first layer; Dropout only in
+    // inference mode; Reshape only to [-1, features].
+    const image = variants[4].spec;
+    const [, fc1Gemm] = image.nodes;
+    await refuse(buildModel({ ...image, nodes: image.nodes.slice(1).map((n, i) => (i === 0 ? { ...fc1Gemm, input: ['x', 'fc1.weight', 'fc1.bias'] } : n)) }),
+      /^MLP\.fromONNX: node '\/fc1\/Gemm' \(#0, Gemm\) multiplies input 'x' of rank 3; an MLP takes \[batch, features\]: flatten it first \(a Flatten or Reshape node, as nn\.Flatten exports\), or export with a \[batch, 4\] input$/);
+    await refuse(buildModel({ ...image, nodes: image.nodes.map((n, i) => (i === 0 ? { ...n, attribute: [int('axis', 2)] } : n)) }),
+      /^MLP\.fromONNX: node '\/flatten\/Flatten' \(#0, Flatten\) has axis = 2; an MLP flattens each row \(axis 1\)$/);
+    await refuse(buildModel({ ...image, initializers: image.initializers.map((t) => (t.name === 'training' ? boolTensor('training', true) : t)) }),
+      /^MLP\.fromONNX: node '\/drop\/Dropout' \(#3, Dropout\) drops units in training mode; export the model in inference mode \(model\.eval\(\) in PyTorch\)/);
+    const keras = variants[5].spec;
+    await refuse(buildModel({ ...keras, initializers: keras.initializers.map((t) => (t.name === 'shape' ? int64Tensor('shape', [2, -1]) : t)) }),
+      /^MLP\.fromONNX: node 'sequential\/flatten\/Reshape' \(#0, Reshape\) reshapes to \[2,-1\]; an MLP reshapes only to \[-1, features\] = \[-1, 4\]$/);
     await refuse(withNode(0, { ...gemm, attribute: [float('transB', 1)] }), /^MLP\.fromONNX: node '\/fc1\/Gemm' \(#0, Gemm\) has attribute transB of type FLOAT, expected INT$/);
     await refuse(withNode(0, gemm, { outputs: 4 }), /^MLP\.fromONNX: output 'y' is declared with 4 features, but its layer gives 3$/);
     const withNaN = b1.slice();
@@ -491,7 +563,7 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     const long = `${'A'.repeat(5_000_000)}\n\u001b[31mFAKE`;
     const error = await onnxToMlpJson(withNode(1, { name: long, opType: long, input: ['h'], output: ['r'] })).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toBe(`MLP.fromONNX: unsupported op '${'A'.repeat(59)}…' in node '${'A'.repeat(59)}…' (#1, ${'A'.repeat(59)}…); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax`);
+    expect((error as Error).message).toBe(`MLP.fromONNX: unsupported op '${'A'.repeat(59)}…' in node '${'A'.repeat(59)}…' (#1, ${'A'.repeat(59)}…); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax, LogSoftmax (with Flatten, Reshape, Identity, Dropout passed over)`);
     await refuse(withNode(1, { name: 'two\nlines\u202e', opType: 'Gelu', input: ['h'], output: ['r'] }), "MLP.fromONNX: unsupported op 'Gelu' in node 'two\\u{a}lines\\u{202e}' (#1, Gelu); an MLP is a chain of Gemm, MatMul, Add, Sigmoid, Tanh, Relu, Softmax");
   });
 

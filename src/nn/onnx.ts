@@ -54,11 +54,28 @@ const IMPORT_FN = 'MLP.fromONNX';
 
 const ACTIVATIONS: readonly MlpActivation[] = ['sigmoid', 'tanh', 'relu', 'linear', 'softmax'];
 const ACTIVATION_OPS = { sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softmax: 'Softmax' } as const;
-const OP_ACTIVATIONS: Record<string, MlpActivation> = { Sigmoid: 'sigmoid', Tanh: 'tanh', Relu: 'relu', Softmax: 'softmax' };
-const SUPPORTED_OPS = ['Gemm', 'MatMul', 'Add', 'Sigmoid', 'Tanh', 'Relu', 'Softmax'];
+// A final LogSoftmax (PyTorch's pairing with NLLLoss) is the same classifier as a Softmax, trained
+// by the same loss: it is read as the MLP's softmax output.
+const OP_ACTIVATIONS: Record<string, MlpActivation> = {
+  Sigmoid: 'sigmoid', Tanh: 'tanh', Relu: 'relu', Softmax: 'softmax', LogSoftmax: 'softmax',
+};
+const LAYER_OPS = ['Gemm', 'MatMul', 'Add', 'Sigmoid', 'Tanh', 'Relu', 'Softmax', 'LogSoftmax'];
+// Ops that leave a [batch, features] row-major tensor as it is at inference: passed over.
+const PASS_THROUGH_OPS = ['Flatten', 'Reshape', 'Identity', 'Dropout'];
+const SUPPORTED_OPS = [...LAYER_OPS, ...PASS_THROUGH_OPS];
+const SUPPORTED_LIST = `${LAYER_OPS.join(', ')} (with ${PASS_THROUGH_OPS.join(', ')} passed over)`;
+// What an unsupported op most likely means, and what to do about it.
+const OP_HINTS: Record<string, string> = {
+  Cast: 'a mixed-precision model: export it in float32',
+  DequantizeLinear: 'a quantized model: export the float32 one',
+  QuantizeLinear: 'a quantized model: export the float32 one',
+  BatchNormalization: 'fold it into the layer before it, or export without it',
+};
 
 // TensorProto.DataType.FLOAT, TensorProto.DataLocation.EXTERNAL, AttributeProto.AttributeType.FLOAT / INT.
 const FLOAT = 1;
+const INT64 = 7;
+const BOOL = 9;
 const EXTERNAL = 1;
 const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
@@ -248,7 +265,7 @@ function readTensor(onnx: Onnx, tensor: TensorProto): Tensor {
   const label = `initializer ${quoted(tensor.name)}`;
   if (tensor.dataType !== FLOAT) {
     const type = onnx.TensorProto.DataType[tensor.dataType ?? 0] ?? String(tensor.dataType);
-    throw new Error(`${IMPORT_FN}: ${label} has data type ${type}; an MLP holds FLOAT (float32) weights only`);
+    throw new Error(`${IMPORT_FN}: ${label} has data type ${type}; an MLP holds FLOAT (float32) weights only (export the model in float32: model.float() in PyTorch)`);
   }
   if (tensor.dataLocation === EXTERNAL) {
     throw new Error(`${IMPORT_FN}: ${label} keeps its data in an external file; save the model with its weights inline (onnx.save(model, path, save_as_external_data=False))`);
@@ -275,6 +292,25 @@ function readTensor(onnx: Onnx, tensor: TensorProto): Tensor {
     throw new Error(`${IMPORT_FN}: ${label} has dims [${dims}] (${count} values) but ${values.length} values in float_data`);
   }
   return { dims, data: Float32Array.from(values) };
+}
+
+/** The values of a small INT64 or BOOL initialiser (a Reshape's shape, a Dropout's training_mode). */
+function readIntegers(onnx: Onnx, tensor: TensorProto, label: string): number[] {
+  const type = tensor.dataType;
+  if (type !== INT64 && type !== BOOL) {
+    const name = onnx.TensorProto.DataType[type ?? 0] ?? String(type);
+    throw new Error(`${IMPORT_FN}: ${label} has data type ${name}, expected INT64 or BOOL`);
+  }
+  const raw = tensor.rawData;
+  if (raw && raw.length > 0) {
+    const size = type === INT64 ? 8 : 1;
+    if (raw.length > 64 * size) throw new Error(`${IMPORT_FN}: ${label} holds ${raw.length / size} values, expected a few`);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
+    return Array.from({ length: raw.length / size }, (_, i) => (size === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getUint8(i)));
+  }
+  const values = type === INT64 ? tensor.int64Data ?? [] : tensor.int32Data ?? [];
+  if (values.length > 64) throw new Error(`${IMPORT_FN}: ${label} holds ${values.length} values, expected a few`);
+  return values.map((v) => toNumber(v as Int64));
 }
 
 /** A layer under construction: the linear part is known, the activation may follow. */
@@ -334,10 +370,15 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     throw new Error(`${IMPORT_FN}: input ${quoted(input.name)} has element type ${type}, expected FLOAT`);
   }
   const inputDims = inputType?.shape?.dim;
-  if (inputDims && inputDims.length !== 2) {
+  if (inputDims && inputDims.length < 2) {
     throw new Error(`${IMPORT_FN}: input ${quoted(input.name)} has rank ${inputDims.length}, an MLP takes [batch, features]`);
   }
-  const declaredFeatures = inputDims?.[1]?.dimValue != null ? toNumber(inputDims[1].dimValue) : undefined;
+  // An input of rank 3 or more (an image [batch, 28, 28]) is read as rows of its trailing values,
+  // as the Flatten or Reshape it must pass before the first layer does (row-major, nothing moves).
+  const trailing = inputDims?.slice(1).map((d) => (d.dimValue != null ? toNumber(d.dimValue) : undefined)) ?? [];
+  let declaredFeatures = trailing.every((d) => d !== undefined) && trailing.length > 0
+    ? (trailing as number[]).reduce((a, b) => a * b, 1) : undefined;
+  let flat = !inputDims || inputDims.length === 2;
 
   const layers: PendingLayer[] = [];
   let current = input.name ?? '';
@@ -388,29 +429,68 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     return { inputs, outputs, weight, bias: new Float32Array(outputs) };
   };
 
+  /**
+   * Flatten (axis 1), Reshape to [−1 or 0, features], Identity, and Dropout at inference (no
+   * training_mode, or a constant false one): each leaves the rows as they are.
+   */
+  const passOver = (node: Node, index: number, op: string, label: string): void => {
+    const inputs = node.input ?? [];
+    if (op === 'Flatten') {
+      const axis = attribute(node, index, 'axis', ATTR_INT) ?? 1;
+      if (axis !== 1) throw new Error(`${IMPORT_FN}: ${label} has axis = ${axis}; an MLP flattens each row (axis 1)`);
+      flat = true;
+    } else if (op === 'Reshape') {
+      const shape = initializers.get(inputs[1] ?? '');
+      if (!shape) throw new Error(`${IMPORT_FN}: ${label} reshapes to ${quoted(inputs[1])}, which is not an initializer; an MLP reshapes only to a constant [-1, features]`);
+      const [batch, features, ...more] = readIntegers(onnx, shape, `initializer ${quoted(inputs[1])}`);
+      const known = pending ? pending.outputs : declaredFeatures;
+      if (more.length > 0 || (batch !== -1 && batch !== 0) || !(features >= 1) || (known !== undefined && features !== known)) {
+        throw new Error(`${IMPORT_FN}: ${label} reshapes to [${readIntegers(onnx, shape, '')}]; an MLP reshapes only to [-1, features]${known !== undefined ? ` = [-1, ${known}]` : ''}`);
+      }
+      if (!pending) declaredFeatures = features;
+      flat = true;
+    } else if (op === 'Dropout') {
+      const mode = inputs[2] ? initializers.get(inputs[2]) : undefined;
+      const training = inputs[2] ? (mode ? readIntegers(onnx, mode, `initializer ${quoted(inputs[2])}`).some((v) => v !== 0) : true) : false;
+      if (training) throw new Error(`${IMPORT_FN}: ${label} drops units in training mode; export the model in inference mode (model.eval() in PyTorch), which leaves Dropout out`);
+    }
+  };
+
   (graph.node ?? []).forEach((node, index) => {
     const op = node.opType ?? '';
     const label = nodeLabel(node, index);
     if (node.domain && node.domain !== 'ai.onnx') {
-      throw new Error(`${IMPORT_FN}: ${label} is op ${quoted(op)} of domain ${quoted(node.domain)}; only the default ONNX domain is supported (${SUPPORTED_OPS.join(', ')})`);
+      throw new Error(`${IMPORT_FN}: ${label} is op ${quoted(op)} of domain ${quoted(node.domain)}; only the default ONNX domain is supported (${SUPPORTED_LIST})`);
     }
     if (!SUPPORTED_OPS.includes(op)) {
-      throw new Error(`${IMPORT_FN}: unsupported op ${quoted(op)} in ${label}; an MLP is a chain of ${SUPPORTED_OPS.join(', ')}`);
+      const hint = Object.hasOwn(OP_HINTS, op) ? ` (${OP_HINTS[op]})` : '';
+      throw new Error(`${IMPORT_FN}: unsupported op ${quoted(op)} in ${label}${hint}; an MLP is a chain of ${SUPPORTED_LIST}`);
     }
     const inputs = node.input ?? [];
     const outputs = node.output ?? [];
-    if (outputs.length !== 1) throw new Error(`${IMPORT_FN}: ${label} has ${outputs.length} outputs, expected 1`);
-    const earlier = defined.get(outputs[0]);
-    if (earlier !== undefined) {
-      throw new Error(`${IMPORT_FN}: ${label} writes ${quoted(outputs[0])}, already the name of ${earlier}; an ONNX graph names each value once`);
+    // Dropout may also write its mask, which nothing in an MLP reads.
+    if (outputs.length !== 1 && !(op === 'Dropout' && outputs.length === 2)) throw new Error(`${IMPORT_FN}: ${label} has ${outputs.length} outputs, expected 1`);
+    for (const output of outputs) {
+      const earlier = defined.get(output);
+      if (earlier !== undefined) {
+        throw new Error(`${IMPORT_FN}: ${label} writes ${quoted(output)}, already the name of ${earlier}; an ONNX graph names each value once`);
+      }
+      defined.set(output, label);
     }
-    defined.set(outputs[0], label);
     // The data input: every op here reads the previous node's output (Add may take it second).
     const dataSlot = op === 'Add' && inputs[1] === current ? 1 : 0;
     if (inputs[dataSlot] !== current) {
       throw new Error(`${IMPORT_FN}: ${label} reads ${quoted(inputs[dataSlot])}, not the previous layer's output ${quoted(current)}; only a single chain of layers is supported`);
     }
 
+    if (PASS_THROUGH_OPS.includes(op)) {
+      passOver(node, index, op, label);
+      current = outputs[0];
+      return;
+    }
+    if ((op === 'Gemm' || op === 'MatMul') && !flat) {
+      throw new Error(`${IMPORT_FN}: ${label} multiplies input ${quoted(input.name)} of rank ${inputDims!.length}; an MLP takes [batch, features]: flatten it first (a Flatten or Reshape node, as nn.Flatten exports), or export with a [batch, ${declaredFeatures ?? 'features'}] input`);
+    }
     if (op === 'Gemm') {
       if (attribute(node, index, 'transA', ATTR_INT)) {
         throw new Error(`${IMPORT_FN}: ${label} has transA = 1; an MLP layer multiplies the batch [batch, features] as it is`);
@@ -452,7 +532,7 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
       if (!pending || pending.activation) {
         throw new Error(`${IMPORT_FN}: ${label} is not right after a Gemm or MatMul layer; an MLP applies one activation per layer`);
       }
-      if (op === 'Softmax') {
+      if (op === 'Softmax' || op === 'LogSoftmax') {
         // Opset 13 made Softmax act on one axis (default −1); before, axis (default 1) flattened
         // the trailing axes — the same thing for the 2-D [batch, features] tensors of an MLP.
         const axis = attribute(node, index, 'axis', ATTR_INT) ?? (opsetVersion >= 13 ? -1 : 1);
