@@ -326,11 +326,13 @@ interface PendingLayer {
 }
 
 /**
- * Decodes an ONNX model and reads it as an MLP: one float32 input [batch, features], a chain of
- * dense layers (Gemm, or MatMul with an optional Add of a bias) each optionally followed by
- * Sigmoid, Tanh, Relu or Softmax (on the last axis), one output. Without an activation after a
- * layer — typically the last one — that layer is 'linear' and the network outputs its values
- * (logits) as they are. Anything else is refused with an error naming the node and its op.
+ * Decodes an ONNX model and reads it as an MLP: one float32 input [batch, features] (or of higher
+ * rank, flattened before the first layer), a chain of dense layers (Gemm, or MatMul with an
+ * optional Add of a bias) each optionally followed by Sigmoid, Tanh, Relu or Softmax (on the last
+ * axis; a final LogSoftmax reads as Softmax), one output; Flatten, Reshape to [-1, features],
+ * Identity and inference-mode Dropout are passed over. Without an activation after a layer —
+ * typically the last one — that layer is 'linear' and the network outputs its values (logits) as
+ * they are. Anything else is refused with an error naming the node and its op.
  */
 export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<MlpJson> {
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
