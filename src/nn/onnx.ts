@@ -304,6 +304,7 @@ function readIntegers(onnx: Onnx, tensor: TensorProto, label: string): number[] 
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {
     const size = type === INT64 ? 8 : 1;
+    if (raw.length % size !== 0) throw new Error(`${IMPORT_FN}: ${label} has ${raw.length} bytes of raw_data, not whole ${size}-byte values`);
     if (raw.length > 64 * size) throw new Error(`${IMPORT_FN}: ${label} holds ${raw.length / size} values, expected a few`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.length);
     return Array.from({ length: raw.length / size }, (_, i) => (size === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getUint8(i)));
@@ -444,10 +445,11 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     } else if (op === 'Reshape') {
       const shape = initializers.get(inputs[1] ?? '');
       if (!shape) throw new Error(`${IMPORT_FN}: ${label} reshapes to ${quoted(inputs[1])}, which is not an initializer; an MLP reshapes only to a constant [-1, features]`);
-      const [batch, features, ...more] = readIntegers(onnx, shape, `initializer ${quoted(inputs[1])}`);
+      const target = readIntegers(onnx, shape, `initializer ${quoted(inputs[1])}`);
+      const [batch, features] = target;
       const known = pending ? pending.outputs : declaredFeatures;
-      if (more.length > 0 || (batch !== -1 && batch !== 0) || !(features >= 1) || (known !== undefined && features !== known)) {
-        throw new Error(`${IMPORT_FN}: ${label} reshapes to [${readIntegers(onnx, shape, '')}]; an MLP reshapes only to [-1, features]${known !== undefined ? ` = [-1, ${known}]` : ''}`);
+      if (target.length !== 2 || (batch !== -1 && batch !== 0) || !(features >= 1) || (known !== undefined && features !== known)) {
+        throw new Error(`${IMPORT_FN}: ${label} reshapes to [${target}]; an MLP reshapes only to [-1, features]${known !== undefined ? ` = [-1, ${known}]` : ''}`);
       }
       if (!pending) declaredFeatures = features;
       flat = true;
