@@ -132,7 +132,7 @@ function roundsToBound(value: number, bound: number): boolean {
 /**
  * A temperature T > 0 for softmax(z / T). Kernels multiply by 1/T in float32, so 1/T must be a
  * finite float32 too (1/T below 2^128 − 2^103, where rounding to float32 gives ∞, so
- * T > 2.9387359646e-39): a smaller T would turn every logit into ±∞ or NaN.
+ * T > 2.9387359646368754e-39): a smaller T would turn every logit into ±∞ or NaN.
  */
 export function checkTemperature(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number') {
@@ -140,7 +140,7 @@ export function checkTemperature(fn: string, name: string, value: unknown): numb
   }
   if (!(value > 0 && (value <= FLOAT32_MAX || roundsToBound(value, FLOAT32_MAX)) && Number.isFinite(Math.fround(1 / value)))) {
     throw new RangeError(
-      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} rounding to a finite float32 (${name} > 2.9387359646e-39), got ${value}`,
+      `${fn}: ${name} must be in (0, ${FLOAT32_MAX}] with 1/${name} rounding to a finite float32 (${name} > 2.9387359646368754e-39), got ${value}`,
     );
   }
   return value;

@@ -504,7 +504,7 @@ describe('onnxToMlpJson (MLP.fromONNX)', () => {
     await refuse(buildModel({ ...spec, nodes: [] , output: 'x' }), /the graph has no Gemm or MatMul layer/);
     // Activations an MLP does not have where they stand: they were refused as 'json.layers[1].activation'.
     await refuse(withNode(3, { name: 'sig', opType: 'Sigmoid', input: ['z'], output: ['y'] }),
-      /^MLP\.fromONNX: node 'sig' \(#3, Sigmoid\) follows the last layer; an MLP ends in Softmax or in nothing/);
+      /^MLP\.fromONNX: node 'sig' \(#3, Sigmoid\) follows the last layer; an MLP ends in Softmax, LogSoftmax or nothing/);
     await refuse(withNode(1, { name: 'hs', opType: 'Softmax', input: ['h'], output: ['r'] }),
       /^MLP\.fromONNX: node 'hs' \(#1, Softmax\) follows hidden layer 0; an MLP applies Softmax after its last layer only/);
     // An opset-6 Add broadcasting its bias along axis 0 (per row) was read as a per-feature bias.

@@ -52,9 +52,9 @@ const softmaxFamily = (fn: 'softmax' | 'logSoftmax' | 'logSumExp'): Case[] => {
     ['temperature so small 1/T overflows float32', (api) => call(api, x6, 3, { temperature: 1e-39 }), RangeError,
       new RegExp(`^${fn}: options\\.temperature must be .*1/options\\.temperature rounding to a finite float32.*, got 1e-39$`)],
     // NaN is a wrong value, not a wrong type.
-    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), RangeError, `${fn}: options.temperature must be in (0, 3.4028234663852886e+38] with 1/options.temperature rounding to a finite float32 (options.temperature > 2.9387359646e-39), got NaN`],
+    ['temperature NaN', (api) => call(api, x6, 3, { temperature: NaN }), RangeError, `${fn}: options.temperature must be in (0, 3.4028234663852886e+38] with 1/options.temperature rounding to a finite float32 (options.temperature > 2.9387359646368754e-39), got NaN`],
     // Just above 2^-128 but 1/T still rounds to ∞ in float32: the message's bound is the real one.
-    ['temperature 2.9387359e-39', (api) => call(api, x6, 3, { temperature: 2.9387359e-39 }), RangeError, /options\.temperature > 2\.9387359646e-39\), got 2\.9387359e-39$/],
+    ['temperature 2.9387359e-39', (api) => call(api, x6, 3, { temperature: 2.9387359e-39 }), RangeError, /options\.temperature > 2\.9387359646368754e-39\), got 2\.9387359e-39$/],
     ['temperature a string', (api) => call(api, x6, 3, { temperature: '2' }), TypeError, `${fn}: options.temperature must be a number, got string "2"`],
   ];
 };

@@ -555,7 +555,7 @@ export async function onnxToMlpJson(bytes: Uint8Array | ArrayBuffer): Promise<Ml
     const last = l === layers.length - 1;
     if (last ? layer.activation && layer.activation !== 'softmax' : layer.activation === 'softmax') {
       throw new Error(last
-        ? `${IMPORT_FN}: ${layer.activationNode} follows the last layer; an MLP ends in Softmax or in nothing (a 'linear' last layer, whose outputs predict() returns as they are)`
+        ? `${IMPORT_FN}: ${layer.activationNode} follows the last layer; an MLP ends in Softmax, LogSoftmax or nothing (a 'linear' last layer, whose outputs predict() returns as they are)`
         : `${IMPORT_FN}: ${layer.activationNode} follows hidden layer ${l}; an MLP applies Softmax after its last layer only (hidden layers take Sigmoid, Tanh, Relu or nothing)`);
     }
   });
