@@ -82,6 +82,14 @@ describe.each(kinds)('the numerical contract at its worst cases on %s', (kind) =
       const last = cols - 1 - [...expected].reverse().findIndex((p) => p > 1e-6);
       expect(api.sampleCategorical(x, cols, { temperature: T, random: () => 1 - expected[last] / 2 })[0]).toBe(last);
     }
+    // The gradient's scale on that path (the kernels see 2/T, so the API halves it), where the
+    // gradient is a normal float32 and has its full relative precision: T = 2¹²¹, just past the
+    // 2¹²⁰ from which the logits are halved; T a power of two, so g·T is exact.
+    const T = 2 ** 121, x = Float32Array.of(3e36, 0, -3e36);
+    const p = softmaxF64(x, T);
+    const { grad } = api.crossEntropy(x, [1], 3, { temperature: T, grad: true });
+    expectProbsClose([grad[0] * T, grad[2] * T], [p[0], p[2]]);
+    expect(Math.abs(grad[1] * T - (p[1] - 1))).toBeLessThanOrEqual(2e-6);
   });
 
   it('logSumExp near FLT_MAX with 1/T just over 1: FLT_MAX where the true value rounds to it, not +∞', async () => {
